@@ -1,0 +1,51 @@
+"""meeting_storage: keep meeting recordings and what is learned from them in Amazon S3.
+
+The public API is small: build `Settings` (or call `load_settings()`), open a
+`MeetingStorage`, and call its methods. Every expected failure is a `MeetingStorageError`.
+"""
+
+from .errors import (
+    AccessDeniedError,
+    BackendUnavailableError,
+    ConfigurationError,
+    ConflictError,
+    FileTooLargeError,
+    InvalidInputError,
+    MeetingStorageError,
+    NotFoundError,
+    UnsupportedMediaTypeError,
+)
+from .models import (
+    DeletionReport,
+    DoctorReport,
+    Meeting,
+    MeetingPage,
+    MeetingRecord,
+    ProcessResult,
+    UploadedAudio,
+)
+from .service import MeetingStorage, open_storage
+from .settings import Settings, load_settings
+
+__all__ = [
+    "AccessDeniedError",
+    "BackendUnavailableError",
+    "ConfigurationError",
+    "ConflictError",
+    "DeletionReport",
+    "DoctorReport",
+    "FileTooLargeError",
+    "InvalidInputError",
+    "Meeting",
+    "MeetingPage",
+    "MeetingRecord",
+    "MeetingStorage",
+    "MeetingStorageError",
+    "NotFoundError",
+    "ProcessResult",
+    "Settings",
+    "UnsupportedMediaTypeError",
+    "UploadedAudio",
+    "load_settings",
+    "open_storage",
+]

@@ -1,0 +1,65 @@
+"""boto3 client factory: the one place that decides endpoint, region, credentials, retries and signing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+MIB = 1024 * 1024
+# Multipart above 16 MiB in 16 MiB parts: few requests for typical recordings, bounded memory
+# (max_concurrency x chunk size) for long ones, and far below the 10,000-part limit up to 160 GB.
+TRANSFER_CONFIG = TransferConfig(
+    multipart_threshold=16 * MIB,
+    multipart_chunksize=16 * MIB,
+    max_concurrency=4,
+    use_threads=True,
+)
+
+
+def client_config(settings: Settings) -> Config:
+    options: dict[str, Any] = {
+        "signature_version": "s3v4",
+        "retries": {"mode": "standard", "max_attempts": 4},
+        "connect_timeout": 5,
+        "read_timeout": 60,
+        "s3": {"addressing_style": "path" if settings.s3_endpoint_url else "auto"},
+    }
+    if settings.s3_endpoint_url:
+        # S3-compatible servers do not all accept the newer default CRC checksums.
+        options["request_checksum_calculation"] = "when_required"
+        options["response_checksum_validation"] = "when_required"
+    return Config(**options)
+
+
+def make_session(settings: Settings) -> boto3.session.Session:
+    return boto3.session.Session(
+        profile_name=settings.aws_profile,
+        aws_access_key_id=settings.aws_access_key_id,
+        aws_secret_access_key=settings.aws_secret_access_key,
+        aws_session_token=settings.aws_session_token,
+        region_name=settings.region,
+    )
+
+
+def make_s3_client(settings: Settings, session: boto3.session.Session | None = None) -> S3Client:
+    """An S3 client for the configured endpoint (AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL)."""
+    from .errors import translate_boto_error
+
+    try:
+        session = session or make_session(settings)
+        client: S3Client = session.client(
+            "s3",
+            endpoint_url=settings.s3_endpoint_url,
+            config=client_config(settings),
+        )
+    except Exception as exc:
+        raise translate_boto_error(exc, bucket=settings.bucket, action="connect to") from exc
+    return client

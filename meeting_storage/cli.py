@@ -1,0 +1,361 @@
+"""`python -m meeting_storage COMMAND` (also `meeting-storage`): the command-line contract.
+
+With --json every command prints one JSON object on stdout: {"success": true, ...} or
+{"success": false, "error": {"code", "message"}}. Exit status: 0 success, 1 failure,
+2 usage error. Expected errors never print a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+from .analysis.transcript import decode_transcript
+from .errors import InvalidInputError, MeetingStorageError
+from .index import DEFAULT_LIMIT, MAX_LIMIT
+from .models import MeetingRecord
+from .service import MeetingStorage, open_storage
+from .settings import Settings, load_settings
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser = _Parser(
+        prog="meeting-storage",
+        description="Store, list, show, play and delete meeting recordings and their analysis in S3.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    upload = commands.add_parser("upload", parents=[common], help="upload a recording")
+    upload.add_argument("audio", type=Path, help="audio or video file")
+    upload.add_argument("--filename", help="file name to store it under (default: the file's)")
+
+    process = commands.add_parser(
+        "process", parents=[common], help="analyse a transcript and store the whole meeting"
+    )
+    source = process.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text", help="the transcript text")
+    source.add_argument("--transcript", type=Path, help="a UTF-8 transcript file")
+    audio = process.add_mutually_exclusive_group()
+    audio.add_argument("--audio", type=Path, help="a recording to upload with the meeting")
+    audio.add_argument("--audio-s3-key", help="a recording already uploaded (meetings/...)")
+    process.add_argument("--filename", help="the meeting's file name")
+    process.add_argument("--title", default="", help="a title for the meeting")
+    process.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
+
+    listing = commands.add_parser("list", parents=[common], help="list meetings, newest first")
+    listing.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"1-{MAX_LIMIT}")
+    listing.add_argument("--cursor", help="next_cursor of the previous page")
+    listing.add_argument("--search", help="words to find in titles, file names and tags")
+
+    show = commands.add_parser("show", parents=[common], help="show one meeting")
+    show.add_argument("meeting_id")
+    show.add_argument("--expires-in", type=int, help="audio URL lifetime in seconds")
+
+    delete = commands.add_parser("delete", parents=[common], help="delete a meeting completely")
+    delete.add_argument("meeting_id")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.add_argument(
+        "--purge", action="store_true", help="in a versioned bucket, also remove every old version"
+    )
+
+    commands.add_parser("reindex", parents=[common], help="rebuild the index from metadata.json")
+    commands.add_parser("doctor", parents=[common], help="check configuration and storage health")
+
+    embedded = commands.add_parser(
+        "embedded-s3",
+        parents=[common],
+        help="run the local SeaweedFS server for a loopback endpoint",
+    )
+    embedded.add_argument("--data-dir", type=Path, default=Path(".data/s3"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, storage: MeetingStorage | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in args_list
+    try:
+        args = build_parser().parse_args(args_list)
+    except UsageError as exc:
+        return _fail("usage", str(exc), as_json, status=2)
+    command: Callable[[argparse.Namespace, Callable[[], MeetingStorage]], dict[str, Any]]
+    command = _COMMANDS[args.command]
+    cached: list[MeetingStorage] = [storage] if storage is not None else []
+
+    def get_storage() -> MeetingStorage:
+        if not cached:
+            cached.append(open_storage())
+        return cached[0]
+
+    try:
+        result = command(args, get_storage)
+    except MeetingStorageError as exc:
+        return _fail(exc.code, exc.message, as_json, status=exc.exit_status)
+    except KeyboardInterrupt:
+        return _fail("interrupted", "Interrupted.", as_json, status=130)
+    status = int(result.pop("_exit_status", 0))
+    human = result.pop("_human", None)
+    if as_json:
+        print(json.dumps({"success": True, **result}, ensure_ascii=False, indent=2, default=str))
+    elif human:
+        print(human)
+    return status
+
+
+def _fail(code: str, message: str, as_json: bool, *, status: int) -> int:
+    if as_json:
+        print(json.dumps({"success": False, "error": {"code": code, "message": message}}))
+    else:
+        print(f"error: {message}", file=sys.stderr)
+    return status
+
+
+def _open_file(path: Path, what: str) -> IO[bytes]:
+    try:
+        return path.open("rb")
+    except FileNotFoundError as exc:
+        raise InvalidInputError(f"The {what} {str(path)!r} does not exist.") from exc
+    except IsADirectoryError as exc:
+        raise InvalidInputError(f"The {what} {str(path)!r} is a folder, not a file.") from exc
+    except PermissionError as exc:
+        raise InvalidInputError(f"The {what} {str(path)!r} cannot be read (permission).") from exc
+
+
+def _cmd_upload(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
+    with _open_file(args.audio, "audio file") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        uploaded = storage().upload_audio(handle, args.filename or args.audio.name, size=size)
+    return {
+        "audio_s3_key": uploaded.audio_s3_key,
+        "filename": uploaded.filename,
+        "size": uploaded.size,
+        "content_type": uploaded.content_type,
+        "_human": f"Uploaded {uploaded.size} bytes to {uploaded.audio_s3_key}",
+    }
+
+
+def _cmd_process(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
+    if args.transcript is not None:
+        with _open_file(args.transcript, "transcript") as handle:
+            text = decode_transcript(handle.read(), f"transcript {args.transcript.name!r}")
+    else:
+        text = args.text
+    service = storage()
+    if args.audio is not None:
+        with _open_file(args.audio, "audio file") as handle:
+            result = service.process(
+                text,
+                audio_file=handle,
+                audio_filename=args.audio.name,
+                filename=args.filename,
+                title=args.title,
+                tags=args.tag,
+            )
+    else:
+        result = service.process(
+            text,
+            audio_s3_key=args.audio_s3_key,
+            filename=args.filename,
+            title=args.title,
+            tags=args.tag,
+        )
+    record = result.record
+    human = (
+        f"Stored {record.meeting_id}: {record.action_items_count} action item(s), "
+        f"{record.requirements_count} requirement(s).\nSummary: {result.summary.get('summary', '')}"
+    )
+    return {**result.to_dict(), "_human": human}
+
+
+def _cmd_list(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
+    page = storage().list_meetings(limit=args.limit, cursor=args.cursor, search=args.search)
+    meetings = [record.to_dict() for record in page.meetings]
+    return {
+        "meetings": meetings,
+        "count": len(meetings),
+        "next_cursor": page.next_cursor,
+        "_human": _table(page.meetings, page.next_cursor),
+    }
+
+
+def _table(records: list[MeetingRecord], next_cursor: str | None) -> str:
+    if not records:
+        return "No meetings stored yet. Store one with `process --transcript FILE`."
+    rows = [("DATE (UTC)", "MEETING ID", "ACTIONS", "REQS", "TITLE / FILE")]
+    for r in records:
+        rows.append(
+            (
+                r.timestamp.strftime("%Y-%m-%d %H:%M"),
+                r.meeting_id,
+                str(r.action_items_count),
+                str(r.requirements_count),
+                _printable(r.display_title)[:60],
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [
+        "  ".join([*(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)), row[4]])
+        for row in rows
+    ]
+    if next_cursor:
+        lines.append(f"More: --cursor {next_cursor}")
+    return "\n".join(lines)
+
+
+def _printable(text: str) -> str:
+    """Terminal-safe text: no escape sequences from user-supplied names."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def _cmd_show(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
+    service = storage()
+    meeting = service.get_meeting(args.meeting_id)
+    data = meeting.to_dict()
+    if args.expires_in is not None and meeting.audio_url:
+        data["audio_url"] = service.presign_audio(args.meeting_id, args.expires_in)
+    record = meeting.record
+    summary = meeting.summary
+    lines = [
+        f"{record.meeting_id}  {record.timestamp.isoformat()}  {_printable(record.display_title)}",
+        f"Audio: {data['audio_url'] or meeting.audio_unavailable_reason}",
+        "",
+        f"Summary: {_printable(str(summary.get('summary', '')))}",
+    ]
+    for item in summary.get("action_items", []) or []:
+        owner = f" ({item.get('owner')})" if item.get("owner") else ""
+        due = f" due {item.get('due')}" if item.get("due") else ""
+        lines.append(f"  - action{owner}{due}: {_printable(str(item.get('text', '')))}")
+    for item in summary.get("decisions", []) or []:
+        lines.append(f"  - decision: {_printable(str(item.get('text', item)))}")
+    for item in meeting.requirements:
+        lines.append(f"  - {item.get('priority', '')}: {_printable(str(item.get('text', '')))}")
+    return {"meeting": data, "_human": "\n".join(lines)}
+
+
+def _cmd_delete(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
+    service = storage()
+    if not args.yes:
+        record = service.get_record(args.meeting_id)
+        if not sys.stdin.isatty():
+            raise InvalidInputError(
+                f"Refusing to delete {args.meeting_id} without confirmation; pass --yes."
+            )
+        answer = input(
+            f"Delete {record.meeting_id} ({_printable(record.display_title)}) and all its files? "
+            "Type the meeting id to confirm: "
+        )
+        if answer.strip() != record.meeting_id:
+            raise InvalidInputError("Not deleted: the confirmation did not match the meeting id.")
+    report = service.delete_meeting(args.meeting_id, purge=args.purge)
+    kind = "permanently " if report.purged else ""
+    human = f"Deleted {kind}{report.meeting_id}: {len(report.deleted)} object(s)\n" + "\n".join(
+        f"  {key}" for key in report.deleted
+    )
+    return {**report.to_dict(), "_human": human}
+
+
+def _progress_printer() -> Callable[[int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+    started = time.monotonic()
+
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        rate = done / max(time.monotonic() - started, 1e-6)
+        bar = "#" * filled + "." * (width - filled)
+        end = "\n" if done == total else ""
+        print(f"\r[{bar}] {done}/{total} ({rate:.0f}/s)", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def _cmd_reindex(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
+    count = storage().reindex(progress=_progress_printer())
+    return {"indexed": count, "_human": f"Indexed {count} meeting(s)."}
+
+
+def _cmd_doctor(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
+    report = storage().doctor()
+    marks = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
+    lines = []
+    for check in report.checks:
+        lines.append(f"[{marks[check.status]}] {check.name}: {check.message}")
+        if check.fix and check.status != "ok":
+            lines.append(f"       fix: {check.fix}")
+    return {
+        **report.to_dict(),
+        "_human": "\n".join(lines),
+        "_exit_status": 0 if report.healthy else 1,
+    }
+
+
+def _cmd_embedded_s3(
+    args: argparse.Namespace, storage: Callable[[], MeetingStorage]
+) -> dict[str, Any]:
+    from urllib.parse import urlparse
+
+    from .embedded import DEFAULT_S3_PORT, EmbeddedS3, is_loopback_endpoint
+
+    settings: Settings = load_settings()
+    if not is_loopback_endpoint(settings.s3_endpoint_url):
+        return {
+            "started": False,
+            "_human": f"Using {settings.s3_endpoint_url or 'AWS S3'}; no local server needed.",
+        }
+    if not (settings.aws_access_key_id and settings.aws_secret_access_key):
+        raise InvalidInputError(
+            "The embedded server needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in .env "
+            "(copy .env.example)."
+        )
+    port = urlparse(settings.s3_endpoint_url).port or DEFAULT_S3_PORT
+    server = EmbeddedS3(
+        args.data_dir,
+        access_key=settings.aws_access_key_id,
+        secret_key=settings.aws_secret_access_key,
+        s3_port=port,
+    )
+    with server:
+        server.ensure_bucket(settings.bucket, settings.region)
+        print(
+            f"SeaweedFS S3 on {server.endpoint_url}, bucket {settings.bucket}, data in "
+            f"{args.data_dir}. Press Ctrl+C to stop.",
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            while server.process is not None and server.process.poll() is None:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+    return {"started": True, "_human": "Stopped."}
+
+
+_COMMANDS: dict[
+    str, Callable[[argparse.Namespace, Callable[[], MeetingStorage]], dict[str, Any]]
+] = {
+    "upload": _cmd_upload,
+    "process": _cmd_process,
+    "list": _cmd_list,
+    "show": _cmd_show,
+    "delete": _cmd_delete,
+    "reindex": _cmd_reindex,
+    "doctor": _cmd_doctor,
+    "embedded-s3": _cmd_embedded_s3,
+}

@@ -1,0 +1,210 @@
+"""Health checks: configuration, credentials, bucket, region, versioning, encryption, orphans, drift.
+
+Each check says what it found and, when something is off, the command or setting that fixes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from . import layout
+from .errors import MeetingStorageError, translate_boto_error
+from .models import STATUS_DELETING, Check
+
+if TYPE_CHECKING:
+    from .service import MeetingStorage
+
+MAX_LISTED = 5
+# Leftovers younger than this may belong to a `process` still running elsewhere.
+LEFTOVER_GRACE = timedelta(hours=1)
+
+
+def _some(items: list[str]) -> str:
+    shown = ", ".join(items[:MAX_LISTED])
+    return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
+
+
+def run_checks(storage: MeetingStorage) -> Iterator[Check]:
+    settings = storage.settings
+    bucket = settings.bucket
+    endpoint = settings.s3_endpoint_url or "AWS S3"
+    yield Check(
+        "configuration",
+        "ok",
+        f"bucket {bucket} in {settings.region} via {endpoint}; index {storage.index.name}; "
+        f"documents in {storage.documents.location}",
+    )
+    try:
+        storage.check_bucket()
+    except MeetingStorageError as exc:
+        yield Check("bucket", "fail", exc.message, _bucket_fix(exc.code, bucket))
+        return
+    yield Check("bucket", "ok", f"s3://{bucket} is reachable with these credentials")
+
+    yield _region_check(storage)
+    try:
+        status = storage.audio.versioning_status()
+        yield (
+            Check("versioning", "ok", "versioning is enabled: deletes are recoverable")
+            if status == "Enabled"
+            else Check(
+                "versioning",
+                "warn",
+                f"versioning is {status.lower()}: a delete cannot be undone",
+                f"aws s3api put-bucket-versioning --bucket {bucket} "
+                "--versioning-configuration Status=Enabled",
+            )
+        )
+    except MeetingStorageError as exc:
+        yield Check("versioning", "warn", exc.message)
+    yield _encryption_check(storage)
+
+    try:
+        yield from _content_checks(storage)
+    except MeetingStorageError as exc:
+        yield Check("contents", "fail", exc.message)
+
+
+def _bucket_fix(code: str, bucket: str) -> str:
+    if code == "access_denied":
+        return "grant the IAM policy in the README (s3:ListBucket on the bucket at least)"
+    if code == "backend_unavailable":
+        return "start the embedded server with `make run`, or fix AWS_ENDPOINT_URL"
+    return f"create the bucket (aws s3 mb s3://{bucket}) or fix S3_BUCKET_NAME / AWS_REGION"
+
+
+def _region_check(storage: MeetingStorage) -> Check:
+    settings = storage.settings
+    try:
+        answer = storage.audio.client.get_bucket_location(Bucket=settings.bucket)
+    except Exception as exc:
+        error = translate_boto_error(exc, bucket=settings.bucket, action="read the region of")
+        return Check("region", "warn", error.message, "allow s3:GetBucketLocation to check this")
+    constraint: str = answer.get("LocationConstraint") or "us-east-1"
+    location = {"EU": "eu-west-1"}.get(constraint, constraint)
+    if settings.s3_endpoint_url and not answer.get("LocationConstraint"):
+        return Check("region", "ok", f"{settings.s3_endpoint_url} does not report a region")
+    if location != settings.region:
+        return Check(
+            "region",
+            "fail",
+            f"the bucket is in {location} but AWS_REGION is {settings.region}; files will not "
+            "appear in the list and presigned URLs will fail",
+            f"set AWS_REGION={location}",
+        )
+    return Check("region", "ok", f"the bucket is in {location}, as configured")
+
+
+def _encryption_check(storage: MeetingStorage) -> Check:
+    bucket = storage.settings.bucket
+    try:
+        answer = storage.audio.client.get_bucket_encryption(Bucket=bucket)
+    except Exception as exc:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+        if code == "ServerSideEncryptionConfigurationNotFoundError":
+            return Check(
+                "encryption",
+                "warn",
+                "no default encryption is configured",
+                f"aws s3api put-bucket-encryption --bucket {bucket} --server-side-encryption-"
+                'configuration \'{"Rules":[{"ApplyServerSideEncryptionByDefault":'
+                '{"SSEAlgorithm":"AES256"}}]}\'',
+            )
+        error = translate_boto_error(exc, bucket=bucket, action="read the encryption of")
+        return Check("encryption", "warn", error.message)
+    rules = answer.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+    algorithms = sorted(
+        {r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm", "?") for r in rules}
+    )
+    return Check("encryption", "ok", f"default encryption: {', '.join(algorithms) or 'on'}")
+
+
+def _content_checks(storage: MeetingStorage) -> Iterator[Check]:
+    now = datetime.now(UTC)
+    by_meeting: dict[str, set[str]] = {}
+    newest: dict[str, datetime] = {}
+    for info in storage.documents.iter_objects(layout.TRANSCRIPTIONS_PREFIX):
+        meeting_id = layout.meeting_id_from_key(info.key)
+        if meeting_id is None:
+            continue
+        by_meeting.setdefault(meeting_id, set()).add(info.key.rsplit("/", 1)[-1])
+        if info.last_modified is not None:
+            newest[meeting_id] = max(newest.get(meeting_id, info.last_modified), info.last_modified)
+    records = list(storage.iter_records())
+    stored_ids = {r.meeting_id for r in records if r.status != STATUS_DELETING}
+    deleting = sorted(r.meeting_id for r in records if r.status == STATUS_DELETING)
+    leftovers = sorted(
+        mid for mid, names in by_meeting.items() if layout.METADATA_FILE not in names
+    )
+    incomplete = sorted(
+        mid
+        for mid, names in by_meeting.items()
+        if mid in stored_ids and not set(layout.MEETING_FILES) <= names
+    )
+    if leftovers:
+        young = [m for m in leftovers if m in newest and now - newest[m] < LEFTOVER_GRACE]
+        yield Check(
+            "leftovers",
+            "warn",
+            f"{len(leftovers)} folder(s) under transcriptions/ have no metadata.json (an interrupted "
+            f"process or delete; {len(young)} less than an hour old may still be in progress): "
+            f"{_some(leftovers)}",
+            "run `delete MEETING_ID --yes` for each to remove the leftover files",
+        )
+    else:
+        yield Check("leftovers", "ok", "no meeting folders without metadata.json")
+    if deleting:
+        yield Check(
+            "interrupted deletes",
+            "warn",
+            f"{len(deleting)} meeting(s) were being deleted when the delete stopped: {_some(deleting)}",
+            "run `delete MEETING_ID --yes` again to finish",
+        )
+    if incomplete:
+        yield Check(
+            "incomplete meetings",
+            "warn",
+            f"{len(incomplete)} meeting(s) are missing some of their files: {_some(incomplete)}",
+            "show them with `show MEETING_ID`; delete and store them again if needed",
+        )
+
+    referenced = {r.audio_s3_key for r in records if r.audio_s3_key}
+    unreferenced = [
+        info
+        for info in storage.audio.iter_objects(layout.AUDIO_PREFIX)
+        if info.key not in referenced
+    ]
+    stale = [
+        i.key for i in unreferenced if i.last_modified and now - i.last_modified > LEFTOVER_GRACE
+    ]
+    if stale:
+        yield Check(
+            "orphan audio",
+            "warn",
+            f"{len(stale)} audio object(s) under meetings/ belong to no meeting (uploaded but never "
+            f"processed, or left by an interrupted delete): {_some(stale)}",
+            "process them with `process --audio-s3-key KEY`, or delete them",
+        )
+    else:
+        yield Check("orphan audio", "ok", "every stored recording belongs to a meeting")
+
+    indexed = storage.index.ids()
+    missing_in_s3 = sorted(indexed - stored_ids)
+    not_indexed = sorted(stored_ids - indexed)
+    if missing_in_s3 or not_indexed:
+        parts = []
+        if missing_in_s3:
+            parts.append(f"{len(missing_in_s3)} indexed but missing in S3 ({_some(missing_in_s3)})")
+        if not_indexed:
+            parts.append(f"{len(not_indexed)} in S3 but not indexed ({_some(not_indexed)})")
+        yield Check(
+            "index",
+            "fail" if missing_in_s3 else "warn",
+            f"the index ({len(indexed)} entries) and S3 ({len(stored_ids)} meetings) differ: "
+            + "; ".join(parts),
+            "run `python -m meeting_storage reindex`",
+        )
+    else:
+        yield Check("index", "ok", f"the index matches S3 ({len(stored_ids)} meetings)")

@@ -1,0 +1,158 @@
+"""One exception hierarchy for every expected failure, and one translation of botocore errors.
+
+The CLI, the dashboard and the REST API all render these objects: `code` is a stable
+machine-readable word, `message` says what went wrong and what to do about it, and
+`http_status` is the status the REST API answers with.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+S3_ACTIONS_NEEDED = "s3:PutObject, s3:GetObject, s3:DeleteObject, s3:ListBucket"
+
+
+class MeetingStorageError(Exception):
+    """Base class of every error the package raises on purpose."""
+
+    code: ClassVar[str] = "error"
+    http_status: ClassVar[int] = 500
+    exit_status: ClassVar[int] = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+class ConfigurationError(MeetingStorageError):
+    code = "configuration"
+    http_status = 503
+
+
+class InvalidInputError(MeetingStorageError):
+    code = "invalid_input"
+    http_status = 400
+
+
+class FileTooLargeError(InvalidInputError):
+    code = "file_too_large"
+    http_status = 413
+
+
+class UnsupportedMediaTypeError(InvalidInputError):
+    code = "unsupported_media_type"
+    http_status = 415
+
+
+class NotFoundError(MeetingStorageError):
+    code = "not_found"
+    http_status = 404
+
+
+class AccessDeniedError(MeetingStorageError):
+    code = "access_denied"
+    http_status = 403
+
+
+class ConflictError(MeetingStorageError):
+    code = "conflict"
+    http_status = 409
+
+
+class BackendUnavailableError(MeetingStorageError):
+    code = "backend_unavailable"
+    http_status = 503
+
+
+def _client_error_parts(exc: Any) -> tuple[str, int]:
+    response = getattr(exc, "response", None) or {}
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    return code, status
+
+
+def is_precondition_failed(exc: BaseException) -> bool:
+    """True for the answer S3 gives when a conditional write (If-Match/If-None-Match) loses."""
+    code, status = _client_error_parts(exc)
+    return code in {"PreconditionFailed", "ConditionalRequestConflict"} or status in {409, 412}
+
+
+def is_missing_object(exc: BaseException) -> bool:
+    code, status = _client_error_parts(exc)
+    return code in {"NoSuchKey", "404", "NotFound"} or status == 404
+
+
+def translate_boto_error(
+    exc: BaseException, *, bucket: str, key: str | None = None, action: str = "access"
+) -> MeetingStorageError:
+    """Map a botocore/boto3 exception to the package's error with a message that says what to do."""
+    # Imported here so that importing errors.py stays cheap for code that never touches AWS.
+    from botocore.exceptions import (
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        PartialCredentialsError,
+        ProfileNotFound,
+        ReadTimeoutError,
+    )
+
+    where = f"s3://{bucket}/{key}" if key else f"s3://{bucket}"
+    if isinstance(exc, MeetingStorageError):
+        return exc
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return ConfigurationError(
+            "No AWS credentials found. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+            "AWS_PROFILE, in the environment or in .env."
+        )
+    if isinstance(exc, ProfileNotFound):
+        return ConfigurationError(f"{exc}. Fix AWS_PROFILE or remove it from .env.")
+    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError):
+        return BackendUnavailableError(
+            f"Cannot reach the S3 endpoint ({exc}). Check AWS_ENDPOINT_URL and your network; "
+            "for the embedded server run `make run` first."
+        )
+    if isinstance(exc, ClientError):
+        code, status = _client_error_parts(exc)
+        if code in {"NoSuchBucket"} or (status == 404 and key is None):
+            return ConfigurationError(
+                f"Bucket {bucket!r} does not exist or is not visible with these credentials. "
+                "Check S3_BUCKET_NAME and AWS_REGION, or create the bucket."
+            )
+        if code in {"NoSuchKey", "404", "NotFound"} or status == 404:
+            return NotFoundError(f"{where} does not exist.")
+        if code in {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken"}:
+            return AccessDeniedError(
+                f"Access Denied: the AWS credentials were rejected ({code}). Check "
+                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE."
+            )
+        if code in {"AccessDenied", "AllAccessDisabled", "403", "Forbidden"} or status == 403:
+            return AccessDeniedError(
+                f"Access Denied while trying to {action} {where}. The credentials need "
+                f"{S3_ACTIONS_NEEDED} on arn:aws:s3:::{bucket} and arn:aws:s3:::{bucket}/*; "
+                "also check the bucket policy allows your role or user."
+            )
+        if code in {
+            "PermanentRedirect",
+            "AuthorizationHeaderMalformed",
+            "IllegalLocationConstraint",
+        }:
+            return ConfigurationError(
+                f"Bucket {bucket!r} is in a different region than AWS_REGION ({code}). "
+                "Set AWS_REGION to the bucket's region."
+            )
+        if is_precondition_failed(exc):
+            return ConflictError(f"{where} was changed by someone else at the same time; retry.")
+        if (
+            code in {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"}
+            or status >= 500
+        ):
+            return BackendUnavailableError(
+                f"S3 is unavailable or throttling ({code or status}) while trying to {action} "
+                f"{where}; retry in a moment."
+            )
+        return BackendUnavailableError(f"S3 refused to {action} {where}: {code or status} {exc}")
+    return BackendUnavailableError(f"Unexpected error while trying to {action} {where}: {exc}")

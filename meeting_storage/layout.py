@@ -1,0 +1,132 @@
+"""The S3 key scheme. This is the only module that builds or parses object keys.
+
+meetings/{uuid}_{filename}                      original audio/video
+transcriptions/{meeting_id}/transcription.txt   full transcript text
+transcriptions/{meeting_id}/summary.json        structured summary
+transcriptions/{meeting_id}/requirements.json   extracted requirements
+transcriptions/{meeting_id}/metadata.json       the meeting's source of truth, written last
+index/meetings.json                             compact listing index (S3 JSON backend)
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from pathlib import PurePosixPath, PureWindowsPath
+
+from .errors import InvalidInputError
+
+AUDIO_PREFIX = "meetings/"
+TRANSCRIPTIONS_PREFIX = "transcriptions/"
+INDEX_KEY = "index/meetings.json"
+
+TRANSCRIPTION_FILE = "transcription.txt"
+SUMMARY_FILE = "summary.json"
+REQUIREMENTS_FILE = "requirements.json"
+METADATA_FILE = "metadata.json"
+# Written in this order; metadata.json is last because its presence is what makes a meeting exist.
+MEETING_FILES = (TRANSCRIPTION_FILE, SUMMARY_FILE, REQUIREMENTS_FILE, METADATA_FILE)
+
+MEETING_ID_RE = re.compile(r"^meeting-[0-9a-z]+$")
+MAX_MEETING_ID_LENGTH = 64
+MAX_FILENAME_LENGTH = 120
+_AUDIO_KEY_RE = re.compile(r"^meetings/([0-9a-f]{32})_([^/]+)$")
+_UNSAFE_CHARS = re.compile(r'[<>:"|?*\\/#%{}^~`\[\]]')
+
+
+def new_meeting_id() -> str:
+    return f"meeting-{uuid.uuid4().hex}"
+
+
+def validate_meeting_id(meeting_id: str) -> str:
+    """Return the id unchanged, or raise InvalidInputError for anything that is not one."""
+    if (
+        not isinstance(meeting_id, str)
+        or len(meeting_id) > MAX_MEETING_ID_LENGTH
+        or not MEETING_ID_RE.fullmatch(meeting_id)
+    ):
+        shown = repr(meeting_id)[:80]
+        raise InvalidInputError(
+            f"{shown} is not a meeting id; ids look like meeting-3f2a9c... "
+            "(lowercase letters and digits after 'meeting-')."
+        )
+    return meeting_id
+
+
+def sanitize_filename(name: str) -> str:
+    """The user's file name made safe for a key: base name only, no separators, no `..`,
+    no control characters, bounded length, extension kept."""
+    if not isinstance(name, str):
+        raise InvalidInputError("The file name must be text.")
+    # Base name under both POSIX and Windows rules, so `C:\\x\\a.m4a` and `../../a.m4a` lose their paths.
+    base = PureWindowsPath(PurePosixPath(name.replace("\x00", "")).name).name
+    base = unicodedata.normalize("NFC", base)
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    base = _UNSAFE_CHARS.sub("_", base)
+    base = re.sub(r"\s+", " ", base).strip(" .")
+    base = re.sub(r"\.{2,}", ".", base)
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    ext = re.sub(r"[^A-Za-z0-9]", "", ext)[:10].lower()
+    stem = stem.strip(" .") or "recording"
+    limit = MAX_FILENAME_LENGTH - (len(ext) + 1 if ext else 0)
+    stem = stem[:limit].rstrip(" .") or "recording"
+    return f"{stem}.{ext}" if ext else stem
+
+
+def file_extension(filename: str) -> str:
+    _, dot, ext = filename.rpartition(".")
+    return ext.lower() if dot else ""
+
+
+def new_audio_key(filename: str) -> str:
+    return f"{AUDIO_PREFIX}{uuid.uuid4().hex}_{sanitize_filename(filename)}"
+
+
+def is_audio_key(key: str) -> bool:
+    return isinstance(key, str) and _AUDIO_KEY_RE.fullmatch(key) is not None and ".." not in key
+
+
+def validate_audio_key(key: str) -> str:
+    if not is_audio_key(key):
+        raise InvalidInputError(
+            f"{key!r} is not an audio key of this store; keys look like meetings/<32 hex>_<file name>."
+        )
+    return key
+
+
+def filename_from_audio_key(key: str) -> str:
+    match = _AUDIO_KEY_RE.fullmatch(key)
+    if not match:
+        raise InvalidInputError(f"{key!r} is not an audio key of this store.")
+    return match.group(2)
+
+
+def meeting_prefix(meeting_id: str) -> str:
+    return f"{TRANSCRIPTIONS_PREFIX}{validate_meeting_id(meeting_id)}/"
+
+
+def meeting_file_key(meeting_id: str, filename: str) -> str:
+    if filename not in MEETING_FILES:
+        raise ValueError(f"unknown meeting file {filename!r}")
+    return meeting_prefix(meeting_id) + filename
+
+
+def metadata_key(meeting_id: str) -> str:
+    return meeting_file_key(meeting_id, METADATA_FILE)
+
+
+def meeting_file_keys(meeting_id: str) -> list[str]:
+    return [meeting_file_key(meeting_id, name) for name in MEETING_FILES]
+
+
+def meeting_id_from_key(key: str) -> str | None:
+    """The meeting id of a key under transcriptions/, or None for any other key."""
+    if not key.startswith(TRANSCRIPTIONS_PREFIX):
+        return None
+    candidate = key[len(TRANSCRIPTIONS_PREFIX) :].split("/", 1)[0]
+    if MEETING_ID_RE.fullmatch(candidate) and len(candidate) <= MAX_MEETING_ID_LENGTH:
+        return candidate
+    return None

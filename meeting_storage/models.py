@@ -1,0 +1,171 @@
+"""The values the public API takes and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import InvalidInputError
+from .layout import validate_meeting_id
+
+METADATA_SCHEMA_VERSION = 1
+STATUS_COMPLETE = "complete"
+STATUS_DELETING = "deleting"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def parse_timestamp(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:  # older records wrote naive times; they were UTC
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class MeetingRecord:
+    """What metadata.json holds and what the index lists."""
+
+    meeting_id: str
+    timestamp: datetime
+    filename: str
+    audio_s3_key: str | None = None
+    action_items_count: int = 0
+    requirements_count: int = 0
+    extraction_method: str = "rule_based"
+    bedrock_used: bool = False
+    title: str = ""
+    tags: tuple[str, ...] = ()
+    audio_size: int | None = None
+    content_type: str | None = None
+    duration_seconds: float | None = None
+    transcript_chars: int = 0
+    status: str = STATUS_COMPLETE
+    schema_version: int = METADATA_SCHEMA_VERSION
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.filename
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["timestamp"] = self.timestamp.astimezone(UTC).isoformat()
+        data["tags"] = list(self.tags)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> MeetingRecord:
+        if not isinstance(data, dict):
+            raise InvalidInputError("metadata.json is not a JSON object.")
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        try:
+            values["meeting_id"] = validate_meeting_id(str(values["meeting_id"]))
+            values["timestamp"] = parse_timestamp(str(values["timestamp"]))
+            values["filename"] = str(values.get("filename") or "")
+            values["tags"] = tuple(str(tag) for tag in values.get("tags") or ())
+            for name in ("action_items_count", "requirements_count", "transcript_chars"):
+                values[name] = int(values.get(name) or 0)
+            values["bedrock_used"] = bool(values.get("bedrock_used", False))
+            return cls(**values)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInputError(f"metadata.json is malformed: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class MeetingPage:
+    meetings: list[MeetingRecord]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class UploadedAudio:
+    audio_s3_key: str
+    filename: str
+    size: int
+    content_type: str
+    local_copy: str | None = None
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A whole meeting as `show` returns it."""
+
+    record: MeetingRecord
+    transcription: str
+    summary: dict[str, Any]
+    requirements: list[dict[str, Any]]
+    audio_url: str | None
+    audio_unavailable_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "meeting_id": self.record.meeting_id,
+            "transcription": self.transcription,
+            "summary": self.summary,
+            "requirements": self.requirements,
+            "metadata": self.record.to_dict(),
+            "audio_url": self.audio_url,
+            "audio_unavailable_reason": self.audio_unavailable_reason,
+        }
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    record: MeetingRecord
+    summary: dict[str, Any]
+    requirements: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "meeting_id": self.record.meeting_id,
+            "meeting_summary": self.summary,
+            "requirements": self.requirements,
+            "audio_s3_key": self.record.audio_s3_key,
+            "extraction_method": self.record.extraction_method,
+            "bedrock_used": self.record.bedrock_used,
+        }
+
+
+@dataclass(frozen=True)
+class DeletionReport:
+    meeting_id: str
+    deleted: list[str]
+    index_entry_removed: bool
+    purged: bool = False
+    versioned: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "meeting_id": self.meeting_id,
+            "deleted": self.deleted,
+            "index_entry_removed": self.index_entry_removed,
+            "purged": self.purged,
+            "recoverable": self.versioned and not self.purged,
+        }
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # "ok" | "warn" | "fail"
+    message: str
+    fix: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "status": self.status, "message": self.message, "fix": self.fix}
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return all(check.status != "fail" for check in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"healthy": self.healthy, "checks": [check.to_dict() for check in self.checks]}

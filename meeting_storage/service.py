@@ -1,0 +1,445 @@
+"""The facade the CLI, the dashboard and the REST API call: store, list, show, play, delete, check.
+
+Write order makes a meeting appear atomically: audio, then transcription/summary/requirements,
+then metadata.json with If-None-Match (the meeting now exists), then the index entry (the
+meeting is now listed). Any failure before the end removes what this call wrote. Deletion
+runs the other way: mark metadata.json as deleting, drop the index entry (no longer listed),
+delete the files, delete metadata.json last, so an interrupted delete is finished by running
+it again and never loses the information needed to do so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from . import layout
+from .analysis import Extractor, RuleBasedExtractor
+from .analysis.transcript import normalise_text
+from .aws import make_s3_client
+from .blobs import BlobStore, LocalBlobStore, S3BlobStore, content_disposition
+from .errors import (
+    ConfigurationError,
+    FileTooLargeError,
+    InvalidInputError,
+    MeetingStorageError,
+    NotFoundError,
+    translate_boto_error,
+)
+from .index import DEFAULT_LIMIT, MeetingIndex, validate_limit
+from .index.s3json import S3JsonIndex
+from .media import SNIFF_BYTES, SizeLimitedReader, detect_media
+from .models import (
+    STATUS_DELETING,
+    DeletionReport,
+    DoctorReport,
+    Meeting,
+    MeetingPage,
+    MeetingRecord,
+    ProcessResult,
+    UploadedAudio,
+    utc_now,
+)
+from .settings import MAX_PRESIGN_SECONDS, Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+ARCHIVED_CLASSES = {"GLACIER", "DEEP_ARCHIVE"}
+READ_WORKERS = 8
+Progress = Callable[[int, int], None]
+
+
+class MeetingStorage:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        s3_client: S3Client | None = None,
+        index: MeetingIndex | None = None,
+        extractor: Extractor | None = None,
+    ) -> None:
+        self.settings = settings
+        self.audio = S3BlobStore(s3_client or make_s3_client(settings), settings.bucket)
+        self.documents: BlobStore = (
+            self.audio if settings.store_in_s3 else LocalBlobStore(settings.local_data_dir)
+        )
+        self.index: MeetingIndex = index or S3JsonIndex(self.documents)
+        self.extractor: Extractor = extractor or RuleBasedExtractor()
+
+    # ----------------------------------------------------------------- storing
+
+    def upload_audio(
+        self, fileobj: IO[bytes], filename: str, *, size: int | None = None
+    ) -> UploadedAudio:
+        """Check and stream a recording to meetings/{uuid}_{filename}; return its key."""
+        safe_name = layout.sanitize_filename(filename)
+        limit = self.settings.max_upload_bytes
+        if size is not None and size > limit:
+            raise FileTooLargeError(
+                f"{filename!r} is larger than the {limit // (1024 * 1024)} MB limit "
+                "(MAX_UPLOAD_MB); upload a shorter or compressed recording."
+            )
+        if size == 0:
+            raise InvalidInputError(f"{filename!r} is empty; choose a recording with sound in it.")
+        head = fileobj.read(SNIFF_BYTES)
+        content_type, extension = detect_media(head, filename)
+        if layout.file_extension(safe_name) not in {extension, *_same_family(extension)}:
+            safe_name = layout.sanitize_filename(f"{safe_name}.{extension}")
+        key = layout.new_audio_key(safe_name)
+        local_path = self._local_copy_path(key)
+        tee: IO[bytes] | None = None
+        if local_path is not None:
+            local_path.parent.mkdir(parents=True, exist_ok=True)
+            tee = local_path.open("wb")
+        reader = SizeLimitedReader(head, fileobj, limit, filename, tee=tee)
+        try:
+            self.audio.upload_stream(
+                key,
+                # Buffered so each read returns the full amount asked for: s3transfer decides
+                # on multipart from the size of its first read.
+                io.BufferedReader(reader, buffer_size=1024 * 1024),
+                content_type,
+                metadata={"original-filename": _ascii_header(safe_name)},
+                content_disposition=content_disposition(safe_name),
+            )
+        except BaseException:
+            if tee is not None:
+                tee.close()
+                local_path.unlink(missing_ok=True)  # type: ignore[union-attr]
+            with contextlib.suppress(MeetingStorageError):
+                self.audio.delete([key])
+            raise
+        if tee is not None:
+            tee.close()
+        return UploadedAudio(
+            audio_s3_key=key,
+            filename=safe_name,
+            size=reader.count,
+            content_type=content_type,
+            local_copy=str(local_path) if local_path else None,
+        )
+
+    def process(
+        self,
+        text: str,
+        *,
+        audio_s3_key: str | None = None,
+        audio_file: IO[bytes] | None = None,
+        audio_filename: str | None = None,
+        filename: str | None = None,
+        title: str = "",
+        tags: Iterable[str] = (),
+        recorded_at: datetime | None = None,
+    ) -> ProcessResult:
+        """Analyse a transcript and store the whole meeting; all or nothing."""
+        text = normalise_text(text)
+        if audio_file is not None and audio_s3_key is not None:
+            raise InvalidInputError("Give either an audio file or an audio S3 key, not both.")
+        written_audio: str | None = None
+        written_documents: list[str] = []
+        meeting_id = layout.new_meeting_id()
+        try:
+            audio_size: int | None = None
+            content_type: str | None = None
+            if audio_file is not None:
+                uploaded = self.upload_audio(audio_file, audio_filename or filename or "recording")
+                written_audio = audio_s3_key = uploaded.audio_s3_key
+                audio_size, content_type = uploaded.size, uploaded.content_type
+            elif audio_s3_key is not None:
+                layout.validate_audio_key(audio_s3_key)
+                info = self.audio.head(audio_s3_key)
+                if info is None:
+                    raise NotFoundError(
+                        f"Audio {audio_s3_key!r} is not in s3://{self.settings.bucket}; upload it "
+                        "first with `upload` and pass the key it returns."
+                    )
+                audio_size, content_type = info.size, info.content_type
+            if filename:
+                display_name = layout.sanitize_filename(filename)
+            elif audio_s3_key:
+                display_name = layout.filename_from_audio_key(audio_s3_key)
+            else:
+                display_name = "transcript.txt"
+            extraction = self.extractor.extract(text)
+            record = MeetingRecord(
+                meeting_id=meeting_id,
+                timestamp=(recorded_at or utc_now()),
+                filename=display_name,
+                audio_s3_key=audio_s3_key,
+                action_items_count=len(extraction.action_items),
+                requirements_count=len(extraction.requirements),
+                extraction_method=extraction.method,
+                bedrock_used=extraction.bedrock_used,
+                title=title.strip()[:200],
+                tags=tuple(tag.strip() for tag in tags if tag.strip()),
+                audio_size=audio_size,
+                content_type=content_type,
+                transcript_chars=len(text),
+            )
+            files: list[tuple[str, bytes, str]] = [
+                (layout.TRANSCRIPTION_FILE, text.encode(), "text/plain; charset=utf-8"),
+                (layout.SUMMARY_FILE, _json_bytes(extraction.summary), "application/json"),
+                (
+                    layout.REQUIREMENTS_FILE,
+                    _json_bytes(extraction.requirements),
+                    "application/json",
+                ),
+            ]
+            for name, data, kind in files:
+                key = layout.meeting_file_key(meeting_id, name)
+                written_documents.append(key)
+                self.documents.put(key, data, kind)
+            metadata = layout.metadata_key(meeting_id)
+            written_documents.append(metadata)
+            self.documents.put(
+                metadata, _json_bytes(record.to_dict()), "application/json", if_none_match=True
+            )
+            self.index.put(record)
+        except BaseException:
+            # Undo this call's writes so no half meeting remains; a retry starts clean.
+            with contextlib.suppress(Exception):
+                self.documents.delete(list(reversed(written_documents)))
+            if written_audio is not None:
+                with contextlib.suppress(Exception):
+                    self.audio.delete([written_audio])
+                    self._remove_local_copy(written_audio)
+            raise
+        return ProcessResult(
+            record=record, summary=extraction.summary, requirements=extraction.requirements
+        )
+
+    # ----------------------------------------------------------------- reading
+
+    def list_meetings(
+        self, limit: int = DEFAULT_LIMIT, cursor: str | None = None, search: str | None = None
+    ) -> MeetingPage:
+        return self.index.list(validate_limit(limit), cursor, (search or "").strip() or None)
+
+    def get_record(self, meeting_id: str) -> MeetingRecord:
+        """The meeting's metadata.json (the source of truth), or NotFoundError."""
+        record = self._read_record(meeting_id)
+        if record is None or record.status == STATUS_DELETING:
+            raise NotFoundError(f"Meeting {meeting_id} not found.")
+        return record
+
+    def get_meeting(self, meeting_id: str) -> Meeting:
+        record = self.get_record(meeting_id)
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            transcript = pool.submit(self._read_document, meeting_id, layout.TRANSCRIPTION_FILE)
+            summary = pool.submit(self._read_document, meeting_id, layout.SUMMARY_FILE)
+            requirements = pool.submit(self._read_document, meeting_id, layout.REQUIREMENTS_FILE)
+            transcription = transcript.result().decode("utf-8", "replace")
+            summary_data = _json_or(summary.result(), {})
+            requirements_data = _json_or(requirements.result(), [])
+        audio_url, reason = self._playable_url(record)
+        return Meeting(
+            record=record,
+            transcription=transcription,
+            summary=summary_data if isinstance(summary_data, dict) else {},
+            requirements=requirements_data if isinstance(requirements_data, list) else [],
+            audio_url=audio_url,
+            audio_unavailable_reason=reason,
+        )
+
+    def presign_audio(self, meeting_id: str, expires_in: int | None = None) -> str:
+        """A time-limited GET URL for the meeting's audio that names the original file."""
+        record = self.get_record(meeting_id)
+        if not record.audio_s3_key:
+            raise NotFoundError(f"Meeting {meeting_id} has no audio.")
+        return self._presign(record, expires_in)
+
+    def _presign(self, record: MeetingRecord, expires_in: int | None = None) -> str:
+        seconds = self.settings.presigned_url_expiry if expires_in is None else expires_in
+        if not 1 <= seconds <= MAX_PRESIGN_SECONDS:
+            raise InvalidInputError(
+                f"expires_in must be between 1 and {MAX_PRESIGN_SECONDS} seconds, not {seconds}."
+            )
+        assert record.audio_s3_key is not None
+        return self.audio.presign_get(
+            record.audio_s3_key,
+            seconds,
+            download_name=record.filename,
+            content_type=record.content_type,
+        )
+
+    def _playable_url(self, record: MeetingRecord) -> tuple[str | None, str | None]:
+        if not record.audio_s3_key:
+            return None, "This meeting was stored from a transcript only; it has no audio."
+        info = self.audio.head(record.audio_s3_key)
+        if info is None:
+            return None, "The audio object is missing from the bucket; run `doctor` for details."
+        if info.storage_class in ARCHIVED_CLASSES:
+            return None, (
+                f"The audio is archived in {info.storage_class} and must be restored before it "
+                "can be played."
+            )
+        return self._presign(record), None
+
+    # ----------------------------------------------------------------- deleting
+
+    def delete_meeting(self, meeting_id: str, *, purge: bool = False) -> DeletionReport:
+        """Remove the audio, every transcription file, local copies and the index entry."""
+        layout.validate_meeting_id(meeting_id)
+        metadata = layout.metadata_key(meeting_id)
+        blob = self._get_optional(metadata)
+        record: MeetingRecord | None = None
+        if blob is not None:
+            record = _record_or_none(blob.data)
+            if record is not None and record.status != STATUS_DELETING:
+                marked = replace(record, status=STATUS_DELETING)
+                self.documents.put(
+                    metadata, _json_bytes(marked.to_dict()), "application/json", if_match=blob.etag
+                )
+        indexed = self.index.get(meeting_id)
+        record = record or indexed
+        index_removed = self.index.delete(meeting_id)
+        prefix = layout.meeting_prefix(meeting_id)
+        document_keys = [info.key for info in self.documents.iter_objects(prefix)]
+        versioned = self.settings.store_in_s3 and self.audio.versioning_status() != "Disabled"
+        if purge and versioned:
+            # Older versions and delete markers too, even when no current version is left.
+            document_keys = sorted({*document_keys, *layout.meeting_file_keys(meeting_id)})
+        if blob is None and not document_keys and indexed is None and not purge:
+            raise NotFoundError(f"Meeting {meeting_id} not found.")
+        deleted: list[str] = []
+        if record is not None and record.audio_s3_key and layout.is_audio_key(record.audio_s3_key):
+            deleted += self.audio.delete([record.audio_s3_key], purge=purge)
+            deleted += self._remove_local_copy(record.audio_s3_key)
+        others = [key for key in document_keys if key != metadata]
+        deleted += self.documents.delete(others, purge=purge)
+        if metadata in document_keys:
+            deleted += self.documents.delete([metadata], purge=purge)
+        if not deleted and not index_removed:
+            raise NotFoundError(f"Meeting {meeting_id} not found.")
+        return DeletionReport(
+            meeting_id=meeting_id,
+            deleted=deleted,
+            index_entry_removed=index_removed,
+            purged=purge,
+            versioned=versioned,
+        )
+
+    # ----------------------------------------------------------------- maintenance
+
+    def iter_records(self, progress: Progress | None = None) -> Iterator[MeetingRecord]:
+        """Every meeting's metadata.json, read in parallel (GETs, one per meeting)."""
+        keys = [
+            info.key
+            for info in self.documents.iter_objects(layout.TRANSCRIPTIONS_PREFIX)
+            if info.key.endswith("/" + layout.METADATA_FILE)
+            and layout.meeting_id_from_key(info.key) is not None
+        ]
+        done = 0
+        with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
+            for blob in pool.map(self._get_optional, keys):
+                done += 1
+                if progress is not None:
+                    progress(done, len(keys))
+                if blob is None:
+                    continue
+                record = _record_or_none(blob.data)
+                if record is not None:
+                    yield record
+
+    def reindex(self, progress: Progress | None = None) -> int:
+        """Rebuild the index from the metadata.json files; return how many meetings it lists."""
+        records = [r for r in self.iter_records(progress) if r.status != STATUS_DELETING]
+        return self.index.rebuild(records)
+
+    def doctor(self) -> DoctorReport:
+        from .doctor import run_checks
+
+        return DoctorReport(checks=list(run_checks(self)))
+
+    # ----------------------------------------------------------------- internals
+
+    def _read_record(self, meeting_id: str) -> MeetingRecord | None:
+        blob = self._get_optional(layout.metadata_key(meeting_id))
+        if blob is None:
+            return None
+        record = _record_or_none(blob.data)
+        if record is None:
+            raise InvalidInputError(
+                f"metadata.json of {meeting_id} is damaged; run `doctor` for details."
+            )
+        return record
+
+    def _get_optional(self, key: str) -> Any:
+        try:
+            return self.documents.get(key)
+        except NotFoundError:
+            return None
+
+    def _read_document(self, meeting_id: str, name: str) -> bytes:
+        blob = self._get_optional(layout.meeting_file_key(meeting_id, name))
+        return b"" if blob is None else bytes(blob.data)
+
+    def _local_copy_path(self, audio_key: str) -> Path | None:
+        if self.settings.skip_local_storage:
+            return None
+        return self.settings.uploads_dir / audio_key.removeprefix(layout.AUDIO_PREFIX)
+
+    def _remove_local_copy(self, audio_key: str) -> list[str]:
+        path = self._local_copy_path(audio_key)
+        if path is not None and path.is_file():
+            path.unlink()
+            return [str(path)]
+        return []
+
+    def check_bucket(self) -> None:
+        """Raise a typed error unless the bucket is reachable with these credentials."""
+        try:
+            self.audio.client.head_bucket(Bucket=self.settings.bucket)
+        except Exception as exc:
+            raise translate_boto_error(exc, bucket=self.settings.bucket, action="reach") from exc
+
+
+def _same_family(extension: str) -> set[str]:
+    return {
+        "m4a": {"mp4", "aac"},
+        "mp4": {"m4a", "m4v", "mov"},
+        "ogg": {"oga", "opus"},
+        "webm": {"mkv", "weba"},
+    }.get(extension, set())
+
+
+def _ascii_header(value: str) -> str:
+    return value.encode("ascii", "replace").decode("ascii")
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=2).encode()
+
+
+def _json_or(data: bytes, default: Any) -> Any:
+    try:
+        return json.loads(data) if data else default
+    except ValueError:
+        return default
+
+
+def _record_or_none(data: bytes) -> MeetingRecord | None:
+    try:
+        return MeetingRecord.from_dict(json.loads(data))
+    except (ValueError, MeetingStorageError):
+        return None
+
+
+def open_storage(settings: Settings | None = None) -> MeetingStorage:
+    """The storage service for the configured settings (reads .env when none are given)."""
+    from .settings import load_settings
+
+    try:
+        return MeetingStorage(settings or load_settings())
+    except MeetingStorageError:
+        raise
+    except Exception as exc:  # a broken AWS profile or config file, for example
+        raise ConfigurationError(f"Cannot set up the AWS client: {exc}") from exc

@@ -1,0 +1,175 @@
+"""Shared fixtures: moto for speed, a real SeaweedFS server for what moto does not check.
+
+`storage` runs a test once per S3 implementation (moto and SeaweedFS); `moto_storage` and
+`seaweed_storage` pick one. Every test gets a fresh bucket, so tests never see each other's
+meetings. The SeaweedFS server is started once per session on free loopback ports in a
+temporary folder, and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import struct
+import uuid
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from moto import mock_aws
+
+from meeting_storage import MeetingStorage, Settings
+from meeting_storage.aws import make_s3_client
+from meeting_storage.embedded import EmbeddedS3
+
+ACCESS_KEY = "test-access-key"
+SECRET_KEY = "test-secret-key"
+REGION = "us-east-1"
+
+SAMPLE_TRANSCRIPT = """\
+Alice: Welcome everyone, today we plan the remote control launch and the budget review.
+Bob: The remote control must work with every television sold in Europe.
+Alice: We decided to use rechargeable batteries instead of disposable ones.
+Carol: I will send the revised budget to finance by Friday.
+Bob: The interface should stay simple enough for older users.
+Alice: Dave will prepare the prototype demo by next week.
+Carol: It would be nice to have a voice search feature, but it is optional.
+"""
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's .env, AWS config or credentials."""
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "S3_", "DYNAMODB_")) or name in {
+            "STORE_IN_S3",
+            "SKIP_LOCAL_STORAGE",
+            "USE_DYNAMODB",
+            "PRESIGNED_URL_EXPIRY",
+            "MAX_UPLOAD_MB",
+            "LOCAL_DATA_DIR",
+            "INDEX_BACKEND",
+        }:
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.chdir(tmp_path)
+
+
+def make_settings(bucket: str, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "bucket": bucket,
+        "region": REGION,
+        "aws_access_key_id": ACCESS_KEY,
+        "aws_secret_access_key": SECRET_KEY,
+        "local_data_dir": tmp_path / "local",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def new_bucket_name() -> str:
+    return f"test-{uuid.uuid4().hex[:20]}"
+
+
+# ---------------------------------------------------------------- moto
+
+
+@pytest.fixture
+def moto_settings(tmp_path: Path) -> Iterator[Settings]:
+    with mock_aws():
+        settings = make_settings(new_bucket_name(), tmp_path)
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=settings.bucket)
+        yield settings
+
+
+@pytest.fixture
+def moto_storage(moto_settings: Settings) -> MeetingStorage:
+    return MeetingStorage(moto_settings)
+
+
+# ---------------------------------------------------------------- SeaweedFS
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS3]:
+    server = EmbeddedS3(
+        tmp_path_factory.mktemp("seaweedfs"), access_key=ACCESS_KEY, secret_key=SECRET_KEY
+    )
+    with server:
+        server.ensure_bucket("warmup-bucket", REGION, timeout=90)
+        yield server
+
+
+def raw_seaweed_client(server: EmbeddedS3) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=server.endpoint_url,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+        config=Config(signature_version="s3v4"),
+    )
+
+
+@pytest.fixture
+def seaweed_settings(seaweedfs: EmbeddedS3, tmp_path: Path) -> Settings:
+    settings = make_settings(new_bucket_name(), tmp_path, s3_endpoint_url=seaweedfs.endpoint_url)
+    seaweedfs.ensure_bucket(settings.bucket, REGION)
+    return settings
+
+
+@pytest.fixture
+def seaweed_storage(seaweed_settings: Settings) -> MeetingStorage:
+    return MeetingStorage(seaweed_settings)
+
+
+# ---------------------------------------------------------------- both
+
+
+@pytest.fixture(params=["moto", "seaweedfs"])
+def storage(request: pytest.FixtureRequest) -> MeetingStorage:
+    """The same test against moto and against a real S3 server."""
+    name = "moto_storage" if request.param == "moto" else "seaweed_storage"
+    return request.getfixturevalue(name)  # type: ignore[no-any-return]
+
+
+def s3_client_for(storage: MeetingStorage) -> Any:
+    return make_s3_client(storage.settings)
+
+
+# ---------------------------------------------------------------- sample media
+
+
+def wav_bytes(seconds: float = 0.5, rate: int = 8000) -> bytes:
+    """A real, playable mono 16-bit WAV file with a 440 Hz tone."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        frames = b"".join(
+            struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / rate)))
+            for n in range(int(seconds * rate))
+        )
+        out.writeframes(frames)
+    return buffer.getvalue()
+
+
+def wav_header_then(size: int) -> bytes:
+    """A WAV header followed by `size` bytes of silence (for large-file tests)."""
+    header = wav_bytes(0.01)
+    return header + bytes(max(0, size - len(header)))
+
+
+@pytest.fixture
+def wav_file(tmp_path: Path) -> Path:
+    path = tmp_path / "Team sync.wav"
+    path.write_bytes(wav_bytes())
+    return path
