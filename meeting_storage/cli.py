@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -39,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="meeting-storage",
         description="Store, list, show, play and delete meeting recordings and their analysis in S3.",
+    )
+    # Also accepted before the command (`--json list`); main() looks for it anywhere in argv.
+    parser.add_argument(
+        "--json", action="store_true", dest="json_first", help="print one JSON object on stdout"
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -135,6 +140,10 @@ def _open_file(path: Path, what: str) -> IO[bytes]:
         raise InvalidInputError(f"The {what} {str(path)!r} is a folder, not a file.") from exc
     except PermissionError as exc:
         raise InvalidInputError(f"The {what} {str(path)!r} cannot be read (permission).") from exc
+    except OSError as exc:  # a name too long for the file system, for example
+        raise InvalidInputError(
+            f"The {what} {str(path)!r} cannot be opened: {exc.strerror or exc}."
+        ) from exc
 
 
 def _cmd_upload(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
@@ -256,10 +265,13 @@ def _cmd_delete(args: argparse.Namespace, storage: Callable[[], MeetingStorage])
             raise InvalidInputError(
                 f"Refusing to delete {args.meeting_id} without confirmation; pass --yes."
             )
-        answer = input(
-            f"Delete {record.meeting_id} ({_printable(record.display_title)}) and all its files? "
-            "Type the meeting id to confirm: "
-        )
+        try:
+            answer = input(
+                f"Delete {record.meeting_id} ({_printable(record.display_title)}) and all its "
+                "files? Type the meeting id to confirm: "
+            )
+        except EOFError:  # Ctrl+D at the prompt: no confirmation
+            answer = ""
         if answer.strip() != record.meeting_id:
             raise InvalidInputError("Not deleted: the confirmation did not match the meeting id.")
     report = service.delete_meeting(args.meeting_id, purge=args.purge)
@@ -331,6 +343,8 @@ def _cmd_embedded_s3(
         secret_key=settings.aws_secret_access_key,
         s3_port=port,
     )
+    # Stop SeaweedFS (its own process group) on SIGTERM too, not only on Ctrl+C.
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     with server:
         server.ensure_bucket(settings.bucket, settings.region)
         print(
@@ -345,6 +359,10 @@ def _cmd_embedded_s3(
         except KeyboardInterrupt:
             pass
     return {"started": True, "_human": "Stopped."}
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 _COMMANDS: dict[
