@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     process = commands.add_parser(
         "process", parents=[common], help="analyse a transcript and store the whole meeting"
     )
-    source = process.add_mutually_exclusive_group(required=True)
+    # Without a transcript, a recording is stored as awaiting one (see `attach-transcript`).
+    source = process.add_mutually_exclusive_group()
     source.add_argument("--text", help="the transcript text")
     source.add_argument("--transcript", type=Path, help="a UTF-8 transcript file")
     audio = process.add_mutually_exclusive_group()
@@ -165,6 +166,8 @@ def _cmd_process(args: argparse.Namespace, storage: Callable[[], MeetingStorage]
             text = decode_transcript(handle.read(), f"transcript {args.transcript.name!r}")
     else:
         text = args.text
+    if text is None and args.audio is None and args.audio_s3_key is None:
+        raise InvalidInputError("Give --text or --transcript, and/or --audio or --audio-s3-key.")
     service = storage()
     if args.audio is not None:
         with _open_file(args.audio, "audio file") as handle:

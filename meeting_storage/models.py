@@ -12,6 +12,7 @@ from .layout import validate_meeting_id
 METADATA_SCHEMA_VERSION = 1
 STATUS_COMPLETE = "complete"
 STATUS_DELETING = "deleting"
+STATUS_AWAITING_TRANSCRIPT = "awaiting_transcript"
 
 
 def utc_now() -> datetime:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from . import layout
-from .analysis import Extractor, RuleBasedExtractor
+from .analysis import Extraction, Extractor, RuleBasedExtractor
 from .analysis.transcript import normalise_text
 from .aws import make_s3_client
 from .blobs import BlobStore, LocalBlobStore, S3BlobStore, content_disposition
@@ -37,6 +37,8 @@ from .index import DEFAULT_LIMIT, MeetingIndex, validate_limit
 from .index.s3json import S3JsonIndex
 from .media import SNIFF_BYTES, SizeLimitedReader, detect_media
 from .models import (
+    STATUS_AWAITING_TRANSCRIPT,
+    STATUS_COMPLETE,
     STATUS_DELETING,
     DeletionReport,
     DoctorReport,
@@ -129,7 +131,7 @@ class MeetingStorage:
 
     def process(
         self,
-        text: str,
+        text: str | None,
         *,
         audio_s3_key: str | None = None,
         audio_file: IO[bytes] | None = None,
@@ -139,10 +141,17 @@ class MeetingStorage:
         tags: Iterable[str] = (),
         recorded_at: datetime | None = None,
     ) -> ProcessResult:
-        """Analyse a transcript and store the whole meeting; all or nothing."""
-        text = normalise_text(text)
+        """Analyse a transcript and store the whole meeting; all or nothing.
+
+        With a recording but no transcript (`text=None`) the meeting is stored with its audio
+        and marked as awaiting a transcript; `attach_transcript` completes it later.
+        """
         if audio_file is not None and audio_s3_key is not None:
             raise InvalidInputError("Give either an audio file or an audio S3 key, not both.")
+        if text is None and audio_file is None and audio_s3_key is None:
+            raise InvalidInputError("Give a transcript, a recording, or both.")
+        if text is not None:
+            text = normalise_text(text)
         written_audio: str | None = None
         written_documents: list[str] = []
         meeting_id = layout.new_meeting_id()
@@ -168,35 +177,24 @@ class MeetingStorage:
                 display_name = layout.filename_from_audio_key(audio_s3_key)
             else:
                 display_name = "transcript.txt"
-            extraction = self.extractor.extract(text)
+            extraction = self.extractor.extract(text) if text is not None else AWAITING_EXTRACTION
             record = MeetingRecord(
                 meeting_id=meeting_id,
                 timestamp=(recorded_at or utc_now()),
                 filename=display_name,
                 audio_s3_key=audio_s3_key,
-                action_items_count=len(extraction.action_items),
-                requirements_count=len(extraction.requirements),
-                extraction_method=extraction.method,
-                bedrock_used=extraction.bedrock_used,
                 title=title.strip()[:200],
                 tags=tuple(tag.strip() for tag in tags if tag.strip()),
                 audio_size=audio_size,
                 content_type=content_type,
-                transcript_chars=len(text),
+                status=STATUS_COMPLETE if text is not None else STATUS_AWAITING_TRANSCRIPT,
             )
-            files: list[tuple[str, bytes, str]] = [
-                (layout.TRANSCRIPTION_FILE, text.encode(), "text/plain; charset=utf-8"),
-                (layout.SUMMARY_FILE, _json_bytes(extraction.summary), "application/json"),
-                (
-                    layout.REQUIREMENTS_FILE,
-                    _json_bytes(extraction.requirements),
-                    "application/json",
-                ),
+            record = _with_extraction(record, text or "", extraction)
+            # Listed before writing so a failure half-way still removes what was written.
+            written_documents += [
+                layout.meeting_file_key(meeting_id, name) for name in layout.MEETING_FILES[:3]
             ]
-            for name, data, kind in files:
-                key = layout.meeting_file_key(meeting_id, name)
-                written_documents.append(key)
-                self.documents.put(key, data, kind)
+            self._write_documents(meeting_id, text or "", extraction)
             metadata = layout.metadata_key(meeting_id)
             written_documents.append(metadata)
             self.documents.put(
@@ -215,6 +213,43 @@ class MeetingStorage:
         return ProcessResult(
             record=record, summary=extraction.summary, requirements=extraction.requirements
         )
+
+    def attach_transcript(self, meeting_id: str, text: str) -> ProcessResult:
+        """Give a stored meeting its transcript (or replace it) and re-run the extraction.
+
+        The documents are rewritten first and metadata.json last with If-Match, so a
+        concurrent change is refused (ConflictError) instead of silently overwritten.
+        """
+        text = normalise_text(text)
+        metadata = layout.metadata_key(meeting_id)
+        blob = self._get_optional(metadata)
+        current = _record_or_none(blob.data) if blob is not None else None
+        if blob is None or current is None or current.status == STATUS_DELETING:
+            raise NotFoundError(f"Meeting {meeting_id} not found.")
+        extraction = self.extractor.extract(text)
+        record = _with_extraction(replace(current, status=STATUS_COMPLETE), text, extraction)
+        self._write_documents(meeting_id, text, extraction)
+        self.documents.put(
+            metadata, _json_bytes(record.to_dict()), "application/json", if_match=blob.etag
+        )
+        self.index.put(record)
+        return ProcessResult(
+            record=record, summary=extraction.summary, requirements=extraction.requirements
+        )
+
+    def _write_documents(self, meeting_id: str, text: str, extraction: Extraction) -> list[str]:
+        """Write transcription.txt, summary.json and requirements.json; return their keys."""
+        files: list[tuple[str, bytes, str]] = [
+            (layout.TRANSCRIPTION_FILE, text.encode(), "text/plain; charset=utf-8"),
+            (layout.SUMMARY_FILE, _json_bytes(extraction.summary), "application/json"),
+            (layout.REQUIREMENTS_FILE, _json_bytes(extraction.requirements), "application/json"),
+        ]
+        written = []
+        for name, data, kind in files:
+            key = layout.meeting_file_key(meeting_id, name)
+            written.append(key)
+            self.documents.put(key, data, kind)
+        return written
 
     # ----------------------------------------------------------------- reading
 
@@ -413,6 +448,22 @@ def _same_family(extension: str) -> set[str]:
 
 def _ascii_header(value: str) -> str:
     return value.encode("ascii", "replace").decode("ascii")
+
+
+AWAITING_EXTRACTION = Extraction(
+    summary={"summary": "", "action_items": [], "decisions": []}, requirements=[], method="none"
+)
+
+
+def _with_extraction(record: MeetingRecord, text: str, extraction: Extraction) -> MeetingRecord:
+    return replace(
+        record,
+        action_items_count=len(extraction.action_items),
+        requirements_count=len(extraction.requirements),
+        extraction_method=extraction.method,
+        bedrock_used=extraction.bedrock_used,
+        transcript_chars=len(text),
+    )
 
 
 def _json_bytes(value: Any) -> bytes:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import requests
@@ -162,8 +164,12 @@ def test_list_pages_with_a_cursor_and_searches(storage: MeetingStorage) -> None:
         storage.list_meetings(limit=0)
 
 
-def test_concurrent_processes_all_get_listed(storage: MeetingStorage) -> None:
-    """The index uses ETag conditional writes: racing writers never drop each other's entries."""
+def test_concurrent_processes_all_get_listed(seaweed_storage: MeetingStorage) -> None:
+    """The index uses ETag conditional writes: racing writers never drop each other's entries.
+
+    Run on the real server only: moto's in-memory objects are not safe under threads.
+    """
+    storage = seaweed_storage
     errors: list[BaseException] = []
     stored: list[str] = []
 
@@ -185,6 +191,33 @@ def test_concurrent_processes_all_get_listed(storage: MeetingStorage) -> None:
     assert not errors
     listed = {r.meeting_id for r in storage.list_meetings(limit=100).meetings}
     assert listed == set(stored) and len(stored) == 8
+
+
+def test_index_writer_that_loses_the_race_retries(storage: MeetingStorage) -> None:
+    """A competing write between our read and our conditional write must not be lost."""
+    from meeting_storage.index.s3json import S3JsonIndex
+
+    index = storage.index
+    assert isinstance(index, S3JsonIndex)
+    rival = S3JsonIndex(storage.documents)
+    storage.process("Alice: The first meeting sets up the index object.")
+    original_read = index._read
+    reads = []
+
+    def read_then_rival_writes() -> Any:
+        result = original_read()
+        if not reads:
+            rival.put(rival_record)
+        reads.append(1)
+        return result
+
+    first = storage.list_meetings().meetings[0]
+    rival_record = replace(first, meeting_id="meeting-rival1", title="rival")
+    index._read = read_then_rival_writes  # type: ignore[method-assign]
+    mine = storage.process("Bob: My meeting must be listed next to the rival one.")
+    assert len(reads) >= 2  # the first conditional write lost and was retried
+    listed = {r.meeting_id for r in storage.list_meetings().meetings}
+    assert listed == {first.meeting_id, "meeting-rival1", mine.record.meeting_id}
 
 
 def test_upload_then_process_by_key(storage: MeetingStorage) -> None:
@@ -294,3 +327,28 @@ def test_versioned_bucket_delete_is_recoverable_and_purge_is_not(storage: Meetin
     assert versions(f"transcriptions/{gone.record.meeting_id}/") == 0
     assert versions(gone.record.audio_s3_key or "") == 0
     assert storage.list_meetings().meetings == []
+
+
+def test_recording_without_transcript_waits_for_one(storage: MeetingStorage) -> None:
+    from meeting_storage.models import STATUS_AWAITING_TRANSCRIPT, STATUS_COMPLETE
+
+    stored = storage.process(None, audio_file=io.BytesIO(wav_bytes()), audio_filename="call.wav")
+    meeting_id = stored.record.meeting_id
+    assert stored.record.status == STATUS_AWAITING_TRANSCRIPT
+    assert stored.record.action_items_count == 0
+    listed = storage.list_meetings().meetings
+    assert [(r.meeting_id, r.status) for r in listed] == [(meeting_id, STATUS_AWAITING_TRANSCRIPT)]
+    assert set(layout.meeting_file_keys(meeting_id)) <= keys_in(storage)
+
+    done = storage.attach_transcript(meeting_id, SAMPLE_TRANSCRIPT)
+    assert done.record.status == STATUS_COMPLETE
+    assert done.record.action_items_count == len(done.summary["action_items"]) > 0
+    assert done.record.audio_s3_key == stored.record.audio_s3_key
+    meeting = storage.get_meeting(meeting_id)
+    assert meeting.transcription == SAMPLE_TRANSCRIPT.strip()
+    assert meeting.record.status == STATUS_COMPLETE
+    assert storage.list_meetings().meetings[0].action_items_count == done.record.action_items_count
+    with pytest.raises(NotFoundError):
+        storage.attach_transcript("meeting-0000", SAMPLE_TRANSCRIPT)
+    with pytest.raises(InvalidInputError):
+        storage.process(None)
