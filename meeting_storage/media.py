@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 from typing import IO
 
 import filetype
@@ -46,6 +47,49 @@ def detect_media(head: bytes, filename: str) -> tuple[str, str]:
     if filename.lower().endswith(".m4a") and content_type == "video/mp4":
         content_type = "audio/mp4"  # an .m4a in a generic ISO container is still audio
     return content_type, extension
+
+
+def duration_seconds(head: bytes, extension: str, total_size: int) -> float | None:
+    """The recording's length when its first bytes say it (WAV, FLAC), else None.
+
+    Only the sniffed head and the streamed size are used, so nothing is read twice.
+    """
+    try:
+        if extension == "wav":
+            return _wav_duration(head, total_size)
+        if extension == "flac":
+            return _flac_duration(head)
+    except (struct.error, ValueError):
+        return None
+    return None
+
+
+def _wav_duration(head: bytes, total_size: int) -> float | None:
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    offset, byte_rate = 12, 0
+    while offset + 8 <= len(head):
+        chunk_id, size = head[offset : offset + 4], struct.unpack_from("<I", head, offset + 4)[0]
+        if chunk_id == b"fmt ":
+            byte_rate = struct.unpack_from("<I", head, offset + 16)[0]
+        elif chunk_id == b"data":
+            available = total_size - (offset + 8)
+            # Streaming recorders may leave the size at 0 or 0xFFFFFFFF: use what arrived.
+            data = size if 0 < size <= available else available
+            return data / byte_rate if byte_rate and data > 0 else None
+        offset += 8 + size + (size & 1)
+    return None
+
+
+def _flac_duration(head: bytes) -> float | None:
+    # "fLaC", a 4-byte block header, then STREAMINFO: sample rate (20 bits) and total
+    # samples (36 bits) start at byte 10 of the block.
+    if head[:4] != b"fLaC" or head[4] & 0x7F != 0:
+        return None
+    info = int.from_bytes(head[18:26], "big")
+    sample_rate = info >> 44
+    total_samples = info & ((1 << 36) - 1)
+    return total_samples / sample_rate if sample_rate and total_samples else None
 
 
 def _looks_like_mpeg_audio(head: bytes) -> bool:

@@ -89,6 +89,7 @@ class UploadedAudio:
     size: int
     content_type: str
     local_copy: str | None = None
+    duration_seconds: float | None = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from .analysis import Extraction, Extractor, RuleBasedExtractor
 from .analysis.transcript import normalise_text
 from .aws import make_s3_client
 from .blobs import BlobStore, LocalBlobStore, S3BlobStore, content_disposition
+from .costs import Footprint, footprint
 from .errors import (
     ConfigurationError,
     FileTooLargeError,
@@ -35,7 +36,7 @@ from .errors import (
 )
 from .index import DEFAULT_LIMIT, MeetingIndex, validate_limit
 from .index.s3json import S3JsonIndex
-from .media import SNIFF_BYTES, SizeLimitedReader, detect_media
+from .media import SNIFF_BYTES, SizeLimitedReader, detect_media, duration_seconds
 from .models import (
     STATUS_AWAITING_TRANSCRIPT,
     STATUS_COMPLETE,
@@ -57,6 +58,10 @@ if TYPE_CHECKING:
 ARCHIVED_CLASSES = {"GLACIER", "DEEP_ARCHIVE"}
 READ_WORKERS = 8
 Progress = Callable[[int, int], None]
+# The steps `process` reports to its `on_step` callback, in order; a step that does not
+# apply (no recording to upload, no transcript to analyse) is not reported.
+PROCESS_STEPS = ("upload", "transcription", "extraction", "saving")
+StepCallback = Callable[[str], None]
 
 
 class MeetingStorage:
@@ -127,6 +132,7 @@ class MeetingStorage:
             size=reader.count,
             content_type=content_type,
             local_copy=str(local_path) if local_path else None,
+            duration_seconds=duration_seconds(head, extension, reader.count),
         )
 
     def process(
@@ -140,12 +146,19 @@ class MeetingStorage:
         title: str = "",
         tags: Iterable[str] = (),
         recorded_at: datetime | None = None,
+        on_step: StepCallback | None = None,
     ) -> ProcessResult:
         """Analyse a transcript and store the whole meeting; all or nothing.
 
         With a recording but no transcript (`text=None`) the meeting is stored with its audio
         and marked as awaiting a transcript; `attach_transcript` completes it later.
+        `on_step` is called with each of PROCESS_STEPS as it starts.
         """
+
+        def step(name: str) -> None:
+            if on_step is not None:
+                on_step(name)
+
         if audio_file is not None and audio_s3_key is not None:
             raise InvalidInputError("Give either an audio file or an audio S3 key, not both.")
         if text is None and audio_file is None and audio_s3_key is None:
@@ -158,10 +171,13 @@ class MeetingStorage:
         try:
             audio_size: int | None = None
             content_type: str | None = None
+            duration: float | None = None
             if audio_file is not None:
+                step("upload")
                 uploaded = self.upload_audio(audio_file, audio_filename or filename or "recording")
                 written_audio = audio_s3_key = uploaded.audio_s3_key
                 audio_size, content_type = uploaded.size, uploaded.content_type
+                duration = uploaded.duration_seconds
             elif audio_s3_key is not None:
                 layout.validate_audio_key(audio_s3_key)
                 info = self.audio.head(audio_s3_key)
@@ -177,7 +193,10 @@ class MeetingStorage:
                 display_name = layout.filename_from_audio_key(audio_s3_key)
             else:
                 display_name = "transcript.txt"
+            if text is not None:
+                step("extraction")
             extraction = self.extractor.extract(text) if text is not None else AWAITING_EXTRACTION
+            step("saving")
             record = MeetingRecord(
                 meeting_id=meeting_id,
                 timestamp=(recorded_at or utc_now()),
@@ -187,6 +206,7 @@ class MeetingStorage:
                 tags=tuple(tag.strip() for tag in tags if tag.strip()),
                 audio_size=audio_size,
                 content_type=content_type,
+                duration_seconds=duration,
                 status=STATUS_COMPLETE if text is not None else STATUS_AWAITING_TRANSCRIPT,
             )
             record = _with_extraction(record, text or "", extraction)
@@ -257,6 +277,25 @@ class MeetingStorage:
         self, limit: int = DEFAULT_LIMIT, cursor: str | None = None, search: str | None = None
     ) -> MeetingPage:
         return self.index.list(validate_limit(limit), cursor, (search or "").strip() or None)
+
+    def count_meetings(self) -> int:
+        """How many meetings the index lists."""
+        return len(self.index.ids())
+
+    def storage_footprint(self) -> Footprint:
+        """Objects and bytes by prefix and storage class, from a paginated listing.
+
+        Covers the whole bucket (objects this product did not write show as "(other)") and,
+        with STORE_IN_S3=false, the local documents folder as storage class LOCAL.
+        """
+        objects: list[Any] = list(self.audio.iter_objects(""))
+        if not self.settings.store_in_s3:
+            objects += [
+                replace(info, storage_class="LOCAL")
+                for prefix in (layout.TRANSCRIPTIONS_PREFIX, layout.INDEX_KEY)
+                for info in self.documents.iter_objects(prefix)
+            ]
+        return footprint(objects)
 
     def get_record(self, meeting_id: str) -> MeetingRecord:
         """The meeting's metadata.json (the source of truth), or NotFoundError."""
@@ -389,10 +428,12 @@ class MeetingStorage:
         records = [r for r in self.iter_records(progress) if r.status != STATUS_DELETING]
         return self.index.rebuild(records)
 
-    def doctor(self) -> DoctorReport:
+    def doctor(self, *, deep: bool = True) -> DoctorReport:
+        """Health checks with fixes. `deep=False` skips the checks that read every meeting's
+        metadata.json (leftovers, orphan audio, index drift), for a quick answer."""
         from .doctor import run_checks
 
-        return DoctorReport(checks=list(run_checks(self)))
+        return DoctorReport(checks=list(run_checks(self, deep=deep)))
 
     # ----------------------------------------------------------------- internals
 
