@@ -19,23 +19,26 @@ install: $(STAMP)
 	cp .env.example .env
 	@echo "Created .env from .env.example (embedded local S3). Edit it to use a real bucket."
 
-## Start everything on the embedded default: a local SeaweedFS S3 server with the bucket from .env.
-## With a real bucket in .env (no loopback AWS_ENDPOINT_URL) nothing local is started.
+## The dashboard (`streamlit run app.py`), printing its URL; on the embedded default also a local
+## SeaweedFS S3 server with the bucket from .env. With a real bucket in .env (no loopback
+## AWS_ENDPOINT_URL) nothing local is started. Ctrl+C stops both.
 run: $(STAMP) .env
-	$(PY) -m meeting_storage embedded-s3
+	$(PY) -m meeting_storage dashboard
 
 ## The whole suite: lint, types, then every test (moto and a real SeaweedFS server).
 test: $(STAMP) lint
 	$(PY) -m pytest
 
+SOURCES := meeting_storage ui pages app.py tests bench
+
 lint: $(STAMP)
-	$(PY) -m ruff check meeting_storage tests bench
-	$(PY) -m ruff format --check meeting_storage tests bench
+	$(PY) -m ruff check $(SOURCES)
+	$(PY) -m ruff format --check $(SOURCES)
 	$(PY) -m mypy
 
 format: $(STAMP)
-	$(PY) -m ruff format meeting_storage tests bench
-	$(PY) -m ruff check --fix meeting_storage tests bench
+	$(PY) -m ruff format $(SOURCES)
+	$(PY) -m ruff check --fix $(SOURCES)
 
 bench: $(STAMP)
 	$(PY) -m bench.index_listing

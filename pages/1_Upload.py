@@ -1,0 +1,125 @@
+"""Upload: a recording and/or a transcript, checked before anything is stored, then stored
+with its progress shown step by step."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import IO, cast
+
+import streamlit as st
+
+from meeting_storage.media import ALLOWED_EXTENSIONS
+from ui import components, service, upload
+from ui.formatting import escape_markdown, human_size
+
+STATE_ICONS = {"done": "✅", "running": "⏳", "waiting": "▫️", "skipped": "➖"}
+
+components.page_setup("Upload", ":material/upload:")
+st.title("Upload a meeting", anchor=False)
+storage = components.storage_or_stop()
+settings = storage.settings
+limit_mb = upload.effective_limit_mb(settings.max_upload_mb, st.get_option("server.maxUploadSize"))
+st.caption(
+    f"A recording ({', '.join(ALLOWED_EXTENSIONS)}) of up to **{limit_mb} MB**, with an optional "
+    "transcript (txt, vtt or srt file, or pasted text) and title. The recording streams "
+    "straight to S3"
+    + ("." if settings.skip_local_storage else f" and a copy is kept in {settings.uploads_dir}.")
+)
+if settings.max_upload_mb != st.get_option("server.maxUploadSize"):
+    st.warning(
+        f"MAX_UPLOAD_MB is {settings.max_upload_mb} but server.maxUploadSize in "
+        f".streamlit/config.toml is {st.get_option('server.maxUploadSize')}; uploads are limited "
+        f"to the smaller, {limit_mb} MB. Set both to the same number."
+    )
+
+with st.form("upload"):
+    recording = st.file_uploader(
+        "Recording (audio or video)", type=list(ALLOWED_EXTENSIONS), max_upload_size=limit_mb
+    )
+    transcript_file = st.file_uploader(
+        "Transcript file (optional)",
+        type=list(upload.TRANSCRIPT_EXTENSIONS),
+        max_upload_size=upload.TRANSCRIPT_LIMIT_MB,
+    )
+    pasted = st.text_area(
+        "…or paste the transcript (optional)", height=160, placeholder="Alice: Welcome, everyone…"
+    )
+    title = st.text_input("Title (optional)", max_chars=200, placeholder="Weekly product sync")
+    submitted = st.form_submit_button(
+        "Store meeting", type="primary", icon=":material/cloud_upload:"
+    )
+
+if submitted:
+    checked = upload.check_upload(
+        recording_name=recording.name if recording else None,
+        recording_size=recording.size if recording else None,
+        transcript_name=transcript_file.name if transcript_file else None,
+        transcript_bytes=transcript_file.getvalue() if transcript_file else None,
+        pasted=pasted or "",
+        limit_mb=limit_mb,
+    )
+    for problem in checked.problems:
+        st.error(escape_markdown(problem), icon=":material/error:")
+    if checked.problems:
+        st.stop()
+
+    progress = upload.ProcessProgress(total_bytes=recording.size if recording else 0)
+    bar = st.progress(0.0, text="Starting…")
+    steps_view = st.empty()
+
+    def show(finished: bool = False) -> None:
+        steps, read = progress.snapshot()
+        states = upload.step_states(
+            steps,
+            has_recording=recording is not None,
+            has_transcript=checked.transcript is not None,
+            finished=finished,
+        )
+        lines = []
+        for label, state, note in states:
+            detail = f" — {note}" if note and state in {"skipped", "waiting"} else ""
+            if label == "Upload to S3" and state == "running":
+                detail = f" — {human_size(read)} of {human_size(progress.total_bytes)}"
+            lines.append(f"{STATE_ICONS[state]} **{label}**{detail}")
+        steps_view.markdown("  \n".join(lines))
+        current = next((label for label, state, _ in states if state == "running"), "Done")
+        bar.progress(1.0 if finished else progress.fraction(), text=current)
+
+    with components.storage_errors(), ThreadPoolExecutor(max_workers=1) as pool:
+        # `process` runs in a worker thread so this page can redraw the progress meanwhile.
+        job = pool.submit(
+            storage.process,
+            checked.transcript,
+            audio_file=cast(IO[bytes], upload.ProgressReader(recording, progress))
+            if recording
+            else None,
+            audio_filename=recording.name if recording else None,
+            title=title or "",
+            on_step=progress.start_step,
+        )
+        while not job.done():
+            show()
+            time.sleep(0.2)
+        result = job.result()
+    service.after_write()
+    show(finished=True)
+    record = result.record
+    if record.status == "awaiting_transcript":
+        st.success(
+            f"Stored **{escape_markdown(record.display_title)}**; it is waiting for a transcript, "
+            "which you can attach on its page.",
+            icon=":material/check_circle:",
+        )
+    else:
+        st.success(
+            f"Stored **{escape_markdown(record.display_title)}**: {record.action_items_count} "
+            f"action items, {record.requirements_count} requirements.",
+            icon=":material/check_circle:",
+        )
+    st.page_link(
+        components.MEETING,
+        label="Open the meeting",
+        icon=":material/open_in_new:",
+        query_params={"id": record.meeting_id},
+    )
