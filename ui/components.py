@@ -30,7 +30,7 @@ NAVIGATION = (
 )
 ERROR_TITLES = {
     "configuration": "Configuration problem",
-    "invalid_input": "Not accepted",
+    "invalid_input": "Invalid input",
     "unsupported_media_type": "Unsupported file",
     "file_too_large": "File too large",
     "not_found": "Not found",
@@ -132,9 +132,7 @@ def meetings_frame(records: Sequence[MeetingRecord]) -> pd.DataFrame:
             "Requirements": [r.requirements_count for r in records],
             "Extraction": [r.extraction_method for r in records],
             "Status": [r.status.replace("_", " ") for r in records],
-            "Size (MB)": [
-                None if r.audio_size is None else round(r.audio_size / 1024**2, 2) for r in records
-            ],
+            "Size": pd.array([r.audio_size for r in records], dtype="Int64"),
             "Link": [f"{MEETING_URL_PATH}?id={r.meeting_id}" for r in records],
             "Meeting id": [r.meeting_id for r in records],
         }
