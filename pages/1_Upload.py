@@ -13,8 +13,6 @@ from meeting_storage.media import ALLOWED_EXTENSIONS
 from ui import components, service, upload
 from ui.formatting import escape_markdown, human_size
 
-STATE_ICONS = {"done": "✅", "running": "⏳", "waiting": "▫️", "skipped": "➖"}
-
 components.page_setup("Upload", ":material/upload:")
 st.title("Upload a meeting", anchor=False)
 storage = components.storage_or_stop()
@@ -81,7 +79,7 @@ if submitted:
             detail = f" — {note}" if note and state in {"skipped", "waiting"} else ""
             if label == "Upload to S3" and state == "running":
                 detail = f" — {human_size(read)} of {human_size(progress.total_bytes)}"
-            lines.append(f"{STATE_ICONS[state]} **{label}**{detail}")
+            lines.append(f"{upload.STATE_ICONS[state]} **{label}**{detail}")
         steps_view.markdown("  \n".join(lines))
         current = next((label for label, state, _ in states if state == "running"), "Done")
         bar.progress(1.0 if finished else progress.fraction(), text=current)

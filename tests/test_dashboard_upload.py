@@ -20,7 +20,7 @@ from tests.conftest import (
     use_dashboard_settings,
     wav_bytes,
 )
-from ui.upload import ProgressReader
+from ui.upload import STATE_ICONS, ProgressReader
 
 UPLOAD = "pages/1_Upload.py"
 
@@ -92,9 +92,9 @@ def test_upload_with_transcript_stores_it_and_links_to_it(
     assert link.proto.page == "Meeting"
     assert link.proto.query_string == f"id={meeting.meeting_id}"
     steps = next(m.value for m in at.markdown if "Upload to S3" in m.value)
-    assert (
-        "✅ **Upload to S3**" in steps and "✅ **Extraction**" in steps and "✅ **Saving**" in steps
-    )
+    done = STATE_ICONS["done"]
+    for step in ("Upload to S3", "Extraction", "Saving"):
+        assert f"{done} **{step}**" in steps
     assert "transcript provided" in steps
     assert at.get("progress")[0].proto.value == 100
 
@@ -115,11 +115,12 @@ def test_recording_without_transcript_waits_for_one(dashboard: MeetingStorage) -
     submit(at)
     assert "waiting for a transcript" in unescape(at.success[0].value)
     steps = next(m.value for m in at.markdown if "Upload to S3" in m.value)
+    skipped = STATE_ICONS["skipped"]
     assert (
-        "➖ **Transcription** — no transcriber configured — stored as waiting for a transcript"
-        in steps
+        f"{skipped} **Transcription** — no transcriber configured — stored as waiting for a "
+        "transcript" in steps
     )
-    assert "➖ **Extraction** — needs a transcript" in steps
+    assert f"{skipped} **Extraction** — needs a transcript" in steps
     (record,) = dashboard.list_meetings().meetings
     assert record.status == STATUS_AWAITING_TRANSCRIPT
 

@@ -16,6 +16,13 @@ from meeting_storage.service import PROCESS_STEPS
 
 TRANSCRIPT_EXTENSIONS = ("txt", "vtt", "srt")
 TRANSCRIPT_LIMIT_MB = MAX_TRANSCRIPT_BYTES // (1024 * 1024)
+# Material icons (part of Streamlit's own fonts, so they show in every browser).
+STATE_ICONS = {
+    "done": ":green[:material/check_circle:]",
+    "running": ":blue[:material/progress_activity:]",
+    "waiting": ":gray[:material/radio_button_unchecked:]",
+    "skipped": ":gray[:material/remove_circle_outline:]",
+}
 STEP_LABELS = {
     "upload": "Upload to S3",
     "transcription": "Transcription",
