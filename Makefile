@@ -42,6 +42,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.index_listing
+	$(PY) -m bench.dashboard_list
 
 doctor: $(STAMP)
 	$(PY) -m meeting_storage doctor
