@@ -3,15 +3,11 @@ with its progress shown step by step."""
 
 from __future__ import annotations
 
-import time
-from concurrent.futures import ThreadPoolExecutor
-from typing import IO, cast
-
 import streamlit as st
 
 from meeting_storage.media import ALLOWED_EXTENSIONS
-from ui import components, service, upload
-from ui.formatting import escape_markdown, human_size
+from ui import components, progress, service, upload
+from ui.formatting import escape_markdown
 
 components.page_setup("Upload", ":material/upload:")
 st.title("Upload a meeting", anchor=False)
@@ -22,7 +18,11 @@ st.caption(
     f"A recording ({', '.join(ALLOWED_EXTENSIONS)}) of up to **{limit_mb} MB**, with an optional "
     "transcript (txt, vtt or srt file, or pasted text) and title. The recording streams "
     "straight to S3"
-    + ("." if settings.skip_local_storage else f" and a copy is kept in {settings.uploads_dir}.")
+    + (
+        "."
+        if settings.skip_local_storage
+        else f" and a copy is kept in {escape_markdown(str(settings.uploads_dir))}."
+    )
 )
 if settings.max_upload_mb != st.get_option("server.maxUploadSize"):
     st.warning(
@@ -62,46 +62,16 @@ if submitted:
     if checked.problems:
         st.stop()
 
-    progress = upload.ProcessProgress(total_bytes=recording.size if recording else 0)
-    bar = st.progress(0.0, text="Starting…")
-    steps_view = st.empty()
-
-    def show(finished: bool = False) -> None:
-        steps, read = progress.snapshot()
-        states = upload.step_states(
-            steps,
-            has_recording=recording is not None,
-            has_transcript=checked.transcript is not None,
-            finished=finished,
-        )
-        lines = []
-        for label, state, note in states:
-            detail = f" — {note}" if note and state in {"skipped", "waiting"} else ""
-            if label == "Upload to S3" and state == "running":
-                detail = f" — {human_size(read)} of {human_size(progress.total_bytes)}"
-            lines.append(f"{upload.STATE_ICONS[state]} **{label}**{detail}")
-        steps_view.markdown("  \n".join(lines))
-        current = next((label for label, state, _ in states if state == "running"), "Done")
-        bar.progress(1.0 if finished else progress.fraction(), text=current)
-
-    with components.storage_errors(), ThreadPoolExecutor(max_workers=1) as pool:
-        # `process` runs in a worker thread so this page can redraw the progress meanwhile.
-        job = pool.submit(
-            storage.process,
-            checked.transcript,
-            audio_file=cast(IO[bytes], upload.ProgressReader(recording, progress))
-            if recording
-            else None,
-            audio_filename=recording.name if recording else None,
+    with components.storage_errors():
+        result = progress.store_with_progress(
+            storage,
+            recording=recording,
+            name=recording.name if recording else None,
+            size=recording.size if recording else 0,
+            transcript=checked.transcript,
             title=title or "",
-            on_step=progress.start_step,
         )
-        while not job.done():
-            show()
-            time.sleep(0.2)
-        result = job.result()
     service.after_write()
-    show(finished=True)
     record = result.record
     if record.status == "awaiting_transcript":
         st.success(

@@ -20,7 +20,7 @@ from meeting_storage.costs import (
     storage_cost,
 )
 from ui import components, service
-from ui.formatting import human_size
+from ui.formatting import escape_markdown, human_size
 
 components.page_setup("Costs", ":material/payments:")
 st.title("Storage costs", anchor=False)
@@ -69,7 +69,8 @@ else:
     st.caption("The bucket is empty.")
 for storage_class, size in current.unpriced_bytes.items():
     st.warning(
-        f"{human_size(size)} in {storage_class} is not priced: the design document's model "
+        f"{human_size(size)} in {escape_markdown(storage_class)} is not priced: the design "
+        "document's model "
         "only prices S3 Standard, so it is left out of the total."
     )
 

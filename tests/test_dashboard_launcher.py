@@ -98,6 +98,7 @@ def test_dashboard_command_starts_and_stops_everything(tmp_path: Path, stop: str
         if launcher.poll() is None:
             os.killpg(launcher.pid, signal.SIGKILL)
             launcher.wait()
+
     def running() -> bool:
         return bool(
             listening(s3_port)

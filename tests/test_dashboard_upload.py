@@ -170,6 +170,9 @@ def test_content_that_is_not_audio_is_refused_and_nothing_is_kept(
     (error,) = [unescape(e.value) for e in at.error]
     assert error.startswith("**Unsupported file.**") and "looks like application/pdf" in error
     assert "Traceback" not in error and not at.exception
+    steps = next(m.value for m in at.markdown if "Upload to S3" in m.value)
+    assert f"{STATE_ICONS['failed']} **Upload to S3**" in steps
+    assert at.get("progress")[0].proto.text == "Not stored"
     assert bucket_keys(dashboard) == set()
 
 

@@ -22,6 +22,7 @@ STATE_ICONS = {
     "running": ":blue[:material/progress_activity:]",
     "waiting": ":gray[:material/radio_button_unchecked:]",
     "skipped": ":gray[:material/remove_circle_outline:]",
+    "failed": ":red[:material/error:]",
 }
 STEP_LABELS = {
     "upload": "Upload to S3",
@@ -124,9 +125,14 @@ class ProcessProgress:
 
 
 def step_states(
-    steps_started: list[str], *, has_recording: bool, has_transcript: bool, finished: bool
+    steps_started: list[str],
+    *,
+    has_recording: bool,
+    has_transcript: bool,
+    finished: bool,
+    failed: bool = False,
 ) -> list[tuple[str, str, str]]:
-    """(label, state, note) per step; state is done, running, waiting or skipped."""
+    """(label, state, note) per step; state is done, running, waiting, skipped or failed."""
     current = steps_started[-1] if steps_started and not finished else None
     reached = PROCESS_STEPS.index(steps_started[-1]) if steps_started else -1
     if finished:
@@ -146,7 +152,7 @@ def step_states(
         elif step == "extraction" and not has_transcript:
             state, note = ("skipped" if reached > number else "waiting"), "needs a transcript"
         elif step == current:
-            state = "running"
+            state = "failed" if failed else "running"
         elif number < reached:
             state = "done"
         else:

@@ -1,0 +1,79 @@
+"""Storing a meeting with its progress on the page: a bar, and one line per step."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import IO, cast
+
+import streamlit as st
+
+from meeting_storage import MeetingStorage, ProcessResult
+
+from .formatting import human_size
+from .upload import STATE_ICONS, ProcessProgress, ProgressReader, step_states
+
+REDRAW_SECONDS = 0.2
+
+
+def store_with_progress(
+    storage: MeetingStorage,
+    *,
+    recording: IO[bytes] | None,
+    name: str | None,
+    size: int,
+    transcript: str | None,
+    title: str,
+) -> ProcessResult:
+    """`storage.process` with the steps drawn as they happen. The recording (Streamlit's
+    uploaded file) is handed over as it is, wrapped only to count the bytes read.
+
+    `process` runs in a worker thread so that this script thread can redraw meanwhile.
+    Errors propagate after the failed step is marked.
+    """
+    progress = ProcessProgress(total_bytes=size)
+    bar = st.progress(0.0, text="Starting…")
+    steps_view = st.empty()
+
+    def draw(*, finished: bool = False, failed: bool = False) -> None:
+        steps, read = progress.snapshot()
+        states = step_states(
+            steps,
+            has_recording=recording is not None,
+            has_transcript=transcript is not None,
+            finished=finished,
+            failed=failed,
+        )
+        lines = []
+        for label, state, note in states:
+            detail = f" — {note}" if note and state in {"skipped", "waiting"} else ""
+            if label == "Upload to S3" and state == "running":
+                detail = f" — {human_size(read)} of {human_size(progress.total_bytes)}"
+            lines.append(f"{STATE_ICONS[state]} **{label}**{detail}")
+        steps_view.markdown("  \n".join(lines))
+        if failed:
+            text = "Not stored"
+        else:
+            text = next((label for label, state, _ in states if state == "running"), "Done")
+        bar.progress(1.0 if finished else progress.fraction(), text=text)
+
+    reader = cast(IO[bytes], ProgressReader(recording, progress)) if recording else None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        job = pool.submit(
+            storage.process,
+            transcript,
+            audio_file=reader,
+            audio_filename=name,
+            title=title,
+            on_step=progress.start_step,
+        )
+        while not job.done():
+            draw()
+            time.sleep(REDRAW_SECONDS)
+    try:
+        result = job.result()
+    except Exception:
+        draw(failed=True)
+        raise
+    draw(finished=True)
+    return result
