@@ -183,8 +183,8 @@ class MeetingStorage:
                 timestamp=(recorded_at or utc_now()),
                 filename=display_name,
                 audio_s3_key=audio_s3_key,
-                title=title.strip()[:200],
-                tags=tuple(tag.strip() for tag in tags if tag.strip()),
+                title=_user_text(title, "title")[:200],
+                tags=tuple(t for t in (_user_text(tag, "tag")[:50] for tag in tags) if t),
                 audio_size=audio_size,
                 content_type=content_type,
                 status=STATUS_COMPLETE if text is not None else STATUS_AWAITING_TRANSCRIPT,
@@ -448,6 +448,15 @@ def _same_family(extension: str) -> set[str]:
 
 def _ascii_header(value: str) -> str:
     return value.encode("ascii", "replace").decode("ascii")
+
+
+def _user_text(value: str, what: str) -> str:
+    """A title or tag as stored: trimmed, and refused if it cannot be written as UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(f"The {what} contains characters that are not valid text.") from exc
+    return value.strip()
 
 
 AWAITING_EXTRACTION = Extraction(
