@@ -154,6 +154,7 @@ class MeetingStorage:
             text = normalise_text(text)
         written_audio: str | None = None
         written_documents: list[str] = []
+        indexing = False
         meeting_id = layout.new_meeting_id()
         try:
             audio_size: int | None = None
@@ -200,9 +201,13 @@ class MeetingStorage:
             self.documents.put(
                 metadata, _json_bytes(record.to_dict()), "application/json", if_none_match=True
             )
+            indexing = True
             self.index.put(record)
         except BaseException:
             # Undo this call's writes so no half meeting remains; a retry starts clean.
+            if indexing:  # the entry may have landed even though the call failed
+                with contextlib.suppress(Exception):
+                    self.index.delete(meeting_id)
             with contextlib.suppress(Exception):
                 self.documents.delete(list(reversed(written_documents)))
             if written_audio is not None:
