@@ -5,13 +5,14 @@ Each check says what it found and, when something is off, the command or setting
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from . import layout
-from .errors import MeetingStorageError, translate_boto_error
-from .models import STATUS_DELETING, Check
+from .errors import MeetingStorageError, NotFoundError, translate_boto_error
+from .models import STATUS_DELETING, Check, MeetingRecord
 
 if TYPE_CHECKING:
     from .service import MeetingStorage
@@ -67,6 +68,24 @@ def run_checks(storage: MeetingStorage, *, deep: bool = True) -> Iterator[Check]
         yield from _content_checks(storage)
     except MeetingStorageError as exc:
         yield Check("contents", "fail", exc.message)
+
+
+def _damaged_metadata(storage: MeetingStorage, candidates: list[str]) -> list[str]:
+    """Those meetings whose metadata.json exists but is not a record of that meeting."""
+    damaged = []
+    for meeting_id in candidates:
+        try:
+            blob = storage.documents.get(layout.metadata_key(meeting_id))
+        except NotFoundError:
+            continue  # deleted since the listing
+        try:
+            record = MeetingRecord.from_dict(json.loads(blob.data))
+        except (ValueError, MeetingStorageError):
+            damaged.append(meeting_id)
+            continue
+        if record.meeting_id != meeting_id:
+            damaged.append(meeting_id)
+    return damaged
 
 
 def _bucket_fix(code: str, bucket: str) -> str:
@@ -136,6 +155,14 @@ def _content_checks(storage: MeetingStorage) -> Iterator[Check]:
             newest[meeting_id] = max(newest.get(meeting_id, info.last_modified), info.last_modified)
     records = list(storage.iter_records())
     stored_ids = {r.meeting_id for r in records if r.status != STATUS_DELETING}
+    damaged = _damaged_metadata(
+        storage,
+        sorted(
+            mid
+            for mid, names in by_meeting.items()
+            if layout.METADATA_FILE in names and mid not in {r.meeting_id for r in records}
+        ),
+    )
     deleting = sorted(r.meeting_id for r in records if r.status == STATUS_DELETING)
     leftovers = sorted(
         mid for mid, names in by_meeting.items() if layout.METADATA_FILE not in names
@@ -157,6 +184,15 @@ def _content_checks(storage: MeetingStorage) -> Iterator[Check]:
         )
     else:
         yield Check("leftovers", "ok", "no meeting folders without metadata.json")
+    if damaged:
+        yield Check(
+            "damaged metadata",
+            "fail",
+            f"{len(damaged)} meeting(s) have a metadata.json that cannot be read, so they are "
+            f"neither listed nor shown: {_some(damaged)}",
+            "restore an earlier version of transcriptions/MEETING_ID/metadata.json (versioned "
+            "buckets), or run `delete MEETING_ID --yes` and store the meeting again",
+        )
     if deleting:
         yield Check(
             "interrupted deletes",
@@ -173,6 +209,10 @@ def _content_checks(storage: MeetingStorage) -> Iterator[Check]:
         )
 
     referenced = {r.audio_s3_key for r in records if r.audio_s3_key}
+    for meeting_id in damaged:  # their audio is not orphaned: deleting it would lose it
+        entry = storage.index.get(meeting_id)
+        if entry is not None and entry.audio_s3_key:
+            referenced.add(entry.audio_s3_key)
     unreferenced = [
         info
         for info in storage.audio.iter_objects(layout.AUDIO_PREFIX)
@@ -193,7 +233,8 @@ def _content_checks(storage: MeetingStorage) -> Iterator[Check]:
         yield Check("orphan audio", "ok", "every stored recording belongs to a meeting")
 
     indexed = storage.index.ids()
-    missing_in_s3 = sorted(indexed - stored_ids)
+    # A damaged meeting is not missing: reindexing would only hide it (reported above).
+    missing_in_s3 = sorted(indexed - stored_ids - set(damaged))
     not_indexed = sorted(stored_ids - indexed)
     if missing_in_s3 or not_indexed:
         parts = []

@@ -167,6 +167,7 @@ class MeetingStorage:
             text = normalise_text(text)
         written_audio: str | None = None
         written_documents: list[str] = []
+        indexing = False
         meeting_id = layout.new_meeting_id()
         try:
             audio_size: int | None = None
@@ -202,8 +203,8 @@ class MeetingStorage:
                 timestamp=(recorded_at or utc_now()),
                 filename=display_name,
                 audio_s3_key=audio_s3_key,
-                title=title.strip()[:200],
-                tags=tuple(tag.strip() for tag in tags if tag.strip()),
+                title=_user_text(title, "title")[:200],
+                tags=tuple(t for t in (_user_text(tag, "tag")[:50] for tag in tags) if t),
                 audio_size=audio_size,
                 content_type=content_type,
                 duration_seconds=duration,
@@ -220,9 +221,13 @@ class MeetingStorage:
             self.documents.put(
                 metadata, _json_bytes(record.to_dict()), "application/json", if_none_match=True
             )
+            indexing = True
             self.index.put(record)
         except BaseException:
             # Undo this call's writes so no half meeting remains; a retry starts clean.
+            if indexing:  # the entry may have landed even though the call failed
+                with contextlib.suppress(Exception):
+                    self.index.delete(meeting_id)
             with contextlib.suppress(Exception):
                 self.documents.delete(list(reversed(written_documents)))
             if written_audio is not None:
@@ -489,6 +494,15 @@ def _same_family(extension: str) -> set[str]:
 
 def _ascii_header(value: str) -> str:
     return value.encode("ascii", "replace").decode("ascii")
+
+
+def _user_text(value: str, what: str) -> str:
+    """A title or tag as stored: trimmed, and refused if it cannot be written as UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(f"The {what} contains characters that are not valid text.") from exc
+    return value.strip()
 
 
 AWAITING_EXTRACTION = Extraction(

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -21,7 +22,12 @@ _FALSE = {"0", "false", "no", "off"}
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
 _BUCKET_RE = re.compile(r"^(?!xn--)(?!sthree-)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$")
+# S3-compatible servers name regions their own way: "auto" (Cloudflare R2), "nyc3"
+# (DigitalOcean Spaces), "fr-par" (Scaleway), "garage"...
+_CUSTOM_REGION_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _INDEX_BACKENDS = ("s3json",)
+# Streamed uploads of unknown size use 16 MiB parts and S3 allows 10,000 parts (~156 GiB).
+MAX_UPLOAD_MB_LIMIT = 150_000
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 presigned URLs cannot live longer than 7 days
 
 
@@ -100,12 +106,18 @@ class Settings:
                 f"S3_BUCKET_NAME {bucket!r} is not a valid bucket name (3-63 characters: "
                 "lowercase letters, digits, dots and hyphens)"
             )
-        region = text("AWS_REGION") or text("AWS_DEFAULT_REGION") or "us-east-1"
-        if not _REGION_RE.match(region):
-            problems.append(f"AWS_REGION {region!r} is not a region name like us-east-1")
-        endpoint = text("AWS_ENDPOINT_URL_S3") or text("AWS_ENDPOINT_URL")
-        if endpoint is not None and not re.match(r"^https?://[^\s/]+", endpoint):
-            problems.append(f"AWS_ENDPOINT_URL {endpoint!r} must start with http:// or https://")
+        endpoint_name = "AWS_ENDPOINT_URL_S3" if text("AWS_ENDPOINT_URL_S3") else "AWS_ENDPOINT_URL"
+        endpoint = text(endpoint_name)
+        if endpoint is not None and not _valid_endpoint(endpoint):
+            problems.append(
+                f"{endpoint_name} {endpoint!r} is not a URL like http://127.0.0.1:8333 or "
+                "https://s3.example.com (http:// or https://, a host, an optional port)"
+            )
+        region_name = "AWS_REGION" if text("AWS_REGION") else "AWS_DEFAULT_REGION"
+        region = text(region_name) or "us-east-1"
+        region_re = _CUSTOM_REGION_RE if endpoint is not None else _REGION_RE
+        if len(region) > 64 or not region_re.match(region):
+            problems.append(f"{region_name} {region!r} is not a region name like us-east-1")
         use_dynamodb = flag("USE_DYNAMODB", False)
         index_backend = (text("INDEX_BACKEND") or "s3json").lower()
         if index_backend not in _INDEX_BACKENDS:
@@ -131,7 +143,7 @@ class Settings:
             dynamodb_table_name=text("DYNAMODB_TABLE_NAME") or "meeting-metadata",
             index_backend=index_backend,
             presigned_url_expiry=integer("PRESIGNED_URL_EXPIRY", 3600, 1, MAX_PRESIGN_SECONDS),
-            max_upload_bytes=integer("MAX_UPLOAD_MB", 500, 1, 5 * 1024 * 1024) * 1024 * 1024,
+            max_upload_bytes=integer("MAX_UPLOAD_MB", 500, 1, MAX_UPLOAD_MB_LIMIT) * 1024 * 1024,
             s3_endpoint_url=endpoint.rstrip("/") if endpoint else None,
             aws_profile=text("AWS_PROFILE"),
             aws_access_key_id=access_key,
@@ -142,6 +154,22 @@ class Settings:
         if problems:
             raise ConfigurationError("Invalid configuration: " + "; ".join(problems) + ".")
         return settings
+
+
+def _valid_endpoint(url: str) -> bool:
+    if any(ch.isspace() for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not parts.query
+        and not parts.fragment
+    )
 
 
 def load_settings(

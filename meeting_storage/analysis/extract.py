@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 SUMMARY_SENTENCES = 3
-_SPEAKER_RE = re.compile(r"^\s*([A-Z][\w .'-]{0,40}?)\s*:\s+(.*)$")
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
-_WORD_RE = re.compile(r"[a-zA-Z][a-zA-Z'-]+")
+# Letters are matched as [^\W\d_] (any script), so names like José, Émile or Zoë count;
+# "starts with a capital" is checked with str.isupper() where it matters.
+_SPEAKER_RE = re.compile(r"^\s*([^\W\d_][\w .'-]{0,40}?)\s*:\s+(.*)$")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\u00c0-\u00d6\u00d8-\u00de\"'])")
+_WORD_RE = re.compile(r"[^\W\d_](?:[^\W\d_]|['-])+")
 _STOPWORDS = frozenset(
     """
     a an the and or but if of to in on at for with by from up about into over after is are
@@ -29,7 +31,7 @@ _STOPWORDS = frozenset(
 )
 _ACTION_PATTERNS = [
     re.compile(r"\baction item\b", re.I),
-    re.compile(r"\b(?:I|we|you|he|she|they|[A-Z][a-z]+) (?:will|'ll|shall) (?!be\b)\w+", re.I),
+    re.compile(r"\b(?:I|we|you|he|she|they|[^\W\d_]{2,}) (?:will|'ll|shall) (?!be\b)\w+", re.I),
     re.compile(r"\b(?:I|we)'ll\b", re.I),
     re.compile(r"\b(?:needs?|has|have) to\b", re.I),
     re.compile(r"\b(?:to-?do|follow up|take care of|be responsible for)\b", re.I),
@@ -56,7 +58,7 @@ _DUE_RE = re.compile(
     r"|\d{4}-\d{2}-\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}))",
     re.I,
 )
-_OWNER_IN_TEXT = re.compile(r"^(?:([A-Z][a-z]+)\s+(?:will|'ll|is going to|needs to|should)\b)")
+_OWNER_IN_TEXT = re.compile(r"^(?:([^\W\d_]+)\s+(?:will|'ll|is going to|needs to|should)\b)")
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,10 @@ def _utterances(text: str) -> list[_Utterance]:
         if not line:
             continue
         match = _SPEAKER_RE.match(line)
-        speaker, body = (match.group(1).strip(), match.group(2)) if match else (None, line)
+        if match and match.group(1)[0].isupper():
+            speaker, body = match.group(1).strip(), match.group(2)
+        else:
+            speaker, body = None, line
         for sentence in _SENTENCE_SPLIT.split(body):
             sentence = sentence.strip()
             if len(_WORD_RE.findall(sentence)) >= 3:
@@ -123,7 +128,7 @@ def _summary(utterances: list[_Utterance]) -> str:
 
 def _owner(utterance: _Utterance) -> str | None:
     match = _OWNER_IN_TEXT.match(utterance.text)
-    if match and match.group(1).lower() not in _STOPWORDS:
+    if match and match.group(1)[0].isupper() and match.group(1).lower() not in _STOPWORDS:
         return match.group(1)
     if re.match(r"^(?:I|I'll|I will)\b", utterance.text):
         return utterance.speaker

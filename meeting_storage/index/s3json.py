@@ -109,12 +109,17 @@ class S3JsonIndex:
         return set(entries)
 
     def rebuild(self, records: Iterable[MeetingRecord]) -> int:
+        """Replace the index whole. It never parses the old object, so a damaged index is
+        repaired too; the ETag condition still refuses to overwrite a concurrent change."""
         fresh = {record.meeting_id: record for record in records}
-
-        def change(entries: Entries) -> bool:
-            entries.clear()
-            entries.update(fresh)
-            return True
-
-        self._update(change)
-        return len(fresh)
+        for attempt in range(MAX_ATTEMPTS):
+            current = self.store.head(self.key)
+            try:
+                self._write(fresh, current.etag if current is not None else None)
+                return len(fresh)
+            except ConflictError:
+                time.sleep(min(1.0, 0.02 * 2**attempt) * random.random())  # noqa: S311
+        raise ConflictError(
+            f"The index {self.store.location}/{self.key} kept changing under {MAX_ATTEMPTS} "
+            "attempts; try again."
+        )
