@@ -28,8 +28,13 @@ if not meeting_id:
     st.page_link(components.MEETINGS, label="Meetings", icon=":material/list:")
     st.stop()
 
-with components.storage_errors():
-    meeting: Meeting = service.load_meeting(storage, meeting_id)
+loaded: Meeting | None = None
+with components.storage_errors(stop=False):
+    loaded = service.load_meeting(storage, meeting_id)
+if loaded is None:
+    st.page_link(components.MEETINGS, label="Back to the meetings", icon=":material/list:")
+    st.stop()
+meeting = loaded
 record = meeting.record
 summary = meeting.summary
 

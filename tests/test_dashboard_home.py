@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from meeting_storage import MeetingStorage, Settings
+from meeting_storage import BackendUnavailableError, MeetingStorage, Settings
 from meeting_storage.embedded import free_port
 from meeting_storage.samples import SAMPLES
 from tests.conftest import (
@@ -127,3 +127,17 @@ def test_unreachable_store_shows_the_problem_on_the_home_page(
         at.switch_page(page).run()
         assert not at.exception
         assert any("Storage unavailable" in e for e in texts(at.error)), page
+
+
+def test_a_health_check_that_cannot_run_is_a_failed_check(
+    dashboard: MeetingStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**kwargs: object) -> object:
+        raise BackendUnavailableError("S3 is unavailable or throttling (SlowDown); retry.")
+
+    monkeypatch.setattr(dashboard, "doctor", broken)
+    at = app_test().run()
+    assert not at.exception
+    errors = texts(at.error)
+    assert any("Not healthy" in e for e in errors)
+    assert any("doctor:" in e and "throttling" in e for e in errors)

@@ -163,6 +163,7 @@ def test_unknown_and_malformed_ids(
     (error,) = [unescape(e.value) for e in at.error]
     assert error.startswith(message)
     assert not audio_urls(at)
+    assert any(link.proto.label == "Back to the meetings" for link in at.page_link)
 
 
 def test_no_id_points_to_the_list(dashboard: MeetingStorage) -> None:

@@ -19,12 +19,14 @@ from meeting_storage import (
     Meeting,
     MeetingRecord,
     MeetingStorage,
+    MeetingStorageError,
     Settings,
     load_settings,
     open_storage,
 )
 from meeting_storage.costs import Footprint
 from meeting_storage.index import MAX_LIMIT
+from meeting_storage.models import Check
 
 from .listing import ListingPage, Position, collect_page
 
@@ -161,11 +163,14 @@ def _health(_storage: MeetingStorage, store: str, deep: bool) -> DoctorReport:
 
 
 def health(storage: MeetingStorage, *, deep: bool = False) -> DoctorReport:
-    """The doctor's checks; healthy answers are cached, failures are checked again each run."""
+    """The doctor's checks; healthy answers are cached, failures are checked again each run.
+    A check that could not run at all is reported as a failed check, never raised."""
     try:
         return _health(storage, store_id(storage), deep)
     except _NotCached as unhealthy:
         return unhealthy.report
+    except MeetingStorageError as error:
+        return DoctorReport(checks=[Check("doctor", "fail", error.message)])
 
 
 # ------------------------------------------------------------------ one meeting
