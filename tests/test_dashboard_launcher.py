@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -15,8 +16,19 @@ from pathlib import Path
 import pytest
 import requests
 
-from meeting_storage.embedded import free_port
+from meeting_storage.embedded import port_is_free
 from tests.conftest import ACCESS_KEY, APP, SECRET_KEY, make_settings, settings_environment
+
+
+def fixed_port() -> int:
+    """A free port below the kernel's ephemeral range, so none of the ports SeaweedFS asks
+    the kernel for (port 0) can turn out to be this one."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for _ in range(100):
+        port = random.randrange(max(1024, low - 12000), low)
+        if port_is_free(port):
+            return port
+    raise AssertionError("no free port below the ephemeral range")
 
 
 def listening(port: int) -> bool:
@@ -37,7 +49,9 @@ def processes_mentioning(text: str) -> list[int]:
 
 @pytest.mark.parametrize("stop", ["ctrl-c", "sigterm", "sigkill"])
 def test_dashboard_command_starts_and_stops_everything(tmp_path: Path, stop: str) -> None:
-    s3_port, web_port = free_port(), free_port()
+    s3_port, web_port = fixed_port(), fixed_port()
+    while web_port == s3_port:
+        web_port = fixed_port()
     data_dir = tmp_path / "s3-data"
     settings = make_settings(
         "launcher-bucket",
@@ -98,6 +112,7 @@ def test_dashboard_command_starts_and_stops_everything(tmp_path: Path, stop: str
         if launcher.poll() is None:
             os.killpg(launcher.pid, signal.SIGKILL)
             launcher.wait()
+        print(log.read_text())  # shown by pytest when the test fails
 
     def running() -> bool:
         return bool(
