@@ -2,10 +2,13 @@
 
 Write order makes a meeting appear atomically: audio, then transcription/summary/requirements,
 then metadata.json with If-None-Match (the meeting now exists), then the index entry (the
-meeting is now listed). Any failure before the end removes what this call wrote. Deletion
-runs the other way: mark metadata.json as deleting, drop the index entry (no longer listed),
-delete the files, delete metadata.json last, so an interrupted delete is finished by running
-it again and never loses the information needed to do so.
+meeting is now listed). Any failure before metadata.json removes what this call wrote. A
+failed index write is retried and otherwise reported (`ProcessResult.index_warning`), and
+the stored meeting is kept: it is complete in S3, `doctor --fix` or `reindex` lists it, and
+rolling back could leave a listed meeting without files if the failed write had in fact
+landed. Deletion runs the other way: mark metadata.json as deleting, drop the index entry
+(no longer listed), delete the files, delete metadata.json last, so an interrupted delete is
+finished by running it again (or by `doctor --fix`) and never loses what it needs to do so.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ from .errors import (
     translate_boto_error,
 )
 from .index import DEFAULT_LIMIT, MeetingIndex, validate_limit
-from .index.s3json import S3JsonIndex
+from .index.document import search_text_of, with_action_item_facts
+from .index.factory import make_index
+from .index.query import MeetingFilter
 from .media import SNIFF_BYTES, SizeLimitedReader, detect_media
 from .models import (
     STATUS_DELETING,
@@ -47,13 +52,17 @@ from .models import (
     UploadedAudio,
     utc_now,
 )
+from .retry import retrying
 from .settings import MAX_PRESIGN_SECONDS, Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+    from .reindex import ReindexReport
+
 ARCHIVED_CLASSES = {"GLACIER", "DEEP_ARCHIVE"}
 READ_WORKERS = 8
+INDEX_ATTEMPTS = 3
 Progress = Callable[[int, int], None]
 
 
@@ -71,7 +80,7 @@ class MeetingStorage:
         self.documents: BlobStore = (
             self.audio if settings.store_in_s3 else LocalBlobStore(settings.local_data_dir)
         )
-        self.index: MeetingIndex = index or S3JsonIndex(self.documents)
+        self.index: MeetingIndex = index or make_index(settings, self.documents)
         self.extractor: Extractor = extractor or RuleBasedExtractor()
 
     # ----------------------------------------------------------------- storing
@@ -184,6 +193,7 @@ class MeetingStorage:
                 content_type=content_type,
                 transcript_chars=len(text),
             )
+            record = with_action_item_facts(record, extraction.summary)
             files: list[tuple[str, bytes, str]] = [
                 (layout.TRANSCRIPTION_FILE, text.encode(), "text/plain; charset=utf-8"),
                 (layout.SUMMARY_FILE, _json_bytes(extraction.summary), "application/json"),
@@ -202,7 +212,6 @@ class MeetingStorage:
             self.documents.put(
                 metadata, _json_bytes(record.to_dict()), "application/json", if_none_match=True
             )
-            self.index.put(record)
         except BaseException:
             # Undo this call's writes so no half meeting remains; a retry starts clean.
             with contextlib.suppress(Exception):
@@ -212,16 +221,50 @@ class MeetingStorage:
                     self.audio.delete([written_audio])
                     self._remove_local_copy(written_audio)
             raise
+        # The meeting exists now; listing it is the last step (see the module docstring).
+        search_text = search_text_of(extraction.summary, extraction.requirements, text)
+        warning: str | None = None
+        try:
+            retrying(lambda: self.index.put(record, search_text), attempts=INDEX_ATTEMPTS)
+        except Exception as exc:
+            reason = exc.message if isinstance(exc, MeetingStorageError) else repr(exc)
+            warning = (
+                f"Meeting {meeting_id} is stored but not listed yet: the index "
+                f"({self.index.describe()}) refused the entry {INDEX_ATTEMPTS} times ({reason}). "
+                "Run `python -m meeting_storage doctor --fix` (or `reindex`) to list it."
+            )
         return ProcessResult(
-            record=record, summary=extraction.summary, requirements=extraction.requirements
+            record=record,
+            summary=extraction.summary,
+            requirements=extraction.requirements,
+            index_warning=warning,
         )
 
     # ----------------------------------------------------------------- reading
 
     def list_meetings(
-        self, limit: int = DEFAULT_LIMIT, cursor: str | None = None, search: str | None = None
+        self,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+        search: str | None = None,
+        filters: MeetingFilter | None = None,
     ) -> MeetingPage:
-        return self.index.list(validate_limit(limit), cursor, (search or "").strip() or None)
+        """Newest first, or ranked by relevance when searching a full-text index."""
+        return self.index.list(
+            validate_limit(limit), cursor, (search or "").strip() or None, filters
+        )
+
+    def search_meetings(
+        self,
+        search: str,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+        filters: MeetingFilter | None = None,
+    ) -> MeetingPage:
+        """Meetings containing every word of `search`, with highlighted snippets."""
+        if not (search or "").strip():
+            raise InvalidInputError("Type a word to search for.")
+        return self.list_meetings(limit, cursor, search, filters)
 
     def get_record(self, meeting_id: str) -> MeetingRecord:
         """The meeting's metadata.json (the source of truth), or NotFoundError."""
@@ -298,9 +341,10 @@ class MeetingStorage:
                 self.documents.put(
                     metadata, _json_bytes(marked.to_dict()), "application/json", if_match=blob.etag
                 )
-        indexed = self.index.get(meeting_id)
+        indexed = retrying(lambda: self.index.get(meeting_id), attempts=INDEX_ATTEMPTS)
         record = record or indexed
-        index_removed = self.index.delete(meeting_id)
+        # Unlisted before any file goes: a failure here leaves every file in place.
+        index_removed = retrying(lambda: self.index.delete(meeting_id), attempts=INDEX_ATTEMPTS)
         prefix = layout.meeting_prefix(meeting_id)
         document_keys = [info.key for info in self.documents.iter_objects(prefix)]
         versioned = self.settings.store_in_s3 and self.audio.versioning_status() != "Disabled"
@@ -349,15 +393,18 @@ class MeetingStorage:
                 if record is not None:
                     yield record
 
-    def reindex(self, progress: Progress | None = None) -> int:
-        """Rebuild the index from the metadata.json files; return how many meetings it lists."""
-        records = [r for r in self.iter_records(progress) if r.status != STATUS_DELETING]
-        return self.index.rebuild(records)
+    def reindex(self, progress: Progress | None = None, *, restart: bool = False) -> ReindexReport:
+        """Rebuild the index from the metadata.json files in S3, in pages, resumable."""
+        from .reindex import reindex
 
-    def doctor(self) -> DoctorReport:
-        from .doctor import run_checks
+        return reindex(self, progress=progress, restart=restart)
 
-        return DoctorReport(checks=list(run_checks(self)))
+    def doctor(self, *, fix: bool = False) -> DoctorReport:
+        """Health checks; with `fix`, first repair drift between the index and S3."""
+        from .doctor import repair, run_checks
+
+        repairs = repair(self) if fix else []
+        return DoctorReport(checks=list(run_checks(self)), repairs=repairs)
 
     # ----------------------------------------------------------------- internals
 

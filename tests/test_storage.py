@@ -46,6 +46,7 @@ def test_process_stores_the_exact_layout(storage: MeetingStorage) -> None:
         f"transcriptions/{meeting_id}/requirements.json",
         f"transcriptions/{meeting_id}/metadata.json",
         layout.INDEX_KEY,
+        layout.SEARCH_INDEX_KEY,
     }
     assert keys_in(storage) == expected
 
@@ -106,6 +107,7 @@ def test_list_show_and_delete_round_trip(storage: MeetingStorage) -> None:
     assert keys_in(storage) == {
         *layout.meeting_file_keys(first.record.meeting_id),
         layout.INDEX_KEY,
+        layout.SEARCH_INDEX_KEY,
     }
     with pytest.raises(NotFoundError):
         storage.get_meeting(second.record.meeting_id)
@@ -125,7 +127,8 @@ def test_metadata_is_written_last_and_never_overwritten(moto_storage: MeetingSto
     result = moto_storage.process(SAMPLE_TRANSCRIPT)
     meeting_keys = [k for k in order if k.startswith("transcriptions/")]
     assert meeting_keys[-1] == layout.metadata_key(result.record.meeting_id)
-    assert order[-1] == layout.INDEX_KEY  # the index entry comes after the meeting exists
+    # The index entries come after the meeting exists: the listing, then its search text.
+    assert order[-2:] == [layout.INDEX_KEY, layout.SEARCH_INDEX_KEY]
     with pytest.raises(ConflictError):
         original_put(
             layout.metadata_key(result.record.meeting_id),

@@ -4,6 +4,10 @@ Listing costs one GET however many meetings there are (instead of one GET per
 metadata.json). Writers read the object with its ETag and write it back with If-Match
 (If-None-Match when it does not exist yet); a writer that loses the race re-reads and
 retries, so concurrent uploads never drop each other's entries.
+
+Search reads a second object, index/search.json, with each meeting's summary and action
+items (kept out of the listing object so listing stays small). It is a scan of every
+meeting in memory: slower than a database, and transcripts are not searched.
 """
 
 from __future__ import annotations
@@ -12,62 +16,64 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..blobs import BlobStore
 from ..errors import ConflictError, InvalidInputError, NotFoundError
-from ..layout import INDEX_KEY
+from ..layout import INDEX_KEY, SEARCH_INDEX_KEY
 from ..models import MeetingPage, MeetingRecord
 from . import DEFAULT_LIMIT, page_of
+from .document import IndexEntry, SearchText, as_entries
+from .query import MeetingFilter, compact_search_text, search_words
 
 INDEX_FORMAT_VERSION = 1
 MAX_ATTEMPTS = 12
+SEARCH_NOTE = (
+    "The S3 JSON index searches titles, file names, tags, summaries and action items (not "
+    "transcripts or requirements) by reading every entry, which is slower than a database; "
+    "use INDEX_BACKEND=sqlite or postgres for ranked full-text search."
+)
 
-Entries = dict[str, MeetingRecord]
+Entries = dict[str, Any]
 
 
-class S3JsonIndex:
-    name = "s3json"
+class _JsonDocument:
+    """One JSON object {"version", "meetings": {id: value}} under optimistic concurrency."""
 
-    def __init__(self, store: BlobStore, key: str = INDEX_KEY) -> None:
+    def __init__(self, store: BlobStore, key: str) -> None:
         self.store = store
         self.key = key
 
-    def _read(self) -> tuple[Entries, str | None]:
+    def read(self) -> tuple[Entries, str | None]:
         try:
             blob = self.store.get(self.key)
         except NotFoundError:
             return {}, None
         try:
-            document = json.loads(blob.data)
-            entries = {
-                meeting_id: MeetingRecord.from_dict(entry)
-                for meeting_id, entry in document.get("meetings", {}).items()
-            }
-        except (ValueError, AttributeError, InvalidInputError) as exc:
-            raise InvalidInputError(
-                f"The index object {self.store.location}/{self.key} is damaged ({exc}); "
-                "run `python -m meeting_storage reindex` to rebuild it from metadata.json files."
-            ) from exc
-        return entries, blob.etag
+            meetings = json.loads(blob.data).get("meetings", {})
+            if not isinstance(meetings, dict):
+                raise ValueError("'meetings' is not an object")
+        except (ValueError, AttributeError) as exc:
+            raise self.damaged(exc) from exc
+        return meetings, blob.etag
 
-    def _write(self, entries: Entries, etag: str | None) -> None:
-        document = {
-            "version": INDEX_FORMAT_VERSION,
-            "meetings": {mid: record.to_dict() for mid, record in sorted(entries.items())},
-        }
-        data = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
-        self.store.put(
-            self.key,
-            data,
-            "application/json",
-            if_none_match=etag is None,
-            if_match=etag,
+    def damaged(self, exc: Exception) -> InvalidInputError:
+        return InvalidInputError(
+            f"The index object {self.store.location}/{self.key} is damaged ({exc}); "
+            "run `python -m meeting_storage reindex` to rebuild it from metadata.json files."
         )
 
-    def _update(self, change: Callable[[Entries], bool]) -> bool:
+    def _write(self, entries: Entries, etag: str | None) -> None:
+        document = {"version": INDEX_FORMAT_VERSION, "meetings": dict(sorted(entries.items()))}
+        data = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+        self.store.put(
+            self.key, data, "application/json", if_none_match=etag is None, if_match=etag
+        )
+
+    def update(self, change: Callable[[Entries], bool]) -> bool:
         """Apply `change` under optimistic concurrency; `change` returns False for "nothing to write"."""
         for attempt in range(MAX_ATTEMPTS):
-            entries, etag = self._read()
+            entries, etag = self.read()
             if not change(entries):
                 return False
             try:
@@ -81,40 +87,144 @@ class S3JsonIndex:
             "attempts; try again."
         )
 
-    def put(self, record: MeetingRecord) -> None:
-        def change(entries: Entries) -> bool:
-            entries[record.meeting_id] = record
+
+def _text_value(text: SearchText) -> dict[str, str]:
+    return {k: v for k, v in (("s", text.summary), ("a", text.action_items)) if v}
+
+
+class S3JsonIndex:
+    name = "s3json"
+    full_text = False
+
+    def __init__(
+        self, store: BlobStore, key: str = INDEX_KEY, search_key: str = SEARCH_INDEX_KEY
+    ) -> None:
+        self.store = store
+        self.key = key
+        self._listing = _JsonDocument(store, key)
+        self._search = _JsonDocument(store, search_key)
+
+    def describe(self) -> str:
+        return f"S3 JSON index {self.store.location}/{self.key}"
+
+    def check(self) -> str:
+        entries = self._records()
+        return f"{self.describe()} with {len(entries)} entries"
+
+    def _records(self) -> dict[str, MeetingRecord]:
+        raw, _ = self._listing.read()
+        try:
+            return {mid: MeetingRecord.from_dict(entry) for mid, entry in raw.items()}
+        except InvalidInputError as exc:
+            raise self._listing.damaged(exc) from exc
+
+    def put(self, record: MeetingRecord, text: SearchText | None = None) -> None:
+        self.put_many([IndexEntry(record, text or SearchText())])
+
+    def put_many(self, entries: Iterable[IndexEntry]) -> int:
+        fresh = as_entries(entries)
+        if not fresh:
+            return 0
+
+        def listing(current: Entries) -> bool:
+            current.update({e.record.meeting_id: e.record.to_dict() for e in fresh})
             return True
 
-        self._update(change)
+        def search(current: Entries) -> bool:
+            for entry in fresh:
+                value = _text_value(entry.text)
+                if value:
+                    current[entry.record.meeting_id] = value
+                else:
+                    current.pop(entry.record.meeting_id, None)
+            return True
+
+        # The listing first: the meeting is listed as soon as it can be, and a failed search
+        # update only makes its summary unsearchable until the next reindex.
+        self._listing.update(listing)
+        self._search.update(search)
+        return len(fresh)
 
     def get(self, meeting_id: str) -> MeetingRecord | None:
-        entries, _ = self._read()
-        return entries.get(meeting_id)
+        raw, _ = self._listing.read()
+        entry = raw.get(meeting_id)
+        return None if entry is None else MeetingRecord.from_dict(entry)
 
     def delete(self, meeting_id: str) -> bool:
-        def change(entries: Entries) -> bool:
-            return entries.pop(meeting_id, None) is not None
+        return self.delete_many([meeting_id]) == 1
 
-        return self._update(change)
+    def delete_many(self, meeting_ids: Iterable[str]) -> int:
+        wanted = set(meeting_ids)
+        removed: list[str] = []
+
+        def listing(current: Entries) -> bool:
+            removed[:] = [mid for mid in wanted if mid in current]
+            for mid in removed:
+                del current[mid]
+            return bool(removed)
+
+        def search(current: Entries) -> bool:
+            present = [mid for mid in wanted if mid in current]
+            for mid in present:
+                del current[mid]
+            return bool(present)
+
+        if not wanted:
+            return 0
+        self._listing.update(listing)
+        self._search.update(search)
+        return len(removed)
 
     def list(
-        self, limit: int = DEFAULT_LIMIT, cursor: str | None = None, search: str | None = None
+        self,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+        search: str | None = None,
+        filters: MeetingFilter | None = None,
     ) -> MeetingPage:
-        entries, _ = self._read()
-        return page_of(entries.values(), limit, cursor, search)
+        records = self._records()
+        if not search_words(search):
+            return page_of(records.values(), limit, cursor, None, filters)
+        raw, _ = self._search.read()
+        texts = {
+            mid: SearchText(summary=str(v.get("s", "")), action_items=str(v.get("a", "")))
+            for mid, v in raw.items()
+            if isinstance(v, dict)
+        }
+        haystacks = {
+            mid: compact_search_text(record, texts.get(mid, SearchText()))
+            for mid, record in records.items()
+        }
+        page = page_of(
+            records.values(), limit, cursor, search, filters, haystacks=haystacks, texts=texts
+        )
+        return MeetingPage(
+            meetings=page.meetings,
+            next_cursor=page.next_cursor,
+            snippets=page.snippets,
+            search_note=SEARCH_NOTE,
+        )
 
     def ids(self) -> set[str]:
-        entries, _ = self._read()
-        return set(entries)
+        raw, _ = self._listing.read()
+        return set(raw)
 
-    def rebuild(self, records: Iterable[MeetingRecord]) -> int:
-        fresh = {record.meeting_id: record for record in records}
+    def rebuild(self, entries: Iterable[IndexEntry | MeetingRecord]) -> int:
+        fresh = {e.record.meeting_id: e for e in as_entries(entries)}
 
-        def change(entries: Entries) -> bool:
-            entries.clear()
-            entries.update(fresh)
+        def listing(current: Entries) -> bool:
+            current.clear()
+            current.update({mid: e.record.to_dict() for mid, e in fresh.items()})
             return True
 
-        self._update(change)
+        def search(current: Entries) -> bool:
+            current.clear()
+            for mid, entry in fresh.items():
+                value = _text_value(entry.text)
+                if value:
+                    current[mid] = value
+            return True
+
+        self._listing.update(listing)
+        self._search.update(search)
         return len(fresh)
