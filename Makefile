@@ -45,7 +45,7 @@ format: $(STAMP)
 
 ## Listing and search with every index backend at 10,000 meetings (the README's table).
 bench: install
-	$(PY) -m bench.index_listing
+	$(PY) -m bench.list_index
 
 doctor: $(STAMP)
 	$(PY) -m meeting_storage doctor

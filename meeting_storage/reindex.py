@@ -144,8 +144,9 @@ def reindex(
     *,
     progress: Progress | None = None,
     restart: bool = False,
-    page_size: int = PAGE_SIZE,
+    page_size: int | None = None,
 ) -> ReindexReport:
+    page_size = page_size or PAGE_SIZE
     index = storage.index
     path = checkpoint_path(storage)
     target = _target(storage)

@@ -12,17 +12,21 @@ meeting in memory: slower than a database, and transcripts are not searched.
 
 from __future__ import annotations
 
+import heapq
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import fields
+from datetime import UTC
 from typing import Any
 
 from ..blobs import BlobStore
 from ..errors import ConflictError, InvalidInputError, NotFoundError
 from ..layout import INDEX_KEY, SEARCH_INDEX_KEY
-from ..models import MeetingPage, MeetingRecord
-from . import DEFAULT_LIMIT, page_of
+from ..models import MeetingPage, MeetingRecord, parse_timestamp
+from . import DEFAULT_LIMIT, decode_cursor, encode_cursor, page_of, validate_limit
 from .document import IndexEntry, SearchText, as_entries
 from .query import MeetingFilter, compact_search_text, search_words
 
@@ -35,6 +39,30 @@ SEARCH_NOTE = (
 )
 
 Entries = dict[str, Any]
+# What to_dict() writes for a UTC time: these strings sort in time order.
+_CANONICAL_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00$")
+_DEFAULTS = {
+    f.name: f.default
+    for f in fields(MeetingRecord)
+    if f.name not in {"meeting_id", "timestamp", "filename", "open_action_items_count"}
+}
+
+
+def compact_entry(record: MeetingRecord) -> dict[str, Any]:
+    """The record without fields at their defaults: the listing object stays small."""
+    data = record.to_dict()
+    return {
+        key: value
+        for key, value in data.items()
+        if not (key in _DEFAULTS and (value == _DEFAULTS[key] or value in (None, [], "")))
+    }
+
+
+def _time_key(value: Any) -> str:
+    text = str(value)
+    if _CANONICAL_TIME.match(text):
+        return text
+    return parse_timestamp(text).astimezone(UTC).isoformat()
 
 
 class _JsonDocument:
@@ -127,7 +155,7 @@ class S3JsonIndex:
             return 0
 
         def listing(current: Entries) -> bool:
-            current.update({e.record.meeting_id: e.record.to_dict() for e in fresh})
+            current.update({e.record.meeting_id: compact_entry(e.record) for e in fresh})
             return True
 
         def search(current: Entries) -> bool:
@@ -182,6 +210,8 @@ class S3JsonIndex:
         search: str | None = None,
         filters: MeetingFilter | None = None,
     ) -> MeetingPage:
+        if not search_words(search) and (filters is None or filters.is_empty):
+            return self._newest(limit, cursor)
         records = self._records()
         if not search_words(search):
             return page_of(records.values(), limit, cursor, None, filters)
@@ -205,6 +235,24 @@ class S3JsonIndex:
             search_note=SEARCH_NOTE,
         )
 
+    def _newest(self, limit: int, cursor: str | None) -> MeetingPage:
+        """The plain listing, fast: order by the raw time strings and build records for
+        the page only (parsing every entry into a record would dominate at 10,000)."""
+        limit = validate_limit(limit)
+        raw, _ = self._listing.read()
+        try:
+            keyed = ((_time_key(entry["timestamp"]), mid) for mid, entry in raw.items())
+            if cursor:
+                at, after_id = decode_cursor(cursor)
+                after = (at.astimezone(UTC).isoformat(), after_id)
+                keyed = (key for key in keyed if key < after)
+            top = heapq.nlargest(limit + 1, keyed)
+            records = [MeetingRecord.from_dict(raw[mid]) for _, mid in top[:limit]]
+        except (KeyError, TypeError, ValueError, InvalidInputError) as exc:
+            raise self._listing.damaged(exc) from exc
+        next_cursor = encode_cursor(records[-1]) if len(top) > limit else None
+        return MeetingPage(meetings=records, next_cursor=next_cursor)
+
     def ids(self) -> set[str]:
         raw, _ = self._listing.read()
         return set(raw)
@@ -214,7 +262,7 @@ class S3JsonIndex:
 
         def listing(current: Entries) -> bool:
             current.clear()
-            current.update({mid: e.record.to_dict() for mid, e in fresh.items()})
+            current.update({mid: compact_entry(e.record) for mid, e in fresh.items()})
             return True
 
         def search(current: Entries) -> bool:
