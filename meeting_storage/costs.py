@@ -23,6 +23,9 @@ MIB = 1024**2
 MULTIPART_PART_BYTES = 16 * MIB  # aws.TRANSFER_CONFIG: multipart above 16 MiB, 16 MiB parts
 # Requests a stored meeting makes besides its audio upload (see `requests_per_meeting`).
 DOCUMENT_PUTS = 4  # transcription.txt, summary.json, requirements.json, metadata.json
+# The S3 JSON index keeps two objects (index/meetings.json for listing, index/search.json for
+# search); storing a meeting reads and conditionally rewrites each.
+S3_INDEX_OBJECTS = 2
 OPEN_GETS = 6  # metadata.json + 3 documents + HEAD of the audio + the audio itself
 LIST_PAGE = 50  # meetings per list page in the dashboard
 INDEX_ENTRY_BYTES = 400  # one meeting's entry in the index (see README, "The index")
@@ -214,8 +217,8 @@ def audio_upload_puts(audio_bytes: Decimal) -> int:
 def requests_per_meeting(workload: Workload) -> RequestCounts:
     """Requests one new meeting causes in the month it is stored.
 
-    Storing: the audio upload, four documents, and (S3 JSON index) one read and one
-    conditional rewrite of the index; with DynamoDB the index update is one write instead.
+    Storing: the audio upload, four documents, and (S3 JSON index) a read and a conditional
+    rewrite of each of its two objects; with DynamoDB the index update is one write instead.
     Opening it in the dashboard: metadata.json, three documents, a HEAD of the audio and
     one GET that plays it. Deleting (DELETE requests, lifecycle expiry) is free.
     """
@@ -224,7 +227,7 @@ def requests_per_meeting(workload: Workload) -> RequestCounts:
     if workload.dynamodb:
         # One write to add the meeting and one to remove it when it expires.
         return RequestCounts(puts=puts, gets=gets, dynamodb_writes=2)
-    return RequestCounts(puts=puts + 1, gets=gets + 1)
+    return RequestCounts(puts=puts + S3_INDEX_OBJECTS, gets=gets + S3_INDEX_OBJECTS)
 
 
 def list_view_requests(workload: Workload) -> RequestCounts:

@@ -6,6 +6,7 @@ transcriptions/{meeting_id}/summary.json        structured summary
 transcriptions/{meeting_id}/requirements.json   extracted requirements
 transcriptions/{meeting_id}/metadata.json       the meeting's source of truth, written last
 index/meetings.json                             compact listing index (S3 JSON backend)
+index/search.json                               summaries and action items for its search
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .errors import InvalidInputError
 AUDIO_PREFIX = "meetings/"
 TRANSCRIPTIONS_PREFIX = "transcriptions/"
 INDEX_KEY = "index/meetings.json"
+SEARCH_INDEX_KEY = "index/search.json"
 
 TRANSCRIPTION_FILE = "transcription.txt"
 SUMMARY_FILE = "summary.json"

@@ -162,13 +162,14 @@ assumptions = [
     "rule); deleting is free. Storage is billed on what is stored at the end of each month.",
     f"Storing a meeting takes {per.puts} PUT-class requests (the recording in 16 MiB parts above "
     "16 MiB, four documents"
-    + (", the index rewrite" if not dynamodb else "")
+    + (", rewriting the index's two objects" if not dynamodb else "")
     + f"); opening one takes {OPEN_GETS} GET-class requests.",
     (
         "The index is in DynamoDB: two writes per meeting (store and delete) and one query per "
         "list view."
         if dynamodb
-        else "The index is one S3 object: one GET per list view and per stored meeting; no DynamoDB."
+        else "The index is kept in S3 (index/meetings.json and index/search.json): a GET and a "
+        "PUT of each per stored meeting, and one GET per list view; no DynamoDB."
     ),
     *prices.notes,
 ]

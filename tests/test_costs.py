@@ -100,7 +100,7 @@ def test_storage_grows_until_the_retention_then_stays() -> None:
 
 def test_requests_per_meeting() -> None:
     small = requests_per_meeting(Workload(audio_mb=Decimal(5), opens_per_meeting=2))
-    assert (small.puts, small.gets) == (1 + 4 + 1, 6 * 2 + 1)
+    assert (small.puts, small.gets) == (1 + 4 + 2, 6 * 2 + 2)
     assert audio_upload_puts(Decimal(16 * MIB)) == 1
     assert audio_upload_puts(Decimal(16 * MIB + 1)) == 2 + 2
     assert audio_upload_puts(Decimal(50 * MIB)) == 4 + 2
@@ -117,8 +117,8 @@ def test_request_cost_is_exact_decimal_arithmetic() -> None:
         list_views_per_month=0,
     )
     month = estimate(workload, horizon=1).months[0]
-    # 1000 meetings x 6 PUTs at $0.005/1k + 1000 index GETs at $0.0004/1k
-    assert month.requests == Decimal("0.0304")
+    # 1000 meetings x 7 PUTs at $0.005/1k + 2000 index GETs at $0.0004/1k
+    assert month.requests == Decimal("0.0358")
 
 
 def test_dynamodb_costs_only_when_enabled() -> None:

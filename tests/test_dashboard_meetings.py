@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from meeting_storage import MeetingRecord, MeetingStorage, layout
-from tests.conftest import app_test, unescape
+from tests.conftest import SAMPLE_TRANSCRIPT, app_test, unescape
 
 MEETINGS = "pages/2_Meetings.py"
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -28,6 +28,7 @@ def seed(storage: MeetingStorage, count: int, *, with_files: bool = False) -> li
             requirements_count=n % 3,
             audio_size=1_000_000 + n,
             duration_seconds=1800.0 + n,
+            action_item_owners=("Carol",) if n % 7 == 0 else ("Dave",),
         )
         for n in range(count)
     ]
@@ -91,6 +92,29 @@ def test_search(dashboard: MeetingStorage) -> None:
     assert shown(at) == ["Budget review 20", "Budget review 10", "Budget review 0"]
     at.text_input(key="meetings_search").input("nothing-like-this").run()
     assert [i.value for i in at.info] == ["No meetings match these filters."]
+
+
+def test_owner_filter(dashboard: MeetingStorage) -> None:
+    seed(dashboard, 30)
+    at = open_meetings()
+    at.text_input(key="meetings_owner").input("carol").run()
+    assert shown(at) == [
+        f"{'Budget review' if n % 10 == 0 else 'Weekly sync'} {n}" for n in (28, 21, 14, 7, 0)
+    ]
+
+
+def test_search_shows_where_it_matched(dashboard: MeetingStorage) -> None:
+    dashboard.process(SAMPLE_TRANSCRIPT, title="Launch plan")
+    dashboard.process("Ann: We talked about the **office** party [link](http://x).", title="Party")
+    at = open_meetings()
+    at.text_input(key="meetings_search").input("batteries").run()
+    frame = at.dataframe[0].value
+    assert list(frame["Title"]) == ["Launch plan"]
+    assert "rechargeable batteries" in frame["Match"][0] and "**" not in frame["Match"][0]
+    assert any("summaries and action items" in unescape(c.value) for c in at.caption)
+    at.text_input(key="meetings_search").input("office").run()
+    # Shown as plain text in a table cell: the link stays text.
+    assert "the office party [link](http://x)" in at.dataframe[0].value["Match"][0]
 
 
 def test_date_range(dashboard: MeetingStorage) -> None:

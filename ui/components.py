@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import pandas as pd
 import streamlit as st
 
 from meeting_storage import MeetingRecord, MeetingStorage, MeetingStorageError
+from meeting_storage.index.query import HIGHLIGHT
 
 from . import service
 from .formatting import escape_markdown
@@ -116,8 +117,12 @@ def plain(text: str) -> None:
 # ------------------------------------------------------------------ meetings table
 
 
-def meetings_frame(records: Sequence[MeetingRecord]) -> pd.DataFrame:
-    return pd.DataFrame(
+def meetings_frame(
+    records: Sequence[MeetingRecord], matches: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """One row per meeting; with `matches` (search snippets by meeting id), a Match column
+    with the words around the match, as plain text."""
+    frame = pd.DataFrame(
         {
             "Date": pd.to_datetime([r.timestamp for r in records], utc=True),
             "Title": [r.display_title for r in records],
@@ -137,11 +142,16 @@ def meetings_frame(records: Sequence[MeetingRecord]) -> pd.DataFrame:
             "Meeting id": [r.meeting_id for r in records],
         }
     )
+    if matches:
+        snippets = [matches.get(r.meeting_id, "") for r in records]
+        frame.insert(2, "Match", [s.replace(HIGHLIGHT, "") for s in snippets])
+    return frame
 
 
 MEETING_COLUMNS = {
     "Date": st.column_config.DatetimeColumn("Date (UTC)", format="YYYY-MM-DD HH:mm"),
     "Title": st.column_config.TextColumn("Title / file", width="medium"),
+    "Match": st.column_config.TextColumn("Match", width="large"),
     "Duration": st.column_config.NumberColumn("Duration", format="compact", width="small"),
     "Actions": st.column_config.NumberColumn("Actions", format="%d"),
     "Requirements": st.column_config.NumberColumn("Requirements", format="%d"),
@@ -156,14 +166,16 @@ MEETING_COLUMNS = {
 MEETING_COLUMN_ORDER = [name for name in MEETING_COLUMNS if name != "Meeting id"]
 
 
-def meetings_table(records: Sequence[MeetingRecord], key: str) -> None:
+def meetings_table(
+    records: Sequence[MeetingRecord], key: str, matches: Mapping[str, str] | None = None
+) -> None:
     """The meetings as a sortable table; selecting a row opens that meeting's page."""
-    frame = meetings_frame(records)
+    frame = meetings_frame(records, matches)
     event = st.dataframe(
         frame,
         hide_index=True,
         column_config=MEETING_COLUMNS,
-        column_order=MEETING_COLUMN_ORDER,
+        column_order=[name for name in MEETING_COLUMN_ORDER if name in frame.columns],
         placeholder="—",
         on_select="rerun",
         selection_mode="single-row",

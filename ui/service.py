@@ -17,6 +17,7 @@ import streamlit as st
 from meeting_storage import (
     DoctorReport,
     Meeting,
+    MeetingPage,
     MeetingRecord,
     MeetingStorage,
     MeetingStorageError,
@@ -25,10 +26,8 @@ from meeting_storage import (
     open_storage,
 )
 from meeting_storage.costs import Footprint
-from meeting_storage.index import MAX_LIMIT
+from meeting_storage.index.query import MeetingFilter
 from meeting_storage.models import Check
-
-from .listing import ListingPage, Position, collect_page
 
 LIST_TTL = 60  # seconds; writes made through the dashboard clear it at once
 SUMMARY_TTL = 120
@@ -75,41 +74,30 @@ def _list_page(
     _storage: MeetingStorage,
     store: str,
     size: int,
-    position: tuple[str | None, int],
+    cursor: str | None,
     search: str,
     since: datetime | None,
     until: datetime | None,
-) -> ListingPage:
-    dated = since is not None or until is not None
-    return collect_page(
-        lambda limit, cursor: _storage.list_meetings(limit, cursor, search or None),
-        size,
-        Position(*position),
-        since=since,
-        until=until,
-        # A date range may skip many records: read large index pages then.
-        batch=MAX_LIMIT if dated else size,
-    )
+    owner: str,
+) -> MeetingPage:
+    filters = MeetingFilter(date_from=since, date_to=until, owner=owner or None)
+    return _storage.list_meetings(size, cursor, search or None, filters)
 
 
 def list_page(
     storage: MeetingStorage,
     size: int,
-    position: Position | None = None,
+    cursor: str | None = None,
     *,
     search: str = "",
     since: datetime | None = None,
     until: datetime | None = None,
-) -> ListingPage:
-    position = position or Position()
+    owner: str = "",
+) -> MeetingPage:
+    """One page of meetings, newest first (best match first for a ranked search), filtered
+    by the index: words, a date range [since, until) and an action-item owner."""
     return _list_page(
-        storage,
-        store_id(storage),
-        size,
-        (position.cursor, position.skip),
-        search.strip(),
-        since,
-        until,
+        storage, store_id(storage), size, cursor, search.strip(), since, until, owner.strip()
     )
 
 
