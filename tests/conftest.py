@@ -217,8 +217,13 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         "MAX_UPLOAD_MB": str(settings.max_upload_mb),
         "PRESIGNED_URL_EXPIRY": str(settings.presigned_url_expiry),
         "INDEX_BACKEND": settings.index_backend,
-        "USE_DYNAMODB": "false",
+        "USE_DYNAMODB": str(settings.use_dynamodb).lower(),
+        "DYNAMODB_TABLE_NAME": settings.dynamodb_table_name,
     }
+    if settings.database_url:
+        env["DATABASE_URL"] = settings.database_url
+    if settings.dynamodb_endpoint_url:
+        env["AWS_ENDPOINT_URL_DYNAMODB"] = settings.dynamodb_endpoint_url
     if settings.aws_access_key_id and settings.aws_secret_access_key:
         env["AWS_ACCESS_KEY_ID"] = settings.aws_access_key_id
         env["AWS_SECRET_ACCESS_KEY"] = settings.aws_secret_access_key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def test_empty_store_renders_configuration_health_and_counts(dashboard: MeetingS
     assert values["Bucket"] == dashboard.settings.bucket
     assert values["Region"] == "us-east-1"
     assert values["Endpoint"] == "AWS S3"
-    assert values["Index backend"] == "s3json"
+    assert values["Index"] == f"S3 JSON index s3://{dashboard.settings.bucket}/index/meetings.json"
     assert values["Extractor"] == "rule-based"
     assert values["Largest recording"] == "500 MB"
     assert any("checks passed" in text and "0 failed" in text for text in texts(at.warning))
@@ -142,3 +143,21 @@ def test_a_health_check_that_cannot_run_is_a_failed_check(
     errors = texts(at.error)
     assert any("Not healthy" in e for e in errors)
     assert any("doctor:" in e and "throttling" in e for e in errors)
+
+
+def test_another_index_backend(
+    moto_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    streamlit_project_config: None,
+    fresh_dashboard_caches: None,
+) -> None:
+    storage = use_dashboard_settings(replace(moto_settings, index_backend="sqlite"), monkeypatch)
+    storage.process(SAMPLE_TRANSCRIPT, title="Remote control launch")
+    at = app_test().run()
+    assert not at.exception
+    values = dict(zip(*(table_with(at, "Setting")[c] for c in ("Setting", "Value")), strict=True))
+    assert values["Index"].startswith("SQLite index sqlite:///")
+    assert at.metric[0].value == "1"
+    at.switch_page("pages/2_Meetings.py").run()
+    at.text_input(key="meetings_search").input("batteries").run()
+    assert list(table_with(at, "Title")["Title"]) == ["Remote control launch"]

@@ -60,6 +60,9 @@ def store_id(storage: MeetingStorage) -> str:
             s.region,
             s.bucket,
             s.index_backend,
+            s.dynamodb_endpoint_url,
+            s.dynamodb_table_name,
+            s.database_url,
             s.store_in_s3,
             s.local_data_dir,
         )
