@@ -19,7 +19,8 @@ from .errors import InvalidInputError
 
 AUDIO_PREFIX = "meetings/"
 TRANSCRIPTIONS_PREFIX = "transcriptions/"
-INDEX_KEY = "index/meetings.json"
+INDEX_PREFIX = "index/"
+INDEX_KEY = f"{INDEX_PREFIX}meetings.json"
 
 TRANSCRIPTION_FILE = "transcription.txt"
 SUMMARY_FILE = "summary.json"
