@@ -32,7 +32,8 @@ def _some(items: list[str]) -> str:
     return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
 
 
-def run_checks(storage: MeetingStorage) -> Iterator[Check]:
+def run_checks(storage: MeetingStorage, *, contents: bool = True) -> Iterator[Check]:
+    """Every check in order; `contents=False` stops before those that list every meeting."""
     settings = storage.settings
     bucket = settings.bucket
     endpoint = settings.s3_endpoint_url or "AWS S3"
@@ -72,6 +73,8 @@ def run_checks(storage: MeetingStorage) -> Iterator[Check]:
     except MeetingStorageError as exc:
         yield Check("versioning", "warn", exc.message)
     yield _encryption_check(storage)
+    if not contents:
+        return
 
     try:
         yield from _content_checks(storage, Survey.of(storage), index_ok=index_ok)
