@@ -1,177 +1,168 @@
-"""What storage costs: the footprint by prefix and storage class, and a monthly estimate.
+"""What storing meetings costs per month: pure arithmetic on Decimal money, no I/O.
 
-Pure arithmetic over plain values (money is Decimal), so it is tested with numbers and
-reused by the dashboard, the CLI and the API alike. The prices are the design document's
-price model (docs: s3-storage-architecture.md, "Cost Estimation"), AWS list prices for
-us-east-1; `PRICES.as_of` says when they were current.
+`monthly_storage_estimate` prices a month of stored bytes and requests (the REST API's
+/costs); `estimate` projects a what-if workload month by month (the dashboard's Costs page).
+
+The prices are the design document's (Amazon S3 list prices for US East (N. Virginia), S3
+Standard, first 50 TB tier). A GB here is 2**30 bytes, as AWS bills it. Storage classes
+without a price (archives, and "LOCAL" for documents kept on disk with STORE_IN_S3=false)
+are reported as unpriced rather than guessed.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
-from typing import Protocol
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from . import layout
+GIB = 1024**3
+CENT_FRACTION = Decimal("0.000001")  # estimates are shown to a millionth of a dollar
 
-GIB = 1024**3  # AWS bills storage per GB-month with GB = 2^30 bytes
+
+@dataclass(frozen=True)
+class Prices:
+    storage_per_gb_month: Mapping[str, Decimal]
+    put_per_1000: Decimal
+    get_per_1000: Decimal
+    currency: str
+    region: str
+    as_of: str
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "region": self.region,
+            "as_of": self.as_of,
+            "source": self.source,
+            "storage_per_gb_month": {k: str(v) for k, v in self.storage_per_gb_month.items()},
+            "put_per_1000": str(self.put_per_1000),
+            "get_per_1000": str(self.get_per_1000),
+        }
+
+
+DESIGN_DOCUMENT_PRICES = Prices(
+    storage_per_gb_month={"STANDARD": Decimal("0.023")},
+    put_per_1000=Decimal("0.005"),
+    get_per_1000=Decimal("0.0004"),
+    currency="USD",
+    region="us-east-1",
+    as_of="2016-12-01",
+    source=(
+        "S3 storage architecture design document, 'Cost Estimation': Amazon S3 list prices "
+        "for US East (N. Virginia), S3 Standard first 50 TB, in effect since 2016-12-01"
+    ),
+)
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    storage: Decimal
+    puts: Decimal
+    gets: Decimal
+    prices: Prices
+    priced_bytes: int = 0
+    unpriced_bytes: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> Decimal:
+        return self.storage + self.puts + self.gets
+
+    def to_dict(self) -> dict[str, Any]:
+        """Money as decimal strings (exact), rounded to a millionth of the currency."""
+        return {
+            "currency": self.prices.currency,
+            "storage": _money(self.storage),
+            "puts": _money(self.puts),
+            "gets": _money(self.gets),
+            "total": _money(self.total),
+            "priced_bytes": self.priced_bytes,
+            "unpriced_bytes": dict(self.unpriced_bytes),
+            "prices": self.prices.to_dict(),
+        }
+
+
+def monthly_storage_estimate(
+    bytes_by_class: Mapping[str, int],
+    puts: int,
+    gets: int,
+    prices: Prices = DESIGN_DOCUMENT_PRICES,
+) -> CostEstimate:
+    """One month of keeping `bytes_by_class` stored plus `puts` PUT and `gets` GET requests."""
+    if puts < 0 or gets < 0 or any(size < 0 for size in bytes_by_class.values()):
+        raise ValueError("byte and request counts cannot be negative")
+    storage = Decimal(0)
+    priced = 0
+    unpriced: dict[str, int] = {}
+    for storage_class, size in sorted(bytes_by_class.items()):
+        price = prices.storage_per_gb_month.get(storage_class)
+        if price is None:
+            if size:
+                unpriced[storage_class] = unpriced.get(storage_class, 0) + size
+            continue
+        storage += Decimal(size) / GIB * price
+        priced += size
+    return CostEstimate(
+        storage=storage,
+        puts=Decimal(puts) / 1000 * prices.put_per_1000,
+        gets=Decimal(gets) / 1000 * prices.get_per_1000,
+        prices=prices,
+        priced_bytes=priced,
+        unpriced_bytes=unpriced,
+    )
+
+
+def _money(amount: Decimal) -> str:
+    return str(amount.quantize(CENT_FRACTION, rounding=ROUND_HALF_UP))
+
+
+# ---------------------------------------------------------------------- what-if estimate
+#
+# The dashboard's Costs page projects a workload month by month. Request counts follow
+# what the product does; every assumption is listed in ESTIMATE_NOTES.
+
 MIB = 1024**2
 MULTIPART_PART_BYTES = 16 * MIB  # aws.TRANSFER_CONFIG: multipart above 16 MiB, 16 MiB parts
-# Requests a stored meeting makes besides its audio upload (see `requests_per_meeting`).
 DOCUMENT_PUTS = 4  # transcription.txt, summary.json, requirements.json, metadata.json
 # The S3 JSON index keeps two objects (index/meetings.json for listing, index/search.json for
 # search); storing a meeting reads and conditionally rewrites each.
 S3_INDEX_OBJECTS = 2
 OPEN_GETS = 6  # metadata.json + 3 documents + HEAD of the audio + the audio itself
 LIST_PAGE = 50  # meetings per list page in the dashboard
-INDEX_ENTRY_BYTES = 400  # one meeting's entry in the index (see README, "The index")
+INDEX_ENTRY_BYTES = 400  # one meeting's entry in the index
 DYNAMODB_READ_UNIT_BYTES = 4096
-
-PREFIX_LABELS = {
-    layout.AUDIO_PREFIX: "recordings",
-    layout.TRANSCRIPTIONS_PREFIX: "transcripts and analysis",
-    layout.INDEX_KEY.split("/", 1)[0] + "/": "listing index",
-}
-OTHER_PREFIX = "(other)"
 
 
 @dataclass(frozen=True)
-class PriceSheet:
-    """Prices with where they come from and when they were current."""
-
-    as_of: date
+class DynamoDBPrices:
+    write_per_million: Decimal
+    read_per_million: Decimal
+    as_of: str
     source: str
-    region: str
-    storage_gb_month: Mapping[str, Decimal]
-    put_per_1000: Decimal
-    get_per_1000: Decimal
-    dynamodb_write_per_million: Decimal
-    dynamodb_read_per_million: Decimal
-    notes: tuple[str, ...] = ()
 
 
-PRICES = PriceSheet(
-    as_of=date(2024, 1, 1),  # month in which these were the AWS list prices
-    source="design document s3-storage-architecture.md, section Cost Estimation",
-    region="us-east-1",
-    storage_gb_month={"STANDARD": Decimal("0.023")},
-    put_per_1000=Decimal("0.005"),
-    get_per_1000=Decimal("0.0004"),
-    dynamodb_write_per_million=Decimal("1.25"),
-    dynamodb_read_per_million=Decimal("0.25"),
-    notes=(
-        "S3 Standard storage, first 50 TB; other storage classes are not in the model and "
-        "are shown without a price.",
-        "PUT covers PUT, COPY, POST and LIST requests; GET covers GET, HEAD and other reads.",
-        "DynamoDB on-demand: the design document lists reads once at $0.25 and once at "
-        "$1.25 per million; $0.25 (the AWS list price for read request units) is used.",
-        "Not in the model: data transfer out when audio is played outside AWS, KMS "
-        "requests, and taxes.",
+DESIGN_DOCUMENT_DYNAMODB_PRICES = DynamoDBPrices(
+    write_per_million=Decimal("1.25"),
+    read_per_million=Decimal("0.25"),
+    as_of="2018-11",
+    source=(
+        "S3 storage architecture design document, 'Cost Estimation': DynamoDB on-demand list "
+        "prices for us-east-1, from the launch of on-demand capacity in November 2018"
     ),
 )
 
-
-# ---------------------------------------------------------------------- footprint
-
-
-class StoredObject(Protocol):
-    @property
-    def key(self) -> str: ...
-
-    @property
-    def size(self) -> int: ...
-
-    @property
-    def storage_class(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class UsageRow:
-    prefix: str
-    storage_class: str
-    objects: int
-    bytes: int
-
-    @property
-    def label(self) -> str:
-        return PREFIX_LABELS.get(self.prefix, "other objects in the bucket")
-
-
-@dataclass(frozen=True)
-class Footprint:
-    """Objects and bytes per (top-level prefix, storage class)."""
-
-    rows: tuple[UsageRow, ...] = ()
-
-    @property
-    def total_bytes(self) -> int:
-        return sum(row.bytes for row in self.rows)
-
-    @property
-    def total_objects(self) -> int:
-        return sum(row.objects for row in self.rows)
-
-    def bytes_by_class(self) -> dict[str, int]:
-        totals: dict[str, int] = defaultdict(int)
-        for row in self.rows:
-            totals[row.storage_class] += row.bytes
-        return dict(totals)
-
-    def bytes_under(self, prefix: str) -> int:
-        return sum(row.bytes for row in self.rows if row.prefix == prefix)
-
-
-def top_level_prefix(key: str) -> str:
-    for prefix in PREFIX_LABELS:
-        if key.startswith(prefix):
-            return prefix
-    return OTHER_PREFIX
-
-
-def footprint(objects: Iterable[StoredObject]) -> Footprint:
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for item in objects:
-        cell = counts[(top_level_prefix(item.key), item.storage_class or "STANDARD")]
-        cell[0] += 1
-        cell[1] += int(item.size)
-    order = [*PREFIX_LABELS, OTHER_PREFIX]
-    rows = sorted(
-        (UsageRow(prefix, cls, count, size) for (prefix, cls), (count, size) in counts.items()),
-        key=lambda row: (order.index(row.prefix), row.storage_class),
-    )
-    return Footprint(rows=tuple(rows))
-
-
-@dataclass(frozen=True)
-class StorageCost:
-    """The monthly storage cost of a footprint: priced classes, and bytes no price covers."""
-
-    monthly: Decimal
-    by_class: dict[str, Decimal]
-    unpriced_bytes: dict[str, int]
-
-
-def storage_cost(usage: Footprint, prices: PriceSheet = PRICES) -> StorageCost:
-    by_class: dict[str, Decimal] = {}
-    unpriced: dict[str, int] = {}
-    for storage_class, size in sorted(usage.bytes_by_class().items()):
-        price = prices.storage_gb_month.get(storage_class)
-        if storage_class == "LOCAL":  # documents kept on local disk (STORE_IN_S3=false)
-            by_class[storage_class] = Decimal(0)
-        elif price is None:
-            unpriced[storage_class] = size
-        else:
-            by_class[storage_class] = Decimal(size) / GIB * price
-    return StorageCost(
-        monthly=sum(by_class.values(), Decimal(0)), by_class=by_class, unpriced_bytes=unpriced
-    )
-
-
-# ---------------------------------------------------------------------- estimate
+ESTIMATE_NOTES = (
+    "S3 Standard storage, first 50 TB; other storage classes are not in the model and are "
+    "shown without a price.",
+    "PUT covers PUT, COPY, POST and LIST requests; GET covers GET, HEAD and other reads.",
+    "DynamoDB on-demand: the design document lists reads once at $0.25 and once at $1.25 per "
+    "million; $0.25 (the list price for read request units) is used. AWS halved on-demand "
+    "throughput prices in November 2024, so this line overstates today's DynamoDB cost.",
+    "Not in the model: data transfer out when audio is played outside AWS, KMS requests, "
+    "and taxes.",
+)
 
 
 @dataclass(frozen=True)
@@ -243,7 +234,7 @@ def list_view_requests(workload: Workload) -> RequestCounts:
 class MonthCost:
     month: int
     stored_meetings: int
-    stored_bytes: Decimal
+    stored_bytes: int
     storage: Decimal
     requests: Decimal
     dynamodb: Decimal
@@ -256,7 +247,7 @@ class MonthCost:
 @dataclass(frozen=True)
 class Estimate:
     workload: Workload
-    prices: PriceSheet
+    prices: Prices
     per_meeting: RequestCounts
     months: list[MonthCost] = field(default_factory=list)
 
@@ -266,36 +257,40 @@ class Estimate:
         return self.months[min(self.workload.retention_months, len(self.months)) - 1]
 
 
-def estimate(workload: Workload, prices: PriceSheet = PRICES, horizon: int = 24) -> Estimate:
-    """Month-by-month cost for `horizon` months, starting from an empty bucket.
+def estimate(
+    workload: Workload,
+    prices: Prices = DESIGN_DOCUMENT_PRICES,
+    dynamodb_prices: DynamoDBPrices = DESIGN_DOCUMENT_DYNAMODB_PRICES,
+    horizon: int = 24,
+) -> Estimate:
+    """Month-by-month cost for `horizon` months (at least the retention), from an empty bucket.
 
     Storage is billed on what is stored at the end of each month (an upper bound: meetings
     arriving during a month are billed for the whole month); meetings older than the
-    retention are gone. Requests are those of the month's new meetings.
+    retention are gone. Requests are those of the month's new meetings and list views.
     """
     per_meeting = requests_per_meeting(workload)
     views = list_view_requests(workload)
     new = workload.meetings_per_month
     puts = new * per_meeting.puts + views.puts
     gets = new * per_meeting.gets + views.gets
-    requests = puts * prices.put_per_1000 / 1000 + gets * prices.get_per_1000 / 1000
     dynamodb = (
-        (new * per_meeting.dynamodb_writes) * prices.dynamodb_write_per_million
+        (new * per_meeting.dynamodb_writes) * dynamodb_prices.write_per_million
         + (new * per_meeting.dynamodb_reads + views.dynamodb_reads)
-        * prices.dynamodb_read_per_million
+        * dynamodb_prices.read_per_million
     ) / 10**6
-    standard = prices.storage_gb_month["STANDARD"]
     months = []
     for month in range(1, max(horizon, workload.retention_months) + 1):
         stored = new * min(month, workload.retention_months)
-        stored_bytes = stored * workload.meeting_bytes
+        stored_bytes = int(stored * workload.meeting_bytes)
+        cost = monthly_storage_estimate({"STANDARD": stored_bytes}, puts, gets, prices)
         months.append(
             MonthCost(
                 month=month,
                 stored_meetings=stored,
                 stored_bytes=stored_bytes,
-                storage=stored_bytes / GIB * standard,
-                requests=requests,
+                storage=cost.storage,
+                requests=cost.puts + cost.gets,
                 dynamodb=dynamodb,
             )
         )
@@ -308,7 +303,7 @@ def format_price(price: Decimal) -> str:
 
 
 def format_money(amount: Decimal) -> str:
-    """Dollars with cents, or four significant decimals for amounts under a cent."""
+    """Dollars with cents, or up to six decimals for amounts under a cent."""
     if amount == 0:
         return "$0.00"
     if abs(amount) >= Decimal("0.01"):

@@ -32,7 +32,8 @@ def _some(items: list[str]) -> str:
     return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
 
 
-def run_checks(storage: MeetingStorage, *, deep: bool = True) -> Iterator[Check]:
+def run_checks(storage: MeetingStorage, *, contents: bool = True) -> Iterator[Check]:
+    """Every check in order; `contents=False` stops before those that list every meeting."""
     settings = storage.settings
     bucket = settings.bucket
     endpoint = settings.s3_endpoint_url or "AWS S3"
@@ -72,7 +73,7 @@ def run_checks(storage: MeetingStorage, *, deep: bool = True) -> Iterator[Check]
     except MeetingStorageError as exc:
         yield Check("versioning", "warn", exc.message)
     yield _encryption_check(storage)
-    if not deep:
+    if not contents:
         return
 
     try:

@@ -20,8 +20,9 @@ from .errors import InvalidInputError
 
 AUDIO_PREFIX = "meetings/"
 TRANSCRIPTIONS_PREFIX = "transcriptions/"
-INDEX_KEY = "index/meetings.json"
-SEARCH_INDEX_KEY = "index/search.json"
+INDEX_PREFIX = "index/"
+INDEX_KEY = f"{INDEX_PREFIX}meetings.json"
+SEARCH_INDEX_KEY = f"{INDEX_PREFIX}search.json"
 
 TRANSCRIPTION_FILE = "transcription.txt"
 SUMMARY_FILE = "summary.json"

@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -28,7 +28,6 @@ from .analysis import Extraction, Extractor, RuleBasedExtractor
 from .analysis.transcript import normalise_text
 from .aws import make_s3_client
 from .blobs import BlobStore, LocalBlobStore, S3BlobStore, content_disposition
-from .costs import Footprint, footprint
 from .errors import (
     ConfigurationError,
     FileTooLargeError,
@@ -41,7 +40,13 @@ from .index import DEFAULT_LIMIT, MeetingIndex, validate_limit
 from .index.document import SearchText, search_text_of, with_action_item_facts
 from .index.factory import make_index
 from .index.query import MeetingFilter
-from .media import SNIFF_BYTES, SizeLimitedReader, detect_media, duration_seconds
+from .media import (
+    SNIFF_BYTES,
+    SizeLimitedReader,
+    declared_media,
+    detect_media,
+    duration_seconds,
+)
 from .models import (
     STATUS_AWAITING_TRANSCRIPT,
     STATUS_COMPLETE,
@@ -51,7 +56,10 @@ from .models import (
     Meeting,
     MeetingPage,
     MeetingRecord,
+    PrefixUsage,
+    PresignedUpload,
     ProcessResult,
+    StorageFootprint,
     UploadedAudio,
     utc_now,
 )
@@ -66,6 +74,8 @@ if TYPE_CHECKING:
 ARCHIVED_CLASSES = {"GLACIER", "DEEP_ARCHIVE"}
 READ_WORKERS = 8
 INDEX_ATTEMPTS = 3
+UPLOAD_METHODS = ("POST", "PUT")
+FOOTPRINT_WINDOW_DAYS = 30
 Progress = Callable[[int, int], None]
 # The steps `process` reports to its `on_step` callback, in order; a step that does not
 # apply (no recording to upload, no transcript to analyse) is not reported.
@@ -188,14 +198,7 @@ class MeetingStorage:
                 audio_size, content_type = uploaded.size, uploaded.content_type
                 duration = uploaded.duration_seconds
             elif audio_s3_key is not None:
-                layout.validate_audio_key(audio_s3_key)
-                info = self.audio.head(audio_s3_key)
-                if info is None:
-                    raise NotFoundError(
-                        f"Audio {audio_s3_key!r} is not in s3://{self.settings.bucket}; upload it "
-                        "first with `upload` and pass the key it returns."
-                    )
-                audio_size, content_type = info.size, info.content_type
+                audio_size, content_type = self._check_stored_audio(audio_s3_key)
             if filename:
                 display_name = layout.sanitize_filename(filename)
             elif audio_s3_key:
@@ -306,6 +309,103 @@ class MeetingStorage:
             self.documents.put(key, data, kind)
         return written
 
+    def analyse(self, text: str) -> Extraction:
+        """The analysis `process` stores, without storing anything."""
+        return self.extractor.extract(normalise_text(text))
+
+    def create_upload(
+        self,
+        filename: str,
+        content_type: str,
+        *,
+        size: int | None = None,
+        method: str = "POST",
+        expires_in: int | None = None,
+    ) -> PresignedUpload:
+        """Presign an upload of one recording straight to meetings/{uuid}_{filename}.
+
+        S3 enforces the key, the declared Content-Type and the size (a POST policy's
+        content-length-range, or the Content-Length signed into a PUT URL); `process` checks
+        the bytes themselves (magic bytes, MAX_UPLOAD_MB) before a meeting refers to them.
+        """
+        method = method.upper() if isinstance(method, str) else ""
+        if method not in UPLOAD_METHODS:
+            raise InvalidInputError(f"method must be one of {', '.join(UPLOAD_METHODS)}.")
+        content_type, extension = declared_media(content_type)
+        limit = self.settings.max_upload_bytes
+        if size is not None and size < 1:
+            raise InvalidInputError("size must be at least 1 byte; a recording cannot be empty.")
+        if size is not None and size > limit:
+            raise FileTooLargeError(
+                f"{size} bytes is larger than the {self.settings.max_upload_mb} MB limit "
+                "(MAX_UPLOAD_MB); upload a shorter or compressed recording."
+            )
+        if method == "PUT" and size is None:
+            raise InvalidInputError(
+                "A presigned PUT signs the exact Content-Length: give the file's size."
+            )
+        seconds = self._expiry(expires_in)
+        safe_name = layout.sanitize_filename(filename)
+        if layout.file_extension(safe_name) not in {extension, *_same_family(extension)}:
+            safe_name = layout.sanitize_filename(f"{safe_name}.{extension}")
+        key = layout.new_audio_key(safe_name)
+        expires_at = utc_now() + timedelta(seconds=seconds)
+        if method == "POST":
+            low, high = (size, size) if size is not None else (1, limit)
+            url, fields = self.audio.presign_post(
+                key, seconds, content_type=content_type, min_bytes=low, max_bytes=high
+            )
+            return PresignedUpload(
+                audio_s3_key=key,
+                filename=safe_name,
+                method=method,
+                url=url,
+                content_type=content_type,
+                min_bytes=low,
+                max_bytes=high,
+                expires_at=expires_at,
+                fields=fields,
+            )
+        assert size is not None
+        url = self.audio.presign_put(key, seconds, content_type=content_type, size=size)
+        return PresignedUpload(
+            audio_s3_key=key,
+            filename=safe_name,
+            method=method,
+            url=url,
+            content_type=content_type,
+            min_bytes=size,
+            max_bytes=size,
+            expires_at=expires_at,
+            headers={"Content-Type": content_type, "Content-Length": str(size)},
+        )
+
+    def _check_stored_audio(self, audio_s3_key: str) -> tuple[int, str]:
+        """Size and real content type of an uploaded recording a meeting is about to refer to.
+
+        A recording uploaded with a presigned URL never passed through `upload_audio`, so its
+        size and its first bytes are checked here the same way.
+        """
+        layout.validate_audio_key(audio_s3_key)
+        info = self.audio.head(audio_s3_key)
+        if info is None:
+            raise NotFoundError(
+                f"Audio {audio_s3_key!r} is not in s3://{self.settings.bucket}; upload it "
+                "first with `upload` and pass the key it returns."
+            )
+        name = layout.filename_from_audio_key(audio_s3_key)
+        if info.size > self.settings.max_upload_bytes:
+            raise FileTooLargeError(
+                f"{name!r} is larger than the {self.settings.max_upload_mb} MB limit "
+                "(MAX_UPLOAD_MB); upload a shorter or compressed recording."
+            )
+        if info.size == 0:
+            raise InvalidInputError(f"{name!r} is empty; upload a recording with sound in it.")
+        if info.storage_class in ARCHIVED_CLASSES:
+            return info.size, info.content_type or "application/octet-stream"
+        content_type, _ = detect_media(self.audio.read_start(audio_s3_key, SNIFF_BYTES), name)
+        return info.size, content_type
+
     # ----------------------------------------------------------------- reading
 
     def list_meetings(
@@ -314,8 +414,22 @@ class MeetingStorage:
         cursor: str | None = None,
         search: str | None = None,
         filters: MeetingFilter | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> MeetingPage:
-        """Newest first, or ranked by relevance when searching a full-text index."""
+        """Newest first, or ranked by relevance when searching a full-text index.
+
+        `since` (inclusive) and `until` (exclusive) bound the meeting time; they are the
+        index's own date filter, so every backend pages them with its own cursors.
+        """
+        if since is not None or until is not None:
+            base = filters or MeetingFilter()
+            filters = replace(
+                base,
+                date_from=since if since is not None else base.date_from,
+                date_to=until if until is not None else base.date_to,
+            )
         return self.index.list(
             validate_limit(limit), cursor, (search or "").strip() or None, filters
         )
@@ -335,21 +449,6 @@ class MeetingStorage:
     def count_meetings(self) -> int:
         """How many meetings the index lists."""
         return len(self.index.ids())
-
-    def storage_footprint(self) -> Footprint:
-        """Objects and bytes by prefix and storage class, from a paginated listing.
-
-        Covers the whole bucket (objects this product did not write show as "(other)") and,
-        with STORE_IN_S3=false, the local documents folder as storage class LOCAL.
-        """
-        objects: list[Any] = list(self.audio.iter_objects(""))
-        if not self.settings.store_in_s3:
-            objects += [
-                replace(info, storage_class="LOCAL")
-                for prefix in (layout.TRANSCRIPTIONS_PREFIX, layout.INDEX_KEY)
-                for info in self.documents.iter_objects(prefix)
-            ]
-        return footprint(objects)
 
     def get_record(self, meeting_id: str) -> MeetingRecord:
         """The meeting's metadata.json (the source of truth), or NotFoundError."""
@@ -384,12 +483,16 @@ class MeetingStorage:
             raise NotFoundError(f"Meeting {meeting_id} has no audio.")
         return self._presign(record, expires_in)
 
-    def _presign(self, record: MeetingRecord, expires_in: int | None = None) -> str:
+    def _expiry(self, expires_in: int | None) -> int:
         seconds = self.settings.presigned_url_expiry if expires_in is None else expires_in
         if not 1 <= seconds <= MAX_PRESIGN_SECONDS:
             raise InvalidInputError(
                 f"expires_in must be between 1 and {MAX_PRESIGN_SECONDS} seconds, not {seconds}."
             )
+        return seconds
+
+    def _presign(self, record: MeetingRecord, expires_in: int | None = None) -> str:
+        seconds = self._expiry(expires_in)
         assert record.audio_s3_key is not None
         return self.audio.presign_get(
             record.audio_s3_key,
@@ -484,14 +587,44 @@ class MeetingStorage:
 
         return reindex(self, progress=progress, restart=restart)
 
-    def doctor(self, *, fix: bool = False, deep: bool = True) -> DoctorReport:
-        """Health checks; with `fix`, first repair drift between the index and S3.
-        `deep=False` skips the checks that read every meeting's metadata.json (leftovers,
-        orphan audio, index drift), for a quick answer."""
+    def doctor(self, *, fix: bool = False, contents: bool = True) -> DoctorReport:
+        """Health checks; with `fix`, first repair drift between the index and S3;
+        `contents=False` skips the checks that list every meeting (readiness probes)."""
         from .doctor import repair, run_checks
 
         repairs = repair(self) if fix else []
-        return DoctorReport(checks=list(run_checks(self, deep=deep)), repairs=repairs)
+        return DoctorReport(checks=list(run_checks(self, contents=contents)), repairs=repairs)
+
+    def footprint(self, now: datetime | None = None) -> StorageFootprint:
+        """Objects and bytes under meetings/, transcriptions/ and index/ (a paginated listing),
+        by storage class, and how many were written in the last FOOTPRINT_WINDOW_DAYS days."""
+        now = now or utc_now()
+        recent = now - timedelta(days=FOOTPRINT_WINDOW_DAYS)
+        usages = []
+        for store, prefix in (
+            (self.audio, layout.AUDIO_PREFIX),
+            (self.documents, layout.TRANSCRIPTIONS_PREFIX),
+            (self.documents, layout.INDEX_PREFIX),
+        ):
+            objects = size = written = 0
+            by_class: dict[str, int] = {}
+            for info in store.iter_objects(prefix):
+                objects += 1
+                size += info.size
+                by_class[info.storage_class] = by_class.get(info.storage_class, 0) + info.size
+                if info.last_modified is not None and info.last_modified >= recent:
+                    written += 1
+            usages.append(
+                PrefixUsage(
+                    prefix=prefix,
+                    location=store.location,
+                    objects=objects,
+                    bytes=size,
+                    bytes_by_class=by_class,
+                    written_recently=written,
+                )
+            )
+        return StorageFootprint(measured_at=now, window_days=FOOTPRINT_WINDOW_DAYS, prefixes=usages)
 
     # ----------------------------------------------------------------- internals
 

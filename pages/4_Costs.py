@@ -8,71 +8,100 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
+from meeting_storage import layout
 from meeting_storage.costs import (
+    DESIGN_DOCUMENT_DYNAMODB_PRICES,
+    DESIGN_DOCUMENT_PRICES,
+    ESTIMATE_NOTES,
     GIB,
     OPEN_GETS,
-    PRICES,
     Workload,
     estimate,
     format_money,
     format_price,
+    monthly_storage_estimate,
     requests_per_meeting,
-    storage_cost,
 )
 from ui import components, service
 from ui.formatting import escape_markdown, human_size
+
+PREFIX_LABELS = {
+    layout.AUDIO_PREFIX: "recordings",
+    layout.TRANSCRIPTIONS_PREFIX: "transcripts and analysis",
+    layout.INDEX_PREFIX: "listing and search index",
+}
 
 components.page_setup("Costs", ":material/payments:")
 st.title("Storage costs", anchor=False)
 storage = components.storage_or_stop()
 settings = storage.settings
-prices = PRICES
+prices = DESIGN_DOCUMENT_PRICES
+dynamodb_prices = DESIGN_DOCUMENT_DYNAMODB_PRICES
+standard = prices.storage_per_gb_month["STANDARD"]
 st.caption(
-    f"Prices: AWS {prices.region} list prices as of {prices.as_of:%B %Y}, from the "
-    f"{prices.source}. S3 Standard {format_price(prices.storage_gb_month['STANDARD'])} per "
-    f"GB-month, PUT {format_price(prices.put_per_1000)} and GET {format_price(prices.get_per_1000)} "
-    f"per 1,000 requests, DynamoDB on-demand {format_price(prices.dynamodb_write_per_million)} "
-    f"per million writes and {format_price(prices.dynamodb_read_per_million)} per million reads."
+    f"Prices in {prices.currency} as of {prices.as_of}: S3 Standard {format_price(standard)} per "
+    f"GB-month, PUT {format_price(prices.put_per_1000)} and GET "
+    f"{format_price(prices.get_per_1000)} per 1,000 requests ({escape_markdown(prices.source)}). "
+    f"DynamoDB on-demand as of {dynamodb_prices.as_of}: "
+    f"{format_price(dynamodb_prices.write_per_million)} per million writes and "
+    f"{format_price(dynamodb_prices.read_per_million)} per million reads "
+    f"({escape_markdown(dynamodb_prices.source)})."
 )
 
 # ------------------------------------------------------------------ now
 st.subheader("Stored now", anchor=False)
 with components.storage_errors():
     usage = service.footprint(storage)
-current = storage_cost(usage, prices)
+current = monthly_storage_estimate(usage.bytes_by_class, 0, 0, prices)
 left, middle, right = st.columns(3)
 left.metric("Stored", human_size(usage.total_bytes))
 middle.metric("Objects", f"{usage.total_objects:,}")
-right.metric("Storage per month", format_money(current.monthly))
-if usage.rows:
-    st.dataframe(
+right.metric("Storage per month", format_money(current.storage))
+if usage.total_objects:
+    by_prefix, by_class = st.columns([3, 2])
+    by_prefix.dataframe(
         pd.DataFrame(
             {
-                "Prefix": [row.prefix for row in usage.rows],
-                "What": [row.label for row in usage.rows],
-                "Storage class": [row.storage_class for row in usage.rows],
-                "Objects": [row.objects for row in usage.rows],
-                "Size": [human_size(row.bytes) for row in usage.rows],
+                "Prefix": [u.prefix for u in usage.prefixes],
+                "What": [PREFIX_LABELS.get(u.prefix, "") for u in usage.prefixes],
+                "Objects": [u.objects for u in usage.prefixes],
+                "Size": [human_size(u.bytes) for u in usage.prefixes],
+                f"Written in {usage.window_days} days": [
+                    u.written_recently for u in usage.prefixes
+                ],
+            }
+        ),
+        hide_index=True,
+    )
+    classes = sorted(usage.bytes_by_class.items())
+    by_class.dataframe(
+        pd.DataFrame(
+            {
+                "Storage class": [name for name, _ in classes],
+                "Size": [human_size(size) for _, size in classes],
                 "Per month": [
-                    format_money(
-                        Decimal(row.bytes) / GIB * prices.storage_gb_month[row.storage_class]
-                    )
-                    if row.storage_class in prices.storage_gb_month
-                    else ("$0.00 (local disk)" if row.storage_class == "LOCAL" else "not priced")
-                    for row in usage.rows
+                    format_money(Decimal(size) / GIB * prices.storage_per_gb_month[name])
+                    if name in prices.storage_per_gb_month
+                    else ("local disk" if name == "LOCAL" else "not priced")
+                    for name, size in classes
                 ],
             }
         ),
         hide_index=True,
     )
 else:
-    st.caption("The bucket is empty.")
+    st.caption("Nothing is stored yet.")
 for storage_class, size in current.unpriced_bytes.items():
-    st.warning(
-        f"{human_size(size)} in {escape_markdown(storage_class)} is not priced: the design "
-        "document's model "
-        "only prices S3 Standard, so it is left out of the total."
-    )
+    if storage_class == "LOCAL":
+        st.caption(
+            f"{human_size(size)} of transcripts and index are on local disk (STORE_IN_S3=false), "
+            "not in S3."
+        )
+    else:
+        st.warning(
+            f"{human_size(size)} in {escape_markdown(storage_class)} is not priced: the design "
+            "document's model only prices S3 Standard, so it is left out of the total."
+        )
 
 # ------------------------------------------------------------------ what if
 st.subheader("Monthly estimate", anchor=False)
@@ -171,6 +200,6 @@ assumptions = [
         else "The index is kept in S3 (index/meetings.json and index/search.json): a GET and a "
         "PUT of each per stored meeting, and one GET per list view; no DynamoDB."
     ),
-    *prices.notes,
+    *ESTIMATE_NOTES,
 ]
 st.markdown("\n".join(f"- {line}" for line in assumptions))

@@ -1,81 +1,66 @@
-"""The cost model: footprint arithmetic and the monthly estimate, with plain values."""
+"""The cost arithmetic: pure functions on plain values, Decimal money."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from meeting_storage.costs import (
+    DESIGN_DOCUMENT_DYNAMODB_PRICES,
+    DESIGN_DOCUMENT_PRICES,
     GIB,
     MIB,
-    PRICES,
     Workload,
     audio_upload_puts,
     estimate,
-    footprint,
     format_money,
     format_price,
+    monthly_storage_estimate,
     requests_per_meeting,
-    storage_cost,
 )
 
 
-@dataclass(frozen=True)
-class Obj:
-    key: str
-    size: int
-    storage_class: str = "STANDARD"
+def test_the_design_document_example() -> None:
+    """100 meetings x (50 MB audio + 1 MB transcription) is about 5 GB: $0.12 a month."""
+    estimate = monthly_storage_estimate({"STANDARD": 5 * GIB}, puts=0, gets=0)
+    assert estimate.storage == Decimal("0.115")
+    assert estimate.to_dict()["storage"] == "0.115000"
 
 
-def test_prices_are_the_design_documents_and_say_when_and_where_from() -> None:
-    assert PRICES.storage_gb_month["STANDARD"] == Decimal("0.023")
-    assert PRICES.put_per_1000 == Decimal("0.005")
-    assert PRICES.get_per_1000 == Decimal("0.0004")
-    assert PRICES.dynamodb_write_per_million == Decimal("1.25")
-    assert PRICES.as_of == date(2024, 1, 1)
-    assert "s3-storage-architecture.md" in PRICES.source
-    assert PRICES.region == "us-east-1"
+def test_requests_are_priced_per_thousand() -> None:
+    estimate = monthly_storage_estimate({}, puts=1000, gets=1000)
+    assert estimate.puts == Decimal("0.005")
+    assert estimate.gets == Decimal("0.0004")
+    assert estimate.total == Decimal("0.0054")
+    small = monthly_storage_estimate({}, puts=1, gets=1).to_dict()
+    assert small["puts"] == "0.000005" and small["gets"] == "0.000000"
 
 
-def test_footprint_groups_by_prefix_and_storage_class() -> None:
-    usage = footprint(
-        [
-            Obj("meetings/a_x.wav", 100),
-            Obj("meetings/b_y.wav", 50, "GLACIER"),
-            Obj("transcriptions/meeting-1/summary.json", 7),
-            Obj("transcriptions/meeting-1/metadata.json", 3),
-            Obj("index/meetings.json", 11),
-            Obj("someone-elses/file", 5),
-        ]
+def test_classes_without_a_price_are_reported_not_guessed() -> None:
+    estimate = monthly_storage_estimate(
+        {"STANDARD": GIB, "GLACIER": 10 * GIB, "LOCAL": 123, "DEEP_ARCHIVE": 0}, puts=0, gets=0
     )
-    rows = [(r.prefix, r.storage_class, r.objects, r.bytes) for r in usage.rows]
-    assert rows == [
-        ("meetings/", "GLACIER", 1, 50),
-        ("meetings/", "STANDARD", 1, 100),
-        ("transcriptions/", "STANDARD", 2, 10),
-        ("index/", "STANDARD", 1, 11),
-        ("(other)", "STANDARD", 1, 5),
-    ]
-    assert usage.total_bytes == 176 and usage.total_objects == 6
-    assert usage.bytes_by_class() == {"GLACIER": 50, "STANDARD": 126}
-    assert usage.rows[0].label == "recordings"
+    assert estimate.storage == Decimal("0.023")
+    assert estimate.priced_bytes == GIB
+    assert estimate.unpriced_bytes == {"GLACIER": 10 * GIB, "LOCAL": 123}
 
 
-def test_storage_cost_prices_standard_and_reports_what_it_cannot_price() -> None:
-    usage = footprint(
-        [
-            Obj("meetings/a", 2 * GIB),
-            Obj("meetings/b", GIB, "DEEP_ARCHIVE"),
-            Obj("transcriptions/m/x", 10, "LOCAL"),
-        ]
-    )
-    cost = storage_cost(usage)
-    assert cost.monthly == Decimal("0.046")
-    assert cost.by_class == {"LOCAL": Decimal(0), "STANDARD": Decimal("0.046")}
-    assert cost.unpriced_bytes == {"DEEP_ARCHIVE": GIB}
+def test_the_prices_say_where_they_come_from() -> None:
+    prices = monthly_storage_estimate({}, 0, 0).to_dict()["prices"]
+    assert prices == DESIGN_DOCUMENT_PRICES.to_dict()
+    assert prices["currency"] == "USD" and prices["region"] == "us-east-1"
+    assert prices["as_of"] and "design document" in prices["source"]
+
+
+def test_negative_counts_are_refused() -> None:
+    with pytest.raises(ValueError):
+        monthly_storage_estimate({}, puts=-1, gets=0)
+    with pytest.raises(ValueError):
+        monthly_storage_estimate({"STANDARD": -1}, puts=0, gets=0)
+
+
+# ---------------------------------------------------------------------- what-if estimate
 
 
 def test_the_design_documents_example_month() -> None:
@@ -152,3 +137,9 @@ def test_money_formats() -> None:
     assert format_price(Decimal("0.023")) == "$0.023"
     assert format_price(Decimal("0.0004")) == "$0.0004"
     assert format_price(Decimal("1.25")) == "$1.25"
+
+
+def test_dynamodb_prices_say_where_they_come_from() -> None:
+    prices = DESIGN_DOCUMENT_DYNAMODB_PRICES
+    assert (prices.write_per_million, prices.read_per_million) == (Decimal("1.25"), Decimal("0.25"))
+    assert prices.as_of and "design document" in prices.source

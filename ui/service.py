@@ -25,9 +25,8 @@ from meeting_storage import (
     load_settings,
     open_storage,
 )
-from meeting_storage.costs import Footprint
 from meeting_storage.index.query import MeetingFilter
-from meeting_storage.models import Check
+from meeting_storage.models import Check, StorageFootprint
 
 LIST_TTL = 60  # seconds; writes made through the dashboard clear it at once
 SUMMARY_TTL = 120
@@ -107,7 +106,7 @@ def list_page(
 @dataclass(frozen=True)
 class Overview:
     meetings: int
-    footprint: Footprint
+    footprint: StorageFootprint
     newest: list[MeetingRecord]
 
 
@@ -115,7 +114,7 @@ class Overview:
 def _overview(_storage: MeetingStorage, store: str) -> Overview:
     return Overview(
         meetings=_storage.count_meetings(),
-        footprint=_storage.storage_footprint(),
+        footprint=_storage.footprint(),
         newest=_storage.list_meetings(NEWEST).meetings,
     )
 
@@ -126,11 +125,12 @@ def overview(storage: MeetingStorage) -> Overview:
 
 
 @st.cache_data(ttl=SUMMARY_TTL, show_spinner=False)
-def _footprint(_storage: MeetingStorage, store: str) -> Footprint:
-    return _storage.storage_footprint()
+def _footprint(_storage: MeetingStorage, store: str) -> StorageFootprint:
+    return _storage.footprint()
 
 
-def footprint(storage: MeetingStorage) -> Footprint:
+def footprint(storage: MeetingStorage) -> StorageFootprint:
+    """Objects and bytes by prefix and storage class (a paginated listing of the bucket)."""
     return _footprint(storage, store_id(storage))
 
 
@@ -147,7 +147,7 @@ class _NotCached(Exception):
 
 @st.cache_data(ttl=HEALTH_TTL, show_spinner=False)
 def _health(_storage: MeetingStorage, store: str, deep: bool) -> DoctorReport:
-    report = _storage.doctor(deep=deep)
+    report = _storage.doctor(contents=deep)
     if not report.healthy:
         raise _NotCached(report)
     return report
