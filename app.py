@@ -25,7 +25,7 @@ with components.storage_errors(stop=False):
 
 if storage is not None:
     settings = storage.settings
-    configuration, health = st.columns([2, 3], gap="large")
+    configuration, health = st.columns(2, gap="large")
     with configuration:
         st.subheader("Configuration", anchor=False)
         st.dataframe(
