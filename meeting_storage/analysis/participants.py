@@ -53,18 +53,20 @@ class Participant:
     def label(self) -> str:
         """How to refer to them: the role when they gave one, else their name, else the label."""
         if self.role:
-            return f"the {self.role}"
+            return f"the {title_role(self.role)}"
         return self.name or self.speaker
 
     @property
     def description(self) -> str:
-        details = [d for d in (self.name, _title(self.role) if self.role else None) if d]
+        details = [d for d in (self.name, title_role(self.role) if self.role else None) if d]
         return f"{self.speaker} ({', '.join(details)})" if details else self.speaker
 
 
-def _title(role: str) -> str:
+def title_role(role: str) -> str:
     return " ".join(
-        w.upper() if w in {"ceo", "cto", "cfo", "coo", "pm", "qa"} else w.title()
+        w.upper()
+        if w in {"ceo", "cto", "cfo", "coo", "pm", "qa", "ux", "ui", "hr", "vp"}
+        else w.title()
         for w in role.split()
     )
 

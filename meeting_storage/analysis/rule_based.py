@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .extract import METHOD_RULE_BASED, Extraction
-from .participants import ROLE_HEADS, Participant, find_participants
+from .participants import ROLE_HEADS, Participant, find_participants, title_role
 from .spoken_text import compress, is_backchannel, sentence_case, split_sentences, tidy, words
 from .transcript import Transcript, Utterance
 
@@ -92,7 +92,7 @@ _WE = re.compile(
 _THIRD = re.compile(
     rf"(?P<who>\b{_ROLE_PHRASE}(?:\s+and\s+{_ROLE_PHRASE})?|\b[A-Z][a-z]+(?:\s+and\s+[A-Z][a-z]+)?)"
     rf"\s*(?:,\s*)?(?:{_MODAL_FUTURE}|'s going to|\s+is going to|{_OBLIGATION}|\s+can)\s+"
-    rf"{_FILLERS_BEFORE_VERB}(?P<verb>[a-z][a-z-]*)",
+    rf"(?!you\b|we\b|i\b|they\b){_FILLERS_BEFORE_VERB}(?P<verb>[a-z][a-z-]*)",
     re.I,
 )
 _VOCATIVE = re.compile(
@@ -439,7 +439,7 @@ def _owner_label(name: str, participants: dict[str, Participant]) -> str:
         if participant.name and participant.name.lower() == bare.lower():
             return participant.label
     if re.search(rf"(?:{ROLE_HEADS})s?$", bare, re.I):
-        return f"the {bare.lower()}"
+        return f"the {title_role(bare.lower())}"
     return bare
 
 
@@ -852,6 +852,11 @@ def _decision_text(text: str, start: int) -> str:
     boundaries = [m.end() for m in _CLAUSE_START.finditer(text[:start])]
     clause_start = boundaries[-1] if boundaries and start - boundaries[-1] < 60 else 0
     clause = _clause(text, clause_start)
+    substance = [
+        w for w in re.findall(r"[a-z0-9][a-z0-9'-]*", clause.lower()) if w not in _STOPWORDS
+    ]
+    if len([w for w in substance if not _DECISION_WORD.fullmatch(w)]) < 3:
+        clause = text  # "..., we agreed that with finance": the decision is the whole sentence
     clause = compress(clause)
     clause = re.sub(r"^(?:let me|let's|let us)\s+", "We will ", clause, flags=re.I)
     clause = re.sub(r"^i (?:suggest|propose|recommend)(?: that)?\s+", "", clause, flags=re.I)
@@ -872,7 +877,7 @@ def _requirement_candidates(sentences: Sequence[_Sentence], used: set[int]) -> l
     candidates: list[_Candidate] = []
     frequent = Counter(w for s in sentences for w in set(s.content))
     for sentence in sentences:
-        if sentence.index in used or sentence.is_question or len(sentence.content) < 3:
+        if sentence.index in used or sentence.is_question or len(sentence.content) < 2:
             continue
         lower = sentence.lower
         priority = None
