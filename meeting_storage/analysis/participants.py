@@ -20,7 +20,11 @@ ROLE_HEADS = (
     "rep|advisor|adviser|strategist|planner|producer|accountant|lawyer|counsel|head|supervisor|"
     "technician|programmer|scrum master|note-taker|notetaker|minute-taker|moderator|host"
 )
-_ROLE = rf"((?:[A-Za-z-]+\s+){{0,3}}?(?:{ROLE_HEADS}))\b"
+_NOT_IN_ROLE = (
+    r"the|a|an|and|so|sure|not|also|just|really|going|glad|happy|here|now|very|still|in|on|of|"
+    r"for|to|with|at|i|you|we|it|is|be|that|this|my|your|our|um|uh|like|kind|sort"
+)
+_ROLE = rf"((?:(?!(?:{_NOT_IN_ROLE})\b)[A-Za-z-]+\s+){{0,3}}?(?:{ROLE_HEADS}))\b"
 _ROLE_INTRO = re.compile(
     r"\b(?:i'm|i am|i'll be|i will be|i've been|my role is|my job is|i work as|i act as|"
     r"i'm supposed to be|i am supposed to be|i'm going to be|i'm here as|i'm acting as|"
@@ -94,9 +98,13 @@ def find_participants(sentences: Iterable[tuple[str | None, str]]) -> dict[str, 
             for match in _ROLE_INTRO.finditer(sentence):
                 # "as the designer, you ..." talks about someone else.
                 if match.group(0).lower().startswith("as "):
-                    rest = sentence[match.end() : match.end() + 30].lower()
-                    if not re.match(r"^,?\s*(?:i|i'll|i'm|i will|my)\b", rest):
-                        continue
+                    before = sentence[: match.start()].lower()[-60:]
+                    rest = sentence[match.end() : match.end() + 40].lower()
+                    about_self = re.search(r"\b(?:i|i'm|i'll|i've|my|me)\b", before) or re.match(
+                        r"^,?\s*(?:i|i'll|i'm|i will|my|me)\b", rest
+                    )
+                    if not about_self:
+                        continue  # "as the designer, you ..." is about someone else
                 role = normalise_role(match.group(1))
                 if role:
                     roles[speaker] = role

@@ -73,6 +73,24 @@ _YOU = re.compile(
 _REQUEST = re.compile(
     r"\b(?:can|could|would|will)\s+you(?:\s+(?:please|also|just|maybe))*\s+(?P<verb>[a-z][a-z-]*)"
 )
+_POLITE_REQUEST = re.compile(
+    r"\b(?:if you could|if you would|would you mind|i'd like you to|i want you to|you might want to|"
+    r"i'd ask you to|i need you(?: guys| all| two| both)? to|i'd like you(?: guys| all| two)? to)\s+"
+    r"(?:(?:maybe|just|also|please|perhaps)\s+)*(?P<verb>[a-z][a-z-]*)"
+)
+_LETS = re.compile(r"\blet's\s+(?:(?:also|just|then|maybe)\s+)*(?P<verb>[a-z][a-z-]*)")
+# The chair handing out work by role at the end: "the industrial designer for the working design".
+_ROLE_TASK = re.compile(
+    rf"(?P<who>\b(?:the\s+|our\s+)?(?:(?!(?:{_FUNCTION_WORDS})\b)[a-z-]+\s+){{0,3}}?(?:{ROLE_HEADS}))\b"
+    r"[^.?!]{0,40}?\b(?:for|on|with|to do|does|will do|is doing)\s+(?P<task>(?:the|a|an|some|our|"
+    r"your|their)\s+[a-z][\w -]{3,60})",
+    re.I,
+)
+_YOU_PRESENT = re.compile(
+    r"(?<!can )(?<!could )(?<!would )(?<!will )(?<!do )(?<!did )(?<!if )"
+    r"\b(?:and\s+|so\s+|then\s+)?you(?:\s+all|\s+guys|\s+two)?\s+(?:(?:just|also|then)\s+)*"
+    r"(?P<verb>[a-z][a-z-]*)"
+)
 _DELEGATE = re.compile(
     rf"\b(?:i(?:'ll| will|'m going to| am going to|'d like to| want to| would like to)?|can i|"
     rf"let me|we(?:'ll| will)?)\s+(?:just\s+|also\s+|then\s+)*ask\s+"
@@ -125,7 +143,7 @@ _WORK_VERBS = frozenset(
     review update contact call phone schedule organise organize book arrange work finish
     complete fix test build design figure bring share circulate distribute set follow
     report collect gather analyse analyze compare create develop implement deliver provide
-    order buy put produce sort think attach forward print upload download install deploy
+    order buy put produce sort attach forward print upload download install deploy
     document summarise summarize sketch plan evaluate estimate measure confirm clarify
     explore read study prototype mock code continue investigate""".split()
 )
@@ -134,6 +152,15 @@ _IN_MEETING_VERBS = frozenset(
     pass hand repeat wrap recap turn switch open close see mean know guess need want like
     love let keep hear speak admit agree disagree answer add erase rub scroll pull run take
     give draw try come get talk present discuss decide choose""".split()
+)
+# Verbs that only mean work to be done with their particle: "come up with", "look into".
+_PHRASAL_WORK = re.compile(
+    r"^(?:come up with|coming up with|look (?:at|into)|looking (?:at|into)|find out|finding out|"
+    r"think about|thinking about|go through|going through|get back to|getting back to|"
+    r"set up|setting up|write up|writing up|follow up|following up|figure out|figuring out|"
+    r"sort out|sorting out|put together|putting together|check out|checking out|"
+    r"get in touch|talk to|talking to|get (?:the|a|some|them|it)\b|take a look|taking a look|"
+    r"have a look|having a look|take care of|taking care of|work (?:on|out)|working (?:on|out))"
 )
 _PROGRESSIVE = re.compile(r"\bbe\s+(?P<verb>[a-z]+ing)\b")
 _ING_TO_BASE = {
@@ -456,17 +483,34 @@ def _leader(sentences: Sequence[_Sentence], participants: dict[str, Participant]
 
 
 def _responder(
-    sentences: Sequence[_Sentence], sentence: _Sentence, participants: dict[str, Participant]
+    sentences: Sequence[_Sentence],
+    sentence: _Sentence,
+    participants: dict[str, Participant],
+    *,
+    agreement_only: bool = False,
 ) -> str | None:
-    """Who said yes to a request ("Can you e-mail your slides?" - "Yes, I think I can")."""
+    """Who said yes to a request ("Can you e-mail your slides?" - "Yes, I think I can").
+
+    With `agreement_only` (an assignment, not a question) only the first reply counts, and
+    only when one person answered: "you'll do the evaluation" - "Okay." names the addressee.
+    """
+    repliers: list[str] = []
     for later in sentences[sentence.index + 1 : sentence.index + 6]:
         if later.speaker is None or later.speaker == sentence.speaker:
+            if agreement_only and repliers:
+                break
             continue
-        if _AGREEMENT.match(later.lower) or re.search(r"\bi(?:'ll| will| can)\b", later.lower):
-            return participants[later.speaker].label if later.speaker in participants else None
-        if not is_backchannel(later.raw):
-            return None
-    return None
+        agrees = _AGREEMENT.match(later.lower) or re.search(r"\bi(?:'ll| will| can)\b", later.lower)
+        if agrees and later.speaker not in repliers:
+            repliers.append(later.speaker)
+            if not agreement_only:
+                break
+        elif not is_backchannel(later.raw):
+            break
+    if (len(repliers) != 1 and agreement_only) or not repliers:
+        return None
+    speaker = repliers[0]
+    return participants[speaker].label if speaker in participants else speaker
 
 
 def _clause(text: str, start: int) -> str:
@@ -499,6 +543,8 @@ _SUBJECTS = {
     ),
     "delegate": re.compile(r"^.*?\bask\s+.+?\s+(?:if\s+\w+\s+could|to)\s+", re.I),
     "we": re.compile(rf"^we(?:{_MODAL_FUTURE}|{_OBLIGATION})\s+", re.I),
+    "lets": re.compile(r"^let's\s+", re.I),
+    "role_task": re.compile(r"^"),
     "please": re.compile(r"^please\s+", re.I),
     "imperative": re.compile(r"^"),
 }
@@ -557,6 +603,7 @@ class _ActionWording:
     verb: str
     owner: str | None
     base: float  # how strongly the wording alone says "someone will do something"
+    task: str | None = None  # the work itself, when the wording names it apart from a verb
 
 
 def _action_candidates(
@@ -580,12 +627,13 @@ def _action_candidates(
         progressive = _PROGRESSIVE.match(re.sub(r"\b(?:just|really|also)\s+", "", after_verb))
         if progressive:
             verb = _ING_TO_BASE.get(progressive.group("verb"), verb)
+            after_verb = after_verb[progressive.end("verb") - len(progressive.group("verb")) :]
         score = wording.base
-        if verb in _WORK_VERBS:
+        if _PHRASAL_WORK.match(after_verb) or verb in _WORK_VERBS:
             score += 1.0
         elif verb in _IN_MEETING_VERBS:
             score -= 1.5
-        elif wording.kind in {"we", "imperative", "please"}:
+        elif wording.kind in {"we", "imperative", "please", "lets"}:
             score -= 1.0
         if _TIME_CUE.search(lower):
             score += 1.5
@@ -600,7 +648,7 @@ def _action_candidates(
         if _CONDITIONAL.search(lower[: wording.start]) or _CONDITIONAL.search(clause_lower):
             score -= 1.0
         if _NEGATED.search(clause_lower):
-            score -= 1.5
+            score -= 3.0
         if re.search(r"\b(?:maybe|might|perhaps|i don't know|not sure|i'm sure)\b", lower):
             score -= 0.5
         if re.search(r"\b(?:i'll|i will) just\b", lower):
@@ -614,7 +662,13 @@ def _action_candidates(
         if re.search(r"\b(?:get|receive|be sent|be given|be told|hear|hearing)\b", after_verb[:25]):
             score -= 2.0
         clause = _with_antecedent(clause, sentences, sentence)
-        text = _action_text(clause, wording.owner, wording.kind)
+        if wording.task is not None:
+            task = _clause(wording.task, 0)
+            text = sentence_case(
+                f"{wording.owner} will work on {compress(task).rstrip('.')[:1].lower()}{compress(task).rstrip('.')[1:]}"
+            )
+        else:
+            text = _action_text(clause, wording.owner, wording.kind)
         if len(words(text)) < 3:
             continue
         due = _DUE.search(sentence.tidy)
@@ -683,16 +737,41 @@ def _action_wording(
             "self", self_match.start(), self_match.group("verb"), speaker_label, 2.0
         )
     you = _YOU.search(lower)
-    if you:
-        vocative = _VOCATIVE.search(sentence.tidy[: you.start() + 12])
+    polite = _POLITE_REQUEST.search(lower) if not you else None
+    late_from_chair = sentence.speaker == leader and sentence.position >= 0.7
+    present = _YOU_PRESENT.search(lower) if not (you or polite) and late_from_chair else None
+    if present and not (
+        present.group("verb") in _WORK_VERBS or _PHRASAL_WORK.match(lower[present.start("verb") :])
+    ):
+        present = None
+    addressed = you or polite or present
+    if addressed:
+        vocative = _VOCATIVE.search(sentence.tidy[: addressed.start() + 12])
         owner = _owner_label(vocative.group("who"), participants) if vocative else None
-        return _ActionWording("you", you.start(), you.group("verb"), owner, 2.5 if owner else 1.5)
+        if owner is None:
+            owner = _responder(sentences, sentence, participants, agreement_only=True)
+        base = 2.5 if owner else 1.5
+        kind = "you" if you else "request"
+        return _ActionWording(kind, addressed.start(), addressed.group("verb"), owner, base)
     request = _REQUEST.search(lower)
     if request and sentence.is_question:
         owner = _responder(sentences, sentence, participants)
         return _ActionWording(
             "request", request.start(), request.group("verb"), owner, 2.5 if owner else 1.0
         )
+    wrapping_up = sentence.speaker == leader and sentence.position >= 0.85
+    lets = _LETS.search(lower) if wrapping_up or _TIME_CUE.search(lower) else None
+    if lets and (
+        lets.group("verb") in _WORK_VERBS or _PHRASAL_WORK.match(lower[lets.start("verb") :])
+    ):
+        return _ActionWording("lets", lets.start(), lets.group("verb"), "the team", 1.5)
+    if sentence.speaker == leader and sentence.position >= 0.75:
+        assignment = _ROLE_TASK.search(sentence.tidy)
+        if assignment:
+            owner = _owner_label(assignment.group("who"), participants)
+            return _ActionWording(
+                "role_task", assignment.start(), "work", owner, 2.0, assignment.group("task")
+            )
     please = _PLEASE.search(lower)
     if please:
         return _ActionWording("please", please.start(), please.group("verb"), None, 1.5)
@@ -768,11 +847,11 @@ def _decision_candidates(
             (_WANT, 1.0),
             (_DECISION_WORD, 1.5),
         ):
-            match = pattern.search(lower)
-            if match:
+            matches = list(pattern.finditer(lower))
+            if matches:
                 score += weight
-                if start == 0:
-                    start = match.start()
+                # A restated decision ("it should be, the remote should be ...") ends a sentence.
+                start = max(start, matches[-1].start())
         if score == 0.0:
             continue
         agreed = _agreement_after(sentences, sentence)

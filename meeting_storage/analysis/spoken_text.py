@@ -140,10 +140,13 @@ def spoken_numbers_to_digits(text: str) -> str:
 
 
 def _drop_false_starts(text: str) -> str:
-    """ "des design", "ro remote", "wor- work": a cut-off word followed by the full word."""
+    """ "des design", "ro remote", "wor- work", "l remember": cut-off words."""
     words = text.split(" ")
     kept: list[str] = []
     for i, word in enumerate(words):
+        lone_letter = len(word) == 1 and word.isalpha() and word.lower() not in {"a", "i"}
+        if lone_letter and i + 1 < len(words):
+            continue  # a lone letter before more words is a word that was cut off
         nxt = words[i + 1].lower().strip(",.") if i + 1 < len(words) else ""
         bare = word.lower().rstrip("-")
         if (
@@ -165,8 +168,12 @@ def _squash(text: str) -> str:
     return _SPACES.sub(" ", text).strip(" ,;:")
 
 
+_SPELLED = re.compile(r"\b(?:[A-Za-z]_){2,}")
+
+
 def tidy(text: str) -> str:
     """The sentence without fillers, stutters and false starts; words otherwise kept."""
+    text = _SPELLED.sub(lambda m: m.group(0).replace("_", ""), text)  # "D_V_D_" -> "DVD"
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
     text = _FILLER.sub(" ", text)
