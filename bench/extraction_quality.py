@@ -9,11 +9,14 @@ and items per meeting next to a baseline that takes every sentence containing "w
 (about an hour of talk) made of the same meetings.
 
 The evaluation folder is `../shared/eval` next to the repository (MEETING_EVAL_DIR
-overrides it). Run with `make bench`.
+overrides it). `--gold DIR` scores another folder of meetings of the same shape
+(`<meeting>.json` with "transcript", "actions" and "decisions") with the same scorer.
+Run with `make bench`.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import os
@@ -133,13 +136,17 @@ def speed(meetings: dict[str, dict[str, Any]]) -> tuple[int, float, float]:
     return count, statistics.median(times), max(times)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gold", type=Path, help="a folder of <meeting>.json files to score")
+    args = parser.parse_args(argv)
     folder = eval_dir()
-    gold_dir = folder / "ami-dev"
+    gold_dir = args.gold or folder / "ami-dev"
     if not (folder / "score.py").is_file() or not gold_dir.is_dir():
         print(
             f"Extraction quality benchmark skipped: no evaluation set at {folder} (expected "
-            "score.py and ami-dev/ there). Set MEETING_EVAL_DIR to its folder.",
+            f"score.py there, and the meetings in {gold_dir}). Set MEETING_EVAL_DIR to its "
+            "folder.",
             file=sys.stderr,
         )
         return 0

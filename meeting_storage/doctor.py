@@ -36,6 +36,7 @@ def run_checks(storage: MeetingStorage) -> Iterator[Check]:
         f"bucket {bucket} in {settings.region} via {endpoint}; index {storage.index.name}; "
         f"documents in {storage.documents.location}",
     )
+    yield _analysis_check(storage)
     try:
         storage.check_bucket()
     except MeetingStorageError as exc:
@@ -65,6 +66,26 @@ def run_checks(storage: MeetingStorage) -> Iterator[Check]:
         yield from _content_checks(storage)
     except MeetingStorageError as exc:
         yield Check("contents", "fail", exc.message)
+
+
+def _analysis_check(storage: MeetingStorage) -> Check:
+    """Which transcriber and extractor run, and why (no network: only the settings)."""
+    settings = storage.settings
+    transcriber = storage.transcriber.name if storage.transcriber else "none"
+    extractor = storage.extractor.method
+    if settings.bedrock_model_id:
+        extractor += f" ({settings.bedrock_model_id}, rule-based fallback)"
+    message = f"transcriber {transcriber}: {storage.transcriber_choice} Extraction: {extractor}."
+    if settings.transcriber == "whisper" and storage.transcriber is None:
+        return Check("analysis", "warn", message, "pip install -r requirements-asr.txt")
+    if transcriber == "aws_transcribe" and not settings.bucket_on_aws:
+        return Check(
+            "analysis",
+            "warn",
+            message + " Amazon Transcribe can only read recordings from an Amazon S3 bucket.",
+            "set TRANSCRIBER=whisper or none, or use an Amazon S3 bucket",
+        )
+    return Check("analysis", "ok", message)
 
 
 def _bucket_fix(code: str, bucket: str) -> str:

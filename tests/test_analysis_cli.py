@@ -138,3 +138,17 @@ def test_analysis_settings_are_validated_together() -> None:
     assert settings.bedrock_endpoint_url == "http://127.0.0.1:9000"
     assert not settings.bucket_on_aws
     assert Settings.from_mapping({}, require_bucket=False).bucket == ""
+
+
+def test_doctor_says_which_transcriber_and_extractor_run(moto_settings: Settings) -> None:
+    from dataclasses import replace
+
+    from meeting_storage.doctor import _analysis_check
+
+    check = _analysis_check(MeetingStorage(moto_settings))
+    assert check.status == "ok" and "transcriber none: TRANSCRIBER=none" in check.message
+    on_seaweed = replace(moto_settings, transcriber="aws", s3_endpoint_url="http://127.0.0.1:1")
+    check = _analysis_check(MeetingStorage(on_seaweed))
+    assert (
+        check.status == "warn" and "only read recordings from an Amazon S3 bucket" in check.message
+    )

@@ -33,7 +33,8 @@ from .participants import ROLE_HEADS, Participant, find_participants, title_role
 from .spoken_text import compress, is_backchannel, sentence_case, split_sentences, tidy, words
 from .transcript import Transcript, Utterance
 
-WORDS_PER_MINUTE = 150  # conversational speech, to estimate a length when there are no times
+WORDS_PER_MINUTE = 150
+MAX_ITEM_WORDS = 16  # items longer than this are cut at a comma when there is one  # conversational speech, to estimate a length when there are no times
 
 _STOPWORDS = frozenset(
     """a an the and or but if of to in on at for with by from up about into over after is are
@@ -809,7 +810,17 @@ def _agreement_after(sentences: Sequence[_Sentence], sentence: _Sentence) -> int
 _MEETING_TALK = re.compile(
     r"\b(?:meeting|agenda|wrap up|minutes|presentation|powerpoint|slides?|discuss|talk about|"
     r"move on|session|whiteboard|points|introduce|get to know|break|coach|instructions?|"
-    r"questionnaires?|drawing|draw|favourite animal|next time|today|kick-off|kickoff)\b"
+    r"questionnaires?|drawing|draw|favourite animal|next time|last time|today|kick-off|kickoff|"
+    r"line-up|lunch|coffee)\b"
+)
+# A question that puts an option to the group; answered "yes" it is a decision.
+_OPTION_QUESTION = re.compile(
+    r"^(?:(?:so|okay|ok|and|right|then|well)\W+)*(?:are we (?:going (?:to go )?|gonna go )?"
+    r"(?P<go>for|with)|shall we (?:go (?:for|with)|use|have|make|take|keep)|should we (?:go (?:for|with)|"
+    r"use|have|make|take|keep)|do we (?:want|agree on|go (?:for|with))|did we (?:decide|agree) "
+    r"(?:on|to)|are we (?:all )?(?:agreed|happy|okay|ok|fine) (?:on|with)|is (?:everyone|everybody) "
+    r"(?:happy|okay|ok|fine|agreed) (?:with|on)|we're (?:going (?:for|with)|agreed on)|we (?:go|stick) "
+    r"(?:for|with))\b\s*(?P<option>.+?)\??$"
 )
 _CONFIRMATION = re.compile(
     r"^(?:okay|ok|so|right|good|fine|alright|great|then)\b[,.]?\s+(?P<np>(?:[\w-]+\s+){0,3}[\w-]+)[.!]?$"
@@ -831,6 +842,8 @@ def _decision_candidates(
     for sentence in sentences:
         lower = sentence.lower
         confirmation = _confirmation(sentence, sentences, frequency, leader)
+        if confirmation is None and sentence.is_question:
+            confirmation = _accepted_option(sentence, sentences)
         if confirmation is not None:
             candidates.append(confirmation)
             continue
@@ -890,6 +903,29 @@ def _decision_candidates(
     return candidates
 
 
+def _accepted_option(sentence: _Sentence, sentences: Sequence[_Sentence]) -> _Candidate | None:
+    """ "Are we going for speech recognition?" - "Yeah." -> "We will go for speech recognition." """
+    match = _OPTION_QUESTION.match(sentence.lower)
+    if not match:
+        return None
+    agreed = _agreement_after(sentences, sentence)
+    option = compress(match.group("option")).rstrip(".?")
+    option_words = [w for w in words(option.lower()) if w not in _STOPWORDS]
+    if not agreed or not option_words or len(option.split()) > 20 or _MEETING_TALK.search(option):
+        return None
+    verb = re.search(
+        r"\b(?:go (?:for|with)|use|have|do|make|take|keep|want|agree on|decide on|stick with)\b",
+        sentence.lower[: match.start("option")],
+    )
+    phrase = verb.group(0) if verb else "go " + (match.group("go") or "with")
+    phrase = {"decide on": "go with", "agree on": "go with", "want": "have"}.get(phrase, phrase)
+    option = option[:1].lower() + option[1:]
+    score = 2.5 + 0.5 * min(agreed, 2) + min(1.0, len(option_words) * 0.25)
+    return _Candidate(
+        score=score, sentence=sentence, text=sentence_case(f"We will {phrase} {option}")
+    )
+
+
 def _confirmation(
     sentence: _Sentence,
     sentences: Sequence[_Sentence],
@@ -946,7 +982,17 @@ def _decision_text(text: str, start: int) -> str:
         clause,
         flags=re.I,
     )
-    return sentence_case(_base_verb_phrase(clause).rstrip("?"))
+    return sentence_case(_shorten(_base_verb_phrase(clause).rstrip("?")))
+
+
+def _shorten(text: str, limit: int = MAX_ITEM_WORDS) -> str:
+    """Long items end at the last comma before `limit` words (what follows is usually an aside)."""
+    tokens = text.split()
+    if len(tokens) <= limit:
+        return text
+    head = " ".join(tokens[:limit])
+    cut = head.rfind(",")
+    return head[:cut] if cut >= len(head) // 3 else text
 
 
 # ---------------------------------------------------------------------- requirements
