@@ -118,9 +118,9 @@ def test_a_long_messy_meeting_yields_a_handful_of_items_quickly() -> None:
     elapsed = time.perf_counter() - started
     assert elapsed < 1.0, f"{elapsed:.2f}s for 10,000 words"
     limits = Limits()
-    assert 1 <= len(summary["action_items"]) <= limits.actions_max
-    assert len(summary["decisions"]) <= limits.decisions_max
-    assert len(requirements) <= limits.requirements_max
+    assert 1 <= len(summary["action_items"]) <= limits.actions.maximum
+    assert len(summary["decisions"]) <= limits.decisions.maximum
+    assert len(requirements) <= limits.requirements.maximum
     texts = [item["text"].lower() for item in summary["action_items"]]
     assert len(set(texts)) == len(texts)  # no duplicates
 

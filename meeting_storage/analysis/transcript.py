@@ -105,10 +105,6 @@ class Transcript:
     def word_count(self) -> int:
         return sum(len(u.text.split()) for u in self.utterances)
 
-    @classmethod
-    def from_text(cls, text: str) -> Transcript:
-        return parse_transcript(text)
-
 
 def format_timestamp(seconds: float) -> str:
     whole = int(seconds)
