@@ -171,3 +171,15 @@ def test_roles_and_names_from_introductions() -> None:
     assert participants["Speaker A"].name == "David"
     assert participants["Speaker B"].description == "Speaker B (Rose, Project Manager)"
     assert participants["Speaker C"].label == "Speaker C"
+
+
+def test_written_notes_keep_every_item_they_list() -> None:
+    summary, requirements = extract((FIXTURES / "written-notes.txt").read_text())
+    assert [(a["owner"], a["text"], a["due"]) for a in summary["action_items"]] == [
+        ("Bob", "Bob will send the draft spec by Friday.", "Friday"),
+        ("Alice", "Alice will review the open pull requests.", None),
+        ("Carol", "Carol will book the room for the demo next week.", "next week"),
+        ("Dave", "Dave will update the roadmap (due 2024-05-10).", "2024-05-10"),
+    ]
+    assert summary["decisions"] == [{"text": "We will use Postgres for the new service."}]
+    assert requirements == [{"text": "The API must support pagination.", "priority": "MUST"}]

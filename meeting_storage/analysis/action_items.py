@@ -314,6 +314,59 @@ class _ActionWording:
     task: str | None = None  # the work itself, when the wording names it apart from a verb
 
 
+# Written notes: "Action: Bob to send the draft", "TODO: review the PRs", and the lines of an
+# "Action items:" list ("1. Dave - update the roadmap").
+_ACTION_HEADING = re.compile(
+    r"^(?:action items?|actions|next steps|to-?dos?|follow[- ]ups?|tasks)\s*:?\s*$", re.I
+)
+_LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
+_ACTION_LABEL = re.compile(
+    r"^\s*(?:[-*\u2022]|\d+[.)])?\s*(?:action(?: item)?|todo|to-?do|ai|task|follow[- ]up)s?\s*[:\-\u2013]\s*",
+    re.I,
+)
+_NOTED_OWNER = re.compile(
+    r"^(?P<who>[A-Z][a-z]+(?:\s+(?:and|&)\s+[A-Z][a-z]+)?)\s*(?:to\s+|[-\u2013:]\s*|will\s+)"
+    r"(?P<task>[a-z].+)$"
+)
+
+
+def _noted_action(sentence: Sentence, in_action_list: bool) -> Candidate | None:
+    """An action item written as a note, or None."""
+    text = sentence.tidy
+    label = _ACTION_LABEL.match(text)
+    if label:
+        text = text[label.end() :]
+    elif in_action_list and _LIST_ITEM.match(text):
+        text = _LIST_ITEM.sub("", text)
+    else:
+        text = _LIST_ITEM.sub("", text)
+        named = _NOTED_OWNER.match(text)
+        if not (named and text.split(" to ", 1)[0] == named.group("who")):
+            return None
+        if named.group("who").split()[0].lower() in STOPWORDS:
+            return None  # "And to put the buttons ..." is speech, not a note
+        verb = named.group("task").split()[0].lower()
+        if verb not in _WORK_VERBS and not _PHRASAL_WORK.match(named.group("task").lower()):
+            return None
+    named = _NOTED_OWNER.match(text)
+    owner = named.group("who") if named else None
+    task = named.group("task") if named else text
+    if len(words(task)) < 2:
+        return None
+    body = compress(task).rstrip(".")
+    body = body[:1].lower() + body[1:]
+    rendered = f"{owner} will {body}" if owner else body
+    due = _DUE.search(sentence.tidy)
+    return Candidate(
+        score=4.5,
+        sentence=sentence,
+        text=sentence_case(rendered),
+        owner=owner,
+        due=(due.group(1) or due.group(2)) if due else None,
+        explicit=True,
+    )
+
+
 def action_candidates(
     sentences: Sequence[Sentence], participants: dict[str, Participant]
 ) -> list[Candidate]:
@@ -321,8 +374,17 @@ def action_candidates(
     # Words the meeting also uses in lower case are ordinary words, not names.
     common_words = {w for s in sentences for w in words(s.tidy) if w.islower()}
     candidates: list[Candidate] = []
+    in_action_list = False
     for sentence in sentences:
         lower = sentence.lower
+        if _ACTION_HEADING.match(lower):
+            in_action_list = True
+            continue
+        in_action_list = in_action_list and _LIST_ITEM.match(sentence.raw) is not None
+        noted = _noted_action(sentence, in_action_list)
+        if noted is not None:
+            candidates.append(noted)
+            continue
         if len(sentence.content) < 2:
             continue
         wording = _action_wording(sentence, sentences, participants, leader, common_words)

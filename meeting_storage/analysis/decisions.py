@@ -140,6 +140,14 @@ def _topicality(sentence: Sentence, frequency: Counter[str]) -> float:
     return min(1.0, sum(math.log(1 + f) for f in top if f > 2) / 8)
 
 
+# Written notes: "Decision: we use Postgres", "- Agreed: ship on Monday".
+_NOTED_DECISION = re.compile(
+    r"^\s*(?:[-*\u2022]|\d+[.)])?\s*(?:decisions?|decided|agreed|resolution|outcome)\s*[:\-\u2013]\s*"
+    r"(?P<text>.+)$",
+    re.I,
+)
+
+
 def decision_candidates(
     sentences: Sequence[Sentence], participants: dict[str, Participant]
 ) -> list[Candidate]:
@@ -148,6 +156,11 @@ def decision_candidates(
     candidates: list[Candidate] = []
     for sentence in sentences:
         lower = sentence.lower
+        noted = _NOTED_DECISION.match(sentence.tidy)
+        if noted and len(words(noted.group("text"))) >= 2:
+            text = sentence_case(compress(noted.group("text")))
+            candidates.append(Candidate(score=4.5, sentence=sentence, text=text, explicit=True))
+            continue
         confirmation = _confirmation(sentence, sentences, frequency, leader)
         if confirmation is None and sentence.is_question:
             confirmation = _accepted_option(sentence, sentences)

@@ -101,6 +101,7 @@ class Candidate:
     owner: str | None = None
     due: str | None = None
     priority: str | None = None
+    explicit: bool = False  # written as an item ("Action: ..."): kept even past the length cap
 
     @property
     def tokens(self) -> set[str]:
@@ -183,8 +184,11 @@ def select(candidates: list[Candidate], limit: ItemLimit, hours: float) -> list[
     """The best candidates above the floor, near-duplicates dropped, ranked, at most the limit."""
     chosen: list[Candidate] = []
     for candidate in sorted(candidates, key=lambda c: (-c.score, c.sentence.index)):
-        if candidate.score < limit.floor or len(chosen) >= limit.count(hours):
+        if candidate.score < limit.floor:
             break
+        room = limit.maximum if candidate.explicit else limit.count(hours)
+        if len(chosen) >= room:
+            continue
         tokens = candidate.tokens
         if not tokens:
             continue

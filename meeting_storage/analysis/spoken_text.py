@@ -31,6 +31,7 @@ _LEADING = re.compile(
     r"\b[,.!]?\s*)+",
     re.I,
 )
+_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 _REPEAT = re.compile(r"\b(\w+(?:'\w+)?(?:\s+\w+(?:'\w+)?){0,2})(?:\s*,?\s+\1\b)+", re.I)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _SPACES = re.compile(r"\s+")
@@ -190,7 +191,7 @@ def tidy(text: str) -> str:
 
 def compress(text: str) -> str:
     """A short list item: tidy, then no hedges or leading discourse markers; capitalised."""
-    text = tidy(text)
+    text = _BULLET.sub("", tidy(text))
     text = _HEDGE.sub(" ", text)
     text = _squash(text)
     text = _LEADING.sub("", text)
@@ -212,7 +213,10 @@ def sentence_case(text: str) -> str:
 def split_sentences(text: str, max_words: int = 60) -> list[str]:
     """Sentences of a turn; very long unpunctuated stretches are cut at commas."""
     sentences: list[str] = []
-    for sentence in _SENTENCE_SPLIT.split(text):
+    pieces = _SENTENCE_SPLIT.split(text)
+    if len(pieces) > 1 and re.fullmatch(r"\d+[.)]", pieces[0].strip()):
+        pieces[:2] = [f"{pieces[0]} {pieces[1]}"]  # "1. Dave - update the roadmap" is one item
+    for sentence in pieces:
         sentence = sentence.strip()
         if not sentence:
             continue
