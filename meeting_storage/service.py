@@ -248,10 +248,11 @@ class MeetingStorage:
             return None, f"Stored without a transcript. {self.transcriber_choice} You can {attach}."
         try:
             return self.transcriber.transcribe(audio), None
-        except MeetingStorageError as exc:
+        except Exception as exc:  # whatever went wrong, the upload is kept
+            reason = exc.message if isinstance(exc, MeetingStorageError) else repr(exc)
             return None, (
-                f"Transcription ({self.transcriber.name}) failed: {exc.message} The recording "
-                f"is stored; {attach}."
+                f"Transcription ({self.transcriber.name}) failed: {reason} The recording is "
+                f"stored; {attach}."
             )
 
     def attach_transcript(
