@@ -15,6 +15,7 @@ from .errors import (
     NotFoundError,
     UnsupportedMediaTypeError,
 )
+from .index.query import MeetingFilter
 from .models import (
     DeletionReport,
     DoctorReport,
@@ -37,6 +38,7 @@ __all__ = [
     "FileTooLargeError",
     "InvalidInputError",
     "Meeting",
+    "MeetingFilter",
     "MeetingPage",
     "MeetingRecord",
     "MeetingStorage",

@@ -24,7 +24,8 @@ from .analysis.rule_based import RuleBasedExtractor
 from .analysis.transcript import decode_transcript
 from .errors import InvalidInputError, MeetingStorageError
 from .index import DEFAULT_LIMIT, MAX_LIMIT
-from .models import STATUS_AWAITING_TRANSCRIPT, MeetingRecord
+from .index.query import HIGHLIGHT, MeetingFilter, parse_day
+from .models import STATUS_AWAITING_TRANSCRIPT, MeetingPage, ProcessResult
 from .service import MeetingStorage, open_storage
 from .settings import Settings, load_settings
 
@@ -99,7 +100,30 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", parents=[common], help="list meetings, newest first")
     listing.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"1-{MAX_LIMIT}")
     listing.add_argument("--cursor", help="next_cursor of the previous page")
-    listing.add_argument("--search", help="words to find in titles, file names and tags")
+    listing.add_argument(
+        "--search",
+        help="words to find (full-text with INDEX_BACKEND=sqlite/postgres: titles, file names, "
+        "summaries, action items, requirements and transcripts)",
+    )
+    listing.add_argument("--from", dest="date_from", help="on or after this date (YYYY-MM-DD)")
+    listing.add_argument("--to", dest="date_to", help="up to and including this date")
+    open_items = listing.add_mutually_exclusive_group()
+    open_items.add_argument(
+        "--open-actions",
+        dest="open_actions",
+        action="store_const",
+        const=True,
+        help="only meetings with open action items",
+    )
+    open_items.add_argument(
+        "--no-open-actions",
+        dest="open_actions",
+        action="store_const",
+        const=False,
+        help="only meetings without open action items",
+    )
+    listing.add_argument("--method", help="only this extraction method (e.g. rule_based)")
+    listing.add_argument("--owner", help="only meetings with an action item owned by this person")
 
     show = commands.add_parser("show", parents=[common], help="show one meeting")
     show.add_argument("meeting_id")
@@ -112,8 +136,33 @@ def build_parser() -> argparse.ArgumentParser:
         "--purge", action="store_true", help="in a versioned bucket, also remove every old version"
     )
 
-    commands.add_parser("reindex", parents=[common], help="rebuild the index from metadata.json")
-    commands.add_parser("doctor", parents=[common], help="check configuration and storage health")
+    reindex = commands.add_parser(
+        "reindex", parents=[common], help="rebuild the index from the metadata.json files in S3"
+    )
+    reindex.add_argument(
+        "--restart", action="store_true", help="ignore the checkpoint of an interrupted run"
+    )
+    doctor = commands.add_parser(
+        "doctor", parents=[common], help="check configuration and storage health"
+    )
+    doctor.add_argument(
+        "--fix",
+        action="store_true",
+        help="repair drift: finish interrupted deletes, remove old leftovers, re-sync the index",
+    )
+
+    dynamodb = commands.add_parser("dynamodb", parents=[common], help="the DynamoDB index table")
+    dynamodb_commands = dynamodb.add_subparsers(
+        dest="dynamodb_command", required=True, parser_class=_Parser
+    )
+    dynamodb_commands.add_parser(
+        "create-table",
+        parents=[common],
+        help="create DYNAMODB_TABLE_NAME with on-demand billing (needs dynamodb:CreateTable)",
+    )
+    dynamodb_commands.add_parser(
+        "cloudformation", parents=[common], help="print a CloudFormation template for the table"
+    )
 
     embedded = commands.add_parser(
         "embedded-s3",
@@ -222,10 +271,11 @@ def _cmd_process(args: argparse.Namespace, storage: Callable[[], MeetingStorage]
             tags=args.tag,
             transcript_filename=transcript_name,
         )
-    return {**result.to_dict(), "_human": _stored_message(result.record, result.summary)}
+    return {**result.to_dict(), "_human": _stored_message(result)}
 
 
-def _stored_message(record: MeetingRecord, summary: dict[str, Any]) -> str:
+def _stored_message(result: ProcessResult) -> str:
+    record, summary = result.record, result.summary
     if record.status == STATUS_AWAITING_TRANSCRIPT:
         lines = [f"Stored {record.meeting_id} with its recording, awaiting a transcript."]
     else:
@@ -235,6 +285,8 @@ def _stored_message(record: MeetingRecord, summary: dict[str, Any]) -> str:
             f"Summary: {_printable(str(summary.get('summary', '')))}",
         ]
     lines += [f"Note: {_printable(note)}" for note in record.notes]
+    if result.index_warning:
+        lines.append(f"warning: {result.index_warning}")
     return "\n".join(lines)
 
 
@@ -292,22 +344,49 @@ def _cmd_attach_transcript(
     text = _read_transcript(args.transcript) if args.transcript is not None else args.text
     name = args.transcript.name if args.transcript is not None else None
     result = storage().attach_transcript(args.meeting_id, text, transcript_filename=name)
-    return {**result.to_dict(), "_human": _stored_message(result.record, result.summary)}
+    return {**result.to_dict(), "_human": _stored_message(result)}
+
+
+def _filters(args: argparse.Namespace) -> MeetingFilter | None:
+    filters = MeetingFilter(
+        date_from=parse_day(args.date_from) if args.date_from else None,
+        date_to=parse_day(args.date_to, end=True) if args.date_to else None,
+        has_open_action_items=args.open_actions,
+        extraction_method=(args.method or "").strip() or None,
+        owner=(args.owner or "").strip() or None,
+    )
+    return None if filters.is_empty else filters
 
 
 def _cmd_list(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
-    page = storage().list_meetings(limit=args.limit, cursor=args.cursor, search=args.search)
-    meetings = [record.to_dict() for record in page.meetings]
-    return {
+    page = storage().list_meetings(
+        limit=args.limit, cursor=args.cursor, search=args.search, filters=_filters(args)
+    )
+    meetings = []
+    for record in page.meetings:
+        data = record.to_dict()
+        if record.meeting_id in page.snippets:
+            data["snippet"] = page.snippets[record.meeting_id]
+        meetings.append(data)
+    result: dict[str, Any] = {
         "meetings": meetings,
         "count": len(meetings),
         "next_cursor": page.next_cursor,
-        "_human": _table(page.meetings, page.next_cursor),
+        "_human": _table(page, searching=bool((args.search or "").strip())),
     }
+    if args.search:
+        result["ranked"] = page.ranked
+        result["search_note"] = page.search_note
+    return result
 
 
-def _table(records: list[MeetingRecord], next_cursor: str | None) -> str:
+def _table(page: MeetingPage, *, searching: bool = False) -> str:
+    records = page.meetings
     if not records:
+        if searching:
+            return "No meetings match." + (
+                f"\nNote: {page.search_note}" if page.search_note else ""
+            )
         return "No meetings stored yet. Store one with `process --transcript FILE`."
     rows = [("DATE (UTC)", "MEETING ID", "ACTIONS", "REQS", "TITLE / FILE")]
     for r in records:
@@ -321,13 +400,28 @@ def _table(records: list[MeetingRecord], next_cursor: str | None) -> str:
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = [
-        "  ".join([*(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)), row[4]])
-        for row in rows
-    ]
-    if next_cursor:
-        lines.append(f"More: --cursor {next_cursor}")
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)]
+        lines.append("  ".join([*cells, row[4]]))
+        snippet = page.snippets.get(records[n - 1].meeting_id) if n else None
+        if snippet:
+            shown = _printable(snippet.replace("\n", " ")).replace(HIGHLIGHT, "")
+            if sys.stdout.isatty():
+                shown = _printable(snippet.replace("\n", " "))
+                shown = _bold(shown)
+            lines.append(" " * (widths[0] + 2) + shown[:160])
+    if page.next_cursor:
+        lines.append(f"More: --cursor {page.next_cursor}")
+    if page.search_note:
+        lines.append(f"Note: {page.search_note}")
     return "\n".join(lines)
+
+
+def _bold(snippet: str) -> str:
+    """Matched words (between ** markers) in bold on a terminal."""
+    parts = snippet.split(HIGHLIGHT)
+    return "".join(f"\033[1m{part}\033[0m" if n % 2 else part for n, part in enumerate(parts))
 
 
 def _printable(text: str) -> str:
@@ -400,14 +494,27 @@ def _progress_printer() -> Callable[[int, int], None] | None:
 
 
 def _cmd_reindex(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
-    count = storage().reindex(progress=_progress_printer())
-    return {"indexed": count, "_human": f"Indexed {count} meeting(s)."}
+    service = storage()
+    report = service.reindex(progress=_progress_printer(), restart=args.restart)
+    human = (
+        f"Indexed {report.indexed} of {report.total} meeting(s) into "
+        f"{service.index.describe()}"
+        + (" (continued an interrupted run)" if report.resumed_after else "")
+        + f"; removed {report.removed} stale entr(ies)."
+    )
+    if report.unreadable:
+        human += f"\nSkipped {len(report.unreadable)} unreadable metadata.json: " + ", ".join(
+            report.unreadable[:5]
+        )
+    return {**report.to_dict(), "_human": human}
 
 
 def _cmd_doctor(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
-    report = storage().doctor()
+    report = storage().doctor(fix=args.fix)
     marks = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
-    lines = []
+    lines = [f"[FIX ] {repair.message}" for repair in report.repairs]
+    if args.fix and not report.repairs:
+        lines.append("[FIX ] nothing to repair")
     for check in report.checks:
         lines.append(f"[{marks[check.status]}] {check.name}: {check.message}")
         if check.fix and check.status != "ok":
@@ -417,6 +524,31 @@ def _cmd_doctor(args: argparse.Namespace, storage: Callable[[], MeetingStorage])
         "_human": "\n".join(lines),
         "_exit_status": 0 if report.healthy else 1,
     }
+
+
+def _cmd_dynamodb(
+    args: argparse.Namespace, storage: Callable[[], MeetingStorage]
+) -> dict[str, Any]:
+    from .aws import make_dynamodb_client
+    from .index.dynamodb import cloudformation_template, create_table
+
+    settings = load_settings()
+    table = settings.dynamodb_table_name
+    if args.dynamodb_command == "cloudformation":
+        template = cloudformation_template(table)
+        return {"template": template, "_human": json.dumps(template, indent=2)}
+    created = create_table(make_dynamodb_client(settings), table)
+    where = settings.dynamodb_endpoint_url or f"AWS {settings.region}"
+    human = (
+        f"Created DynamoDB table {table} (on-demand) on {where}."
+        if created
+        else f"DynamoDB table {table} already exists on {where}."
+    )
+    if settings.index_backend != "dynamodb":
+        human += " Set USE_DYNAMODB=true to use it, then run `reindex`."
+    else:
+        human += " Run `reindex` to fill it from S3."
+    return {"table": table, "created": created, "_human": human}
 
 
 def _cmd_embedded_s3(
@@ -478,5 +610,6 @@ _COMMANDS: dict[
     "delete": _cmd_delete,
     "reindex": _cmd_reindex,
     "doctor": _cmd_doctor,
+    "dynamodb": _cmd_dynamodb,
     "embedded-s3": _cmd_embedded_s3,
 }

@@ -7,6 +7,7 @@ transcriptions/{meeting_id}/requirements.json   extracted requirements
 transcriptions/{meeting_id}/metadata.json       the meeting's source of truth, written last
 transcriptions/{meeting_id}/aws-transcribe.json AWS Transcribe's output, read then removed
 index/meetings.json                             compact listing index (S3 JSON backend)
+index/search.json                               summaries and action items for its search
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .errors import InvalidInputError
 AUDIO_PREFIX = "meetings/"
 TRANSCRIPTIONS_PREFIX = "transcriptions/"
 INDEX_KEY = "index/meetings.json"
+SEARCH_INDEX_KEY = "index/search.json"
 
 TRANSCRIPTION_FILE = "transcription.txt"
 SUMMARY_FILE = "summary.json"
@@ -34,8 +36,14 @@ MEETING_FILES = (TRANSCRIPTION_FILE, SUMMARY_FILE, REQUIREMENTS_FILE, METADATA_F
 MEETING_ID_RE = re.compile(r"^meeting-[0-9a-z]+$")
 MAX_MEETING_ID_LENGTH = 64
 MAX_FILENAME_LENGTH = 120
-_AUDIO_KEY_RE = re.compile(r"^meetings/([0-9a-f]{32})_([^/]+)$")
+# Also bounded in UTF-8 bytes: the local copy is named {32 hex}_{filename}, and file systems
+# refuse names longer than 255 bytes (120 characters of accented text can be 240 bytes).
+MAX_FILENAME_BYTES = 200
+MAX_EXTENSION_LENGTH = 10
+# The file name part excludes separators and control characters, which no sanitised name has.
+_AUDIO_KEY_RE = re.compile(r"^meetings/([0-9a-f]{32})_([^/\\\x00-\x1f\x7f]+)$")
 _UNSAFE_CHARS = re.compile(r'[<>:"|?*\\/#%{}^~`\[\]]')
+_EXTENSION_RE = re.compile(rf"[A-Za-z0-9]{{1,{MAX_EXTENSION_LENGTH}}}")
 
 
 def new_meeting_id() -> str:
@@ -62,21 +70,28 @@ def sanitize_filename(name: str) -> str:
     no control characters, bounded length, extension kept."""
     if not isinstance(name, str):
         raise InvalidInputError("The file name must be text.")
+    # Control characters go first, so that removing them cannot join a letter and its accent
+    # after NFC normalisation (which would make the result change when sanitised again).
+    base = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
     # Base name under both POSIX and Windows rules, so `C:\\x\\a.m4a` and `../../a.m4a` lose their paths.
-    base = PureWindowsPath(PurePosixPath(name.replace("\x00", "")).name).name
+    base = PureWindowsPath(PurePosixPath(base).name).name
     base = unicodedata.normalize("NFC", base)
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
     base = _UNSAFE_CHARS.sub("_", base)
-    base = re.sub(r"\s+", " ", base).strip(" .")
+    base = re.sub(r"\s+", " ", base).strip(" ")
     base = re.sub(r"\.{2,}", ".", base)
+    # Only a short run of ASCII letters and digits after the last dot is an extension; in
+    # "Sync v2.0 final" or "Dr. Smith" the dot is part of the name and nothing is dropped.
+    # A leading dot is not one either (".hidden" is a name, as for pathlib).
     stem, dot, ext = base.rpartition(".")
-    if not dot:
+    if not dot or not _EXTENSION_RE.fullmatch(ext) or not stem.strip(" ."):
         stem, ext = base, ""
-    ext = re.sub(r"[^A-Za-z0-9]", "", ext)[:10].lower()
+    ext = ext.lower()
+    suffix = f".{ext}" if ext else ""
     stem = stem.strip(" .") or "recording"
-    limit = MAX_FILENAME_LENGTH - (len(ext) + 1 if ext else 0)
-    stem = stem[:limit].rstrip(" .") or "recording"
-    return f"{stem}.{ext}" if ext else stem
+    stem = stem[: MAX_FILENAME_LENGTH - len(suffix)].rstrip(" .")
+    while len((stem + suffix).encode()) > MAX_FILENAME_BYTES:
+        stem = stem[:-1].rstrip(" .")
+    return (stem or "recording") + suffix
 
 
 def file_extension(filename: str) -> str:

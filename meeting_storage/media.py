@@ -33,7 +33,10 @@ def detect_media(head: bytes, filename: str) -> tuple[str, str]:
     audio/video formats is refused whatever it is called.
     """
     if not head:
-        raise InvalidInputError(f"{filename!r} is empty; choose a recording with sound in it.")
+        raise InvalidInputError(
+            f"{filename!r} is empty; choose a recording with sound in it, in one of: "
+            f"{', '.join(ALLOWED_EXTENSIONS)}."
+        )
     kind = filetype.guess(head)
     if kind is None and _looks_like_mpeg_audio(head):
         return _KINDS["mp3"]
@@ -48,13 +51,49 @@ def detect_media(head: bytes, filename: str) -> tuple[str, str]:
     return content_type, extension
 
 
+# Bitrates in kbit/s by (MPEG-1?, layer); index 0 (free format) and 15 (bad) are refused.
+_BITRATES: dict[tuple[bool, int], tuple[int, ...]] = {
+    (True, 1): (0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+    (True, 2): (0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    (True, 3): (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    (False, 1): (0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+    (False, 2): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+    (False, 3): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+# Sample rates by version bits (0: MPEG-2.5, 2: MPEG-2, 3: MPEG-1; 1 is reserved).
+_SAMPLE_RATES = {0: (11025, 12000, 8000), 2: (22050, 24000, 16000), 3: (44100, 48000, 32000)}
+
+
+def _mpeg_frame_length(header: bytes) -> int | None:
+    """Length in bytes of the MPEG audio frame starting with this 4-byte header, or None."""
+    if len(header) < 4 or header[0] != 0xFF or (header[1] & 0xE0) != 0xE0:
+        return None
+    version = (header[1] >> 3) & 0x3
+    layer = 4 - ((header[1] >> 1) & 0x3)  # bits 11 -> Layer I, 01 -> Layer III
+    bitrate_index = header[2] >> 4
+    rate_index = (header[2] >> 2) & 0x3
+    if version not in _SAMPLE_RATES or layer == 4 or bitrate_index in (0, 0xF) or rate_index == 3:
+        return None
+    mpeg1 = version == 3
+    bitrate = _BITRATES[(mpeg1, layer)][bitrate_index] * 1000
+    sample_rate = _SAMPLE_RATES[version][rate_index]
+    padding = (header[2] >> 1) & 0x1
+    if layer == 1:
+        return (12 * bitrate // sample_rate + padding) * 4
+    if layer == 3 and not mpeg1:
+        return 72 * bitrate // sample_rate + padding
+    return 144 * bitrate // sample_rate + padding
+
+
 def _looks_like_mpeg_audio(head: bytes) -> bool:
-    """MPEG audio frames without an ID3 tag: 11-bit sync word, valid layer and bitrate."""
-    if len(head) < 4 or head[0] != 0xFF or (head[1] & 0xE0) != 0xE0:
+    """MPEG audio frames without an ID3 tag: a valid frame header (sync word, version, layer,
+    bitrate, sample rate) followed by a second one where the first frame ends. One header
+    alone is too weak: UTF-16 text starts with FF FE, which reads as an MPEG-1 Layer I header."""
+    length = _mpeg_frame_length(head[:4])
+    if length is None:
         return False
-    layer = (head[1] >> 1) & 0x3
-    bitrate = head[2] >> 4
-    return layer != 0 and bitrate not in (0, 0xF)
+    following = head[length : length + 4]
+    return _mpeg_frame_length(following) is not None and following[1] == head[1]
 
 
 class SizeLimitedReader(io.RawIOBase):

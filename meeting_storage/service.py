@@ -2,10 +2,13 @@
 
 Write order makes a meeting appear atomically: audio, then transcription/summary/requirements,
 then metadata.json with If-None-Match (the meeting now exists), then the index entry (the
-meeting is now listed). Any failure before the end removes what this call wrote. Deletion
-runs the other way: mark metadata.json as deleting, drop the index entry (no longer listed),
-delete the files, delete metadata.json last, so an interrupted delete is finished by running
-it again and never loses the information needed to do so.
+meeting is now listed). Any failure before metadata.json removes what this call wrote. A
+failed index write is retried and otherwise reported (`ProcessResult.index_warning`), and
+the stored meeting is kept: it is complete in S3, `doctor --fix` or `reindex` lists it, and
+rolling back could leave a listed meeting without files if the failed write had in fact
+landed. Deletion runs the other way: mark metadata.json as deleting, drop the index entry
+(no longer listed), delete the files, delete metadata.json last, so an interrupted delete is
+finished by running it again (or by `doctor --fix`) and never loses what it needs to do so.
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ from .errors import (
     translate_boto_error,
 )
 from .index import DEFAULT_LIMIT, MeetingIndex, validate_limit
-from .index.s3json import S3JsonIndex
+from .index.document import SearchText, search_text_of, with_action_item_facts
+from .index.factory import make_index
+from .index.query import MeetingFilter
 from .media import SNIFF_BYTES, SizeLimitedReader, detect_media
 from .models import (
     STATUS_AWAITING_TRANSCRIPT,
@@ -50,13 +55,17 @@ from .models import (
     UploadedAudio,
     utc_now,
 )
+from .retry import retrying
 from .settings import MAX_PRESIGN_SECONDS, Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+    from .reindex import ReindexReport
+
 ARCHIVED_CLASSES = {"GLACIER", "DEEP_ARCHIVE"}
 READ_WORKERS = 8
+INDEX_ATTEMPTS = 3
 Progress = Callable[[int, int], None]
 
 
@@ -75,7 +84,7 @@ class MeetingStorage:
         self.documents: BlobStore = (
             self.audio if settings.store_in_s3 else LocalBlobStore(settings.local_data_dir)
         )
-        self.index: MeetingIndex = index or S3JsonIndex(self.documents)
+        self.index: MeetingIndex = index or make_index(settings, self.documents)
         self.extractor: Extractor = extractor or make_extractor(settings)
         configured, self.transcriber_choice = make_transcriber(settings, self.audio)
         self.transcriber: Transcriber | None = transcriber or configured
@@ -203,8 +212,8 @@ class MeetingStorage:
                 timestamp=(recorded_at or utc_now()),
                 filename=display_name,
                 audio_s3_key=audio_s3_key,
-                title=title.strip()[:200],
-                tags=tuple(tag.strip() for tag in tags if tag.strip()),
+                title=_user_text(title, "title")[:200],
+                tags=tuple(t for t in (_user_text(tag, "tag")[:50] for tag in tags) if t),
                 audio_size=audio_size,
                 content_type=content_type,
                 status=STATUS_COMPLETE if transcript is not None else STATUS_AWAITING_TRANSCRIPT,
@@ -214,6 +223,7 @@ class MeetingStorage:
             )
             text = transcript.text if transcript is not None else ""
             record = _with_extraction(record, text, extraction)
+            record = with_action_item_facts(record, extraction.summary)
             # Listed before writing so a failure half-way still removes what was written.
             written_documents += [
                 layout.meeting_file_key(meeting_id, name) for name in layout.MEETING_FILES[:3]
@@ -224,7 +234,6 @@ class MeetingStorage:
             self.documents.put(
                 metadata, _json_bytes(record.to_dict()), "application/json", if_none_match=True
             )
-            self.index.put(record)
         except BaseException:
             # Undo this call's writes so no half meeting remains; a retry starts clean.
             with contextlib.suppress(Exception):
@@ -234,8 +243,14 @@ class MeetingStorage:
                     self.audio.delete([written_audio])
                     self._remove_local_copy(written_audio)
             raise
+        # The meeting exists now; listing it is the last step (see the module docstring).
+        search_text = search_text_of(extraction.summary, extraction.requirements, text)
+        warning = self._list(record, search_text)
         return ProcessResult(
-            record=record, summary=extraction.summary, requirements=extraction.requirements
+            record=record,
+            summary=extraction.summary,
+            requirements=extraction.requirements,
+            index_warning=warning,
         )
 
     def _transcribe(self, audio: StoredAudio) -> tuple[Transcript | None, str | None]:
@@ -277,15 +292,36 @@ class MeetingStorage:
             notes=extraction.notes,
             duration_seconds=transcript.duration_seconds or current.duration_seconds,
         )
-        record = _with_extraction(completed, transcript.text, extraction)
-        self._write_documents(meeting_id, transcript.text, extraction)
+        text = transcript.text
+        record = _with_extraction(completed, text, extraction)
+        record = with_action_item_facts(record, extraction.summary)
+        self._write_documents(meeting_id, text, extraction)
         self.documents.put(
             metadata, _json_bytes(record.to_dict()), "application/json", if_match=blob.etag
         )
-        self.index.put(record)
-        return ProcessResult(
-            record=record, summary=extraction.summary, requirements=extraction.requirements
+        warning = self._list(
+            record, search_text_of(extraction.summary, extraction.requirements, text)
         )
+        return ProcessResult(
+            record=record,
+            summary=extraction.summary,
+            requirements=extraction.requirements,
+            index_warning=warning,
+        )
+
+    def _list(self, record: MeetingRecord, search_text: SearchText) -> str | None:
+        """Put the index entry, retrying; on failure the meeting stays stored and the returned
+        warning says how to list it (never a listed meeting without its files)."""
+        try:
+            retrying(lambda: self.index.put(record, search_text), attempts=INDEX_ATTEMPTS)
+        except Exception as exc:
+            reason = exc.message if isinstance(exc, MeetingStorageError) else repr(exc)
+            return (
+                f"Meeting {record.meeting_id} is stored but not listed yet: the index "
+                f"({self.index.describe()}) refused the entry {INDEX_ATTEMPTS} times ({reason}). "
+                "Run `python -m meeting_storage doctor --fix` (or `reindex`) to list it."
+            )
+        return None
 
     def _write_documents(self, meeting_id: str, text: str, extraction: Extraction) -> list[str]:
         """Write transcription.txt, summary.json and requirements.json; return their keys."""
@@ -304,9 +340,28 @@ class MeetingStorage:
     # ----------------------------------------------------------------- reading
 
     def list_meetings(
-        self, limit: int = DEFAULT_LIMIT, cursor: str | None = None, search: str | None = None
+        self,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+        search: str | None = None,
+        filters: MeetingFilter | None = None,
     ) -> MeetingPage:
-        return self.index.list(validate_limit(limit), cursor, (search or "").strip() or None)
+        """Newest first, or ranked by relevance when searching a full-text index."""
+        return self.index.list(
+            validate_limit(limit), cursor, (search or "").strip() or None, filters
+        )
+
+    def search_meetings(
+        self,
+        search: str,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+        filters: MeetingFilter | None = None,
+    ) -> MeetingPage:
+        """Meetings containing every word of `search`, with highlighted snippets."""
+        if not (search or "").strip():
+            raise InvalidInputError("Type a word to search for.")
+        return self.list_meetings(limit, cursor, search, filters)
 
     def get_record(self, meeting_id: str) -> MeetingRecord:
         """The meeting's metadata.json (the source of truth), or NotFoundError."""
@@ -383,9 +438,10 @@ class MeetingStorage:
                 self.documents.put(
                     metadata, _json_bytes(marked.to_dict()), "application/json", if_match=blob.etag
                 )
-        indexed = self.index.get(meeting_id)
+        indexed = retrying(lambda: self.index.get(meeting_id), attempts=INDEX_ATTEMPTS)
         record = record or indexed
-        index_removed = self.index.delete(meeting_id)
+        # Unlisted before any file goes: a failure here leaves every file in place.
+        index_removed = retrying(lambda: self.index.delete(meeting_id), attempts=INDEX_ATTEMPTS)
         prefix = layout.meeting_prefix(meeting_id)
         document_keys = [info.key for info in self.documents.iter_objects(prefix)]
         versioned = self.settings.store_in_s3 and self.audio.versioning_status() != "Disabled"
@@ -434,15 +490,18 @@ class MeetingStorage:
                 if record is not None:
                     yield record
 
-    def reindex(self, progress: Progress | None = None) -> int:
-        """Rebuild the index from the metadata.json files; return how many meetings it lists."""
-        records = [r for r in self.iter_records(progress) if r.status != STATUS_DELETING]
-        return self.index.rebuild(records)
+    def reindex(self, progress: Progress | None = None, *, restart: bool = False) -> ReindexReport:
+        """Rebuild the index from the metadata.json files in S3, in pages, resumable."""
+        from .reindex import reindex
 
-    def doctor(self) -> DoctorReport:
-        from .doctor import run_checks
+        return reindex(self, progress=progress, restart=restart)
 
-        return DoctorReport(checks=list(run_checks(self)))
+    def doctor(self, *, fix: bool = False) -> DoctorReport:
+        """Health checks; with `fix`, first repair drift between the index and S3."""
+        from .doctor import repair, run_checks
+
+        repairs = repair(self) if fix else []
+        return DoctorReport(checks=list(run_checks(self)), repairs=repairs)
 
     # ----------------------------------------------------------------- internals
 
@@ -498,6 +557,15 @@ def _same_family(extension: str) -> set[str]:
 
 def _ascii_header(value: str) -> str:
     return value.encode("ascii", "replace").decode("ascii")
+
+
+def _user_text(value: str, what: str) -> str:
+    """A title or tag as stored: trimmed, and refused if it cannot be written as UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(f"The {what} contains characters that are not valid text.") from exc
+    return value.strip()
 
 
 AWAITING_EXTRACTION = Extraction(

@@ -134,6 +134,7 @@ def test_recording_is_transcribed_in_place_and_analysed(
         record.audio_s3_key,
         *layout.meeting_file_keys(record.meeting_id),
         layout.INDEX_KEY,
+        layout.SEARCH_INDEX_KEY,
     }
 
 

@@ -181,5 +181,7 @@ def test_written_notes_keep_every_item_they_list() -> None:
         ("Carol", "Carol will book the room for the demo next week.", "next week"),
         ("Dave", "Dave will update the roadmap (due 2024-05-10).", "2024-05-10"),
     ]
-    assert summary["decisions"] == [{"text": "We will use Postgres for the new service."}]
+    assert summary["decisions"] == [
+        {"text": "We will use Postgres for the new service.", "speaker": None}
+    ]
     assert requirements == [{"text": "The API must support pagination.", "priority": "MUST"}]

@@ -18,6 +18,7 @@ from .sentences import (
     AGREEMENT,
     CONDITIONAL,
     ING_TO_BASE,
+    MIN_SENTENCES_FOR_PHASES,
     PROGRESSIVE,
     STOPWORDS,
     Candidate,
@@ -28,6 +29,9 @@ from .sentences import (
 )
 from .spoken_text import compress, is_backchannel, sentence_case, words
 
+# A name: a capital (Latin-1 too: José, Émile, Zoë) then letters of any script.
+_NAME = r"[A-Z\u00c0-\u00d6\u00d8-\u00de][^\W\d_]+"
+TEAM = "the team"  # the subject of "we"/"let's" items and of the chair's closing instructions
 _MODAL_FUTURE = r"(?:'ll|\s+will|\s+shall|'m going to|\s+am going to|'re going to|\s+are going to)"
 
 
@@ -96,7 +100,7 @@ _YOU_PRESENT = re.compile(
 _DELEGATE = re.compile(
     rf"\b(?:i(?:'ll| will|'m going to| am going to|'d like to| want to| would like to)?|can i|"
     rf"let me|we(?:'ll| will)?)\s+(?:just\s+|also\s+|then\s+)*ask\s+"
-    rf"(?P<who>{_ROLE_PHRASE}|[A-Z][a-z]+|you(?:\s+all|\s+guys)?)\s+(?:if\s+(?:you|they|he|she)\s+could|to)\s+"
+    rf"(?P<who>{_ROLE_PHRASE}|{_NAME}|you(?:\s+all|\s+guys)?)\s+(?:if\s+(?:you|they|he|she)\s+could|to)\s+"
     rf"{_FILLERS_BEFORE_VERB}(?P<verb>[a-z][a-z-]*)",
     re.I,
 )
@@ -120,7 +124,7 @@ _WE = re.compile(
 
 
 _THIRD = re.compile(
-    rf"(?P<who>\b{_ROLE_PHRASE}(?:\s+and\s+{_ROLE_PHRASE})?|\b[A-Z][a-z]+(?:\s+and\s+[A-Z][a-z]+)?)"
+    rf"(?P<who>\b{_ROLE_PHRASE}(?:\s+and\s+{_ROLE_PHRASE})?|\b{_NAME}(?:\s+and\s+{_NAME})?)"
     rf"\s*(?:,\s*)?(?:{_MODAL_FUTURE}|'s going to|\s+is going to|{_OBLIGATION}|\s+can)\s+"
     rf"(?!you\b|we\b|i\b|they\b){_FILLERS_BEFORE_VERB}(?P<verb>[a-z][a-z-]*)",
     re.I,
@@ -128,7 +132,7 @@ _THIRD = re.compile(
 
 
 _VOCATIVE = re.compile(
-    rf"(?:^|,\s*|\b(?:and|as|for)\s+)(?:as\s+)?(?P<who>{_ROLE_PHRASE}|[A-Z][a-z]+),\s*(?:you|can you|could you)\b",
+    rf"(?:^|,\s*|\b(?:and|as|for)\s+)(?:as\s+)?(?P<who>{_ROLE_PHRASE}|{_NAME}),\s*(?:you|can you|could you)\b",
     re.I,
 )
 
@@ -188,6 +192,7 @@ _PHRASAL_WORK = re.compile(
     r"get in touch|talk to|talking to|get (?:the|a|some|them|it)\b|take a look|taking a look|"
     r"have a look|having a look|take care of|taking care of|work (?:on|out)|working (?:on|out))"
 )
+_PHRASAL_ANYWHERE = re.compile(r"\b" + _PHRASAL_WORK.pattern.removeprefix("^"))
 
 
 _NEGATED = re.compile(
@@ -325,7 +330,7 @@ _ACTION_LABEL = re.compile(
     re.I,
 )
 _NOTED_OWNER = re.compile(
-    r"^(?P<who>[A-Z][a-z]+(?:\s+(?:and|&)\s+[A-Z][a-z]+)?)\s*(?:to\s+|[-\u2013:]\s*|will\s+)"
+    rf"^(?P<who>{_NAME}(?:\s+(?:and|&)\s+{_NAME})?)\s*(?:to\s+|[-\u2013:]\s*|will\s+)"
     r"(?P<task>[a-z].+)$"
 )
 
@@ -385,8 +390,8 @@ def action_candidates(
         if noted is not None:
             candidates.append(noted)
             continue
-        if len(sentence.content) < 2:
-            continue
+        if len(sentence.content) < 2 and not _PHRASAL_ANYWHERE.search(lower):
+            continue  # too little said, unless it is "I'll look into it"
         wording = _action_wording(sentence, sentences, participants, leader, common_words)
         if wording is None:
             continue
@@ -425,8 +430,9 @@ def action_candidates(
             score -= 0.5
         if wording.kind != "request" and sentence.is_question:
             score -= 2.0
-        if len([w for w in words(clause_lower) if w not in STOPWORDS]) < 2:
-            score -= 1.0
+        phrasal = _PHRASAL_WORK.match(after_verb) is not None
+        if len([w for w in words(clause_lower) if w not in STOPWORDS]) < 2 and not phrasal:
+            score -= 1.0  # "I'll do it": nothing said about the work ("I'll look into it" is)
         if len(clause_lower.split()) > 30:
             score -= 0.5
         if re.search(r"\b(?:get|receive|be sent|be given|be told|hear|hearing)\b", after_verb[:25]):
@@ -445,7 +451,8 @@ def action_candidates(
                 score=score,
                 sentence=sentence,
                 text=text,
-                owner=_capitalise_owner(wording.owner),
+                # "The team will ..." reads well, but names no one to follow up with.
+                owner=None if wording.owner == TEAM else _capitalise_owner(wording.owner),
                 due=(due.group(1) or due.group(2)) if due else None,
             )
         )
@@ -525,14 +532,19 @@ def _action_wording(
     if request and sentence.is_question:
         owner = _responder(sentences, sentence, participants)
         return _ActionWording(
-            "request", request.start(), request.group("verb"), owner, 2.5 if owner else 1.0
+            # Unanswered, a request is not yet anyone's work.
+            "request",
+            request.start(),
+            request.group("verb"),
+            owner,
+            2.5 if owner else 0.0,
         )
     wrapping_up = sentence.speaker == leader and sentence.position >= 0.85
     lets = _LETS.search(lower) if wrapping_up or _TIME_CUE.search(lower) else None
     if lets and (
         lets.group("verb") in _WORK_VERBS or _PHRASAL_WORK.match(lower[lets.start("verb") :])
     ):
-        return _ActionWording("lets", lets.start(), lets.group("verb"), "the team", 1.5)
+        return _ActionWording("lets", lets.start(), lets.group("verb"), TEAM, 1.5)
     if sentence.speaker == leader and sentence.position >= 0.75:
         assignment = _ROLE_TASK.search(sentence.tidy)
         if assignment:
@@ -545,14 +557,16 @@ def _action_wording(
         return _ActionWording("please", please.start(), please.group("verb"), None, 1.5)
     we = _WE.search(lower)
     if we:
-        return _ActionWording("we", we.start(), we.group("verb"), "the team", 1.0)
+        # In a few lines of notes "we need to follow up with legal" is a to-do; in a
+        # conversation "we need to ..." is mostly thinking aloud.
+        obliged = re.match(rf"we{_OBLIGATION}", lower[we.start() :]) is not None
+        base = 2.0 if obliged and len(sentences) < MIN_SENTENCES_FOR_PHASES else 1.0
+        return _ActionWording("we", we.start(), we.group("verb"), TEAM, base)
     if sentence.speaker == leader and sentence.position >= 0.75 and not sentence.is_question:
         stripped = compress(sentence.tidy).lower()
         imperative = _IMPERATIVE.match(stripped)
         if imperative and imperative.group("verb") in _WORK_VERBS | {"check", "look"}:
             start = sentence.lower.find(imperative.group("verb"))
             if start >= 0:
-                return _ActionWording(
-                    "imperative", start, imperative.group("verb"), "the team", 1.5
-                )
+                return _ActionWording("imperative", start, imperative.group("verb"), TEAM, 1.5)
     return None

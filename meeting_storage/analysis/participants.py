@@ -33,7 +33,8 @@ _ROLE_INTRO = re.compile(
 )
 _NAME_INTRO = re.compile(
     r"\b(?i:my name is|my name's|i'm called|call me|this is|i am|i'm)\s+"
-    r"([A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+)?)(?=\s*(?:[,.!?]|$|and\b|from\b|here\b))"
+    r"([A-Z\u00c0-\u00d6\u00d8-\u00de][^\W\d_'\-]*[^\W\d_](?:\s+[A-Z\u00c0-\u00d6\u00d8-\u00de][^\W\d_'\-]+)?)"
+    r"(?=\s*(?:[,.!?]|$|and\b|from\b|here\b))"
 )
 _NOT_NAMES = frozenset(
     """I Im Okay Ok Sure Sorry Not Just Glad Happy Fine Good Here Going Gonna Looking Done

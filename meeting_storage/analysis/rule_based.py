@@ -78,7 +78,7 @@ class RuleBasedExtractor:
         summary: dict[str, Any] = {
             "summary": summarise(sentences, hours),
             "action_items": [{"text": c.text, "owner": c.owner, "due": c.due} for c in actions],
-            "decisions": [{"text": c.text} for c in decisions],
+            "decisions": [{"text": c.text, "speaker": c.sentence.speaker} for c in decisions],
             "participants": [p.description for p in participants.values()],
         }
         return Extraction(

@@ -141,6 +141,10 @@ def _turns(utterances: Sequence[Utterance]) -> list[Utterance]:
     return turns
 
 
+# Below this, "early in the meeting" and "while wrapping up" mean nothing.
+MIN_SENTENCES_FOR_PHASES = 20
+
+
 def meeting_sentences(utterances: Sequence[Utterance]) -> list[Sentence]:
     turns = _turns(utterances)
     total_words = max(1, sum(len(t.text.split()) for t in turns))
@@ -163,6 +167,10 @@ def meeting_sentences(utterances: Sequence[Utterance]) -> list[Sentence]:
             )
             sentences.append(sentence)
             seen_words += len(raw.split())
+    if len(sentences) < MIN_SENTENCES_FOR_PHASES:
+        # A few lines of notes have no opening or wrap-up: every sentence counts the same.
+        for sentence in sentences:
+            sentence.position = 0.5
     return sentences
 
 

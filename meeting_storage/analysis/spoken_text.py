@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 _FILLER = re.compile(
+    r"(?:,\s*(?=(?:u+m+|u+h+|e+r+|a+h+|h+m+|m+h?m+)[,.]))?"  # "by, uh, Friday" -> "by Friday"
     r"(?:(?<=\s)|^)(?:u+m+|u+h+m*|e+r+m+|e+r+|a+h+|e+h+|h+m+|m+h?m+|mm-hmm|mm-hm|uh-huh|uh-uh|"
     r"mhm|hm+|ehm|ah+a?|oh+)(?:[,.]|(?=\s)|$)",
     re.I,
@@ -32,7 +33,9 @@ _LEADING = re.compile(
     re.I,
 )
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
-_REPEAT = re.compile(r"\b(\w+(?:'\w+)?(?:\s+\w+(?:'\w+)?){0,2})(?:\s*,?\s+\1\b)+", re.I)
+_REPEAT = re.compile(
+    r"\b(\w+(?:'\w+)?(?:\s+\w+(?:'\w+)?){0,2})(?:\s*[,\u2014\u2013-]?\s+\1\b)+", re.I
+)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.!?;:])")

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from .sentences import Sentence, overlap
 from .spoken_text import compress
 
+SUMMARY_SENTENCES = 3  # for a meeting under half an hour; one more at 30 and at 60 minutes
 _FRAMING = re.compile(
     r"\b(?:this is the|(?:this|today's|the) meeting|we're here|we are here|the purpose|the aim|"
     r"the goal|agenda|we're designing|we are designing|project is|we need to discuss)\b"
@@ -24,7 +25,7 @@ def summarise(sentences: Sequence[Sentence], hours: float) -> str:
     if not usable:
         return ""
     frequency = Counter(w for s in usable for w in set(s.content))
-    count = 3 if hours < 0.5 else 4 if hours < 1.0 else 5
+    count = SUMMARY_SENTENCES + (hours >= 0.5) + (hours >= 1.0)
 
     def centrality(sentence: Sentence) -> float:
         distinct = set(sentence.content)

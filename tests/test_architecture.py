@@ -1,0 +1,95 @@
+"""Rules about the package's structure, checked on its source with `ast`."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import meeting_storage
+
+PACKAGE = Path(meeting_storage.__file__).resolve().parent
+MODULES = sorted(PACKAGE.rglob("*.py"))
+ENVIRONMENT_READERS = {"environ", "environb", "getenv", "getenvb"}
+
+
+def relative(path: Path) -> str:
+    return path.relative_to(PACKAGE.parent).as_posix()
+
+
+def parse(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def imported_modules(tree: ast.Module) -> list[str]:
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+    return names
+
+
+def environment_reads(tree: ast.Module) -> list[str]:
+    """`os.environ`, `os.getenv(...)` and `from os import environ/getenv`, with line numbers."""
+    found = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in ENVIRONMENT_READERS
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+        ):
+            found.append(f"line {node.lineno}: os.{node.attr}")
+        elif isinstance(node, ast.ImportFrom) and node.module == "os":
+            found += [
+                f"line {node.lineno}: from os import {alias.name}"
+                for alias in node.names
+                if alias.name in ENVIRONMENT_READERS
+            ]
+    return found
+
+
+def test_the_scan_sees_the_whole_package() -> None:
+    names = {relative(path) for path in MODULES}
+    assert {
+        "meeting_storage/settings.py",
+        "meeting_storage/service.py",
+        "meeting_storage/index/s3json.py",
+        "meeting_storage/analysis/extract.py",
+    } <= names
+
+
+def test_the_detectors_detect() -> None:
+    """The checks below would be worthless if the detectors never fired."""
+    sample = ast.parse(
+        "import os\nimport streamlit as st\nfrom streamlit.components import v1\n"
+        "from os import getenv\nx = os.environ['A']\ny = os.getenv('B')\n"
+    )
+    assert imported_modules(sample) == ["os", "streamlit", "streamlit.components", "os"]
+    assert environment_reads(sample) == [
+        "line 4: from os import getenv",
+        "line 5: os.environ",
+        "line 6: os.getenv",
+    ]
+    assert environment_reads(parse(PACKAGE / "settings.py"))  # it really reads the environment
+
+
+@pytest.mark.parametrize("path", MODULES, ids=relative)
+def test_no_module_imports_streamlit(path: Path) -> None:
+    offending = [
+        name
+        for name in imported_modules(parse(path))
+        if name == "streamlit" or name.startswith("streamlit.")
+    ]
+    assert offending == [], f"{relative(path)} imports {offending}; the UI belongs outside"
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in MODULES if p.name != "settings.py" or p.parent != PACKAGE], ids=relative
+)
+def test_only_settings_reads_the_environment(path: Path) -> None:
+    reads = environment_reads(parse(path))
+    assert reads == [], f"{relative(path)} reads the environment ({reads}); use Settings"
