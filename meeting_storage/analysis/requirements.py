@@ -28,6 +28,16 @@ _PRODUCT_SUBJECT = re.compile(
 )
 
 
+_PERSONAL = re.compile(r"\bi(?:'ll| will|'m going to| have to| need to)\b")
+_SUBJECT_MODAL = re.compile(
+    r"\b(?:it|the [a-z-]+(?: [a-z-]+)?|system|product|device|app)\s+(?:must|should|has to|"
+    r"needs to|could|shall|ought to|cannot|can't|would be nice|would be good)\b"
+)
+_USERS_WANT = re.compile(
+    r"\b(?:users?|customers?|people|they)\s+(?:want|need|prefer|like|expect)\b"
+)
+
+
 def requirement_candidates(sentences: Sequence[Sentence], used: set[int]) -> list[Candidate]:
     candidates: list[Candidate] = []
     frequent = Counter(w for s in sentences for w in set(s.content))
@@ -46,20 +56,14 @@ def requirement_candidates(sentences: Sequence[Sentence], used: set[int]) -> lis
             continue
         if not _PRODUCT_SUBJECT.search(lower[: match.start() + 1]):
             continue
-        if re.search(r"\bi(?:'ll| will|'m going to| have to| need to)\b", lower):
-            continue
+        if _PERSONAL.search(lower):
+            continue  # "I have to ..." is about the speaker, not the product
         score = 1.5
         topical = sorted((frequent[w] for w in set(sentence.content)), reverse=True)[:3]
         score += min(1.5, sum(math.log(1 + f) for f in topical) / 6)
-        if re.search(
-            r"\b(?:it|the [a-z-]+(?: [a-z-]+)?|system|product|device|app)\s+(?:must|should|has to|"
-            r"needs to|could|shall|ought to|cannot|can't|would be nice|would be good)\b",
-            lower,
-        ):
+        if _SUBJECT_MODAL.search(lower):
             score += 1.0
-        if re.search(
-            r"\b(?:users?|customers?|people|they)\s+(?:want|need|prefer|like|expect)\b", lower
-        ):
+        if _USERS_WANT.search(lower):
             score += 0.5
         if PAST.search(lower) or CONDITIONAL.search(lower):
             score -= 0.75
