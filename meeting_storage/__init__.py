@@ -13,6 +13,7 @@ from .errors import (
     InvalidInputError,
     MeetingStorageError,
     NotFoundError,
+    TranscriptionError,
     UnsupportedMediaTypeError,
 )
 from .index.query import MeetingFilter
@@ -46,6 +47,7 @@ __all__ = [
     "NotFoundError",
     "ProcessResult",
     "Settings",
+    "TranscriptionError",
     "UnsupportedMediaTypeError",
     "UploadedAudio",
     "load_settings",

@@ -481,6 +481,31 @@ def optional_token(request: Request) -> bool:
     return scheme.lower() == "bearer" and _token_ok(request, token.strip() or None)
 
 
+def _query_names(dependant: Any) -> set[str]:
+    """Every query parameter an endpoint declares, its dependencies' included."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def reject_unknown_query(request: Request) -> None:
+    """Refuse query parameters the endpoint does not take, instead of silently ignoring a
+    misspelt filter (`?serach=`) and answering as if none was given."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = _query_names(dependant)
+    unknown = sorted(set(request.query_params.keys()) - known)
+    if unknown:
+        takes = ", ".join(sorted(known)) or "none"
+        raise InvalidInputError(
+            f"Unknown query parameter(s): {', '.join(repr(u) for u in unknown)}; "
+            f"this endpoint takes: {takes}."
+        )
+
+
 Storage = Annotated[MeetingStorage, Depends(get_storage)]
 
 
@@ -554,11 +579,17 @@ def _package_version() -> str:
 
 # ---------------------------------------------------------------------- routes
 
-public = APIRouter(prefix=API_PREFIX, tags=["health"])
+# Every endpoint refuses unknown query parameters with 400.
+public = APIRouter(
+    prefix=API_PREFIX,
+    tags=["health"],
+    dependencies=[Depends(reject_unknown_query)],
+    responses=_errors(400),
+)
 router = APIRouter(
     prefix=API_PREFIX,
-    dependencies=[Depends(require_token)],
-    responses=_errors(401),
+    dependencies=[Depends(require_token), Depends(reject_unknown_query)],
+    responses=_errors(400, 401),
 )
 
 

@@ -11,8 +11,10 @@ from botocore.config import Config
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_transcribe import TranscribeServiceClient
 
 MIB = 1024 * 1024
 # Multipart above 16 MiB in 16 MiB parts: few requests for typical recordings, bounded memory
@@ -91,4 +93,53 @@ def make_dynamodb_client(
         raise translate_dynamodb_error(
             exc, table=settings.dynamodb_table_name, action="connect to"
         ) from exc
+    return client
+
+
+def _service_config(read_timeout: int) -> Config:
+    return Config(
+        retries={"mode": "standard", "max_attempts": 4},
+        connect_timeout=5,
+        read_timeout=read_timeout,
+    )
+
+
+def make_transcribe_client(
+    settings: Settings, session: boto3.session.Session | None = None
+) -> TranscribeServiceClient:
+    """An Amazon Transcribe client (AWS_ENDPOINT_URL_TRANSCRIBE, else AWS_ENDPOINT_URL)."""
+    from .errors import translate_boto_error
+
+    try:
+        session = session or make_session(settings)
+        client: TranscribeServiceClient = session.client(
+            "transcribe",
+            endpoint_url=settings.transcribe_endpoint_url,
+            config=_service_config(read_timeout=30),
+        )
+    except Exception as exc:
+        raise translate_boto_error(exc, bucket=settings.bucket, action="connect to") from exc
+    return client
+
+
+def make_bedrock_runtime_client(
+    settings: Settings, session: boto3.session.Session | None = None
+) -> BedrockRuntimeClient:
+    """A Bedrock runtime client in BEDROCK_REGION (else AWS_REGION).
+
+    The endpoint is AWS_ENDPOINT_URL_BEDROCK_RUNTIME, else AWS_ENDPOINT_URL. Model answers
+    for a long chunk can take a minute, hence the longer read timeout.
+    """
+    from .errors import translate_boto_error
+
+    try:
+        session = session or make_session(settings)
+        client: BedrockRuntimeClient = session.client(
+            "bedrock-runtime",
+            region_name=settings.bedrock_region or settings.region,
+            endpoint_url=settings.bedrock_endpoint_url,
+            config=_service_config(read_timeout=120),
+        )
+    except Exception as exc:
+        raise translate_boto_error(exc, bucket=settings.bucket, action="connect to") from exc
     return client

@@ -137,6 +137,13 @@ class S3BlobStore:
             raise self._error(exc, key, "read") from exc
         return Blob(data=data, etag=str(response.get("ETag", "")))
 
+    def download_to(self, key: str, fileobj: IO[bytes]) -> None:
+        """Stream an object (a recording, say) into an open file without holding it in memory."""
+        try:
+            self.client.download_fileobj(self.bucket, key, fileobj)
+        except Exception as exc:
+            raise self._error(exc, key, "read") from exc
+
     def head(self, key: str) -> ObjectInfo | None:
         try:
             response = self.client.head_object(Bucket=self.bucket, Key=key)

@@ -17,12 +17,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+from .analysis import parse_transcript
+from .analysis.backends import make_extractor
+from .analysis.extract import Extractor
+from .analysis.rule_based import RuleBasedExtractor
 from .analysis.transcript import decode_transcript
 from .embedded import EmbeddedS3
 from .errors import InvalidInputError, MeetingStorageError
 from .index import DEFAULT_LIMIT, MAX_LIMIT
 from .index.query import HIGHLIGHT, MeetingFilter, parse_day
-from .models import MeetingPage
+from .models import STATUS_AWAITING_TRANSCRIPT, MeetingPage, ProcessResult
 from .service import MeetingStorage, open_storage
 from .settings import Settings, load_settings
 
@@ -61,13 +65,40 @@ def build_parser() -> argparse.ArgumentParser:
     # Without a transcript, a recording is stored as awaiting one (see `attach-transcript`).
     source = process.add_mutually_exclusive_group()
     source.add_argument("--text", help="the transcript text")
-    source.add_argument("--transcript", type=Path, help="a UTF-8 transcript file")
+    source.add_argument(
+        "--transcript",
+        type=Path,
+        help="a UTF-8 transcript: text, WebVTT (.vtt), SRT (.srt) or AWS Transcribe JSON",
+    )
     audio = process.add_mutually_exclusive_group()
     audio.add_argument("--audio", type=Path, help="a recording to upload with the meeting")
     audio.add_argument("--audio-s3-key", help="a recording already uploaded (meetings/...)")
     process.add_argument("--filename", help="the meeting's file name")
     process.add_argument("--title", default="", help="a title for the meeting")
     process.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
+
+    analyze = commands.add_parser(
+        "analyze",
+        parents=[common],
+        help="analyse a transcript without storing anything (no S3 settings needed)",
+    )
+    analyze.add_argument("--transcript", type=Path, required=True, help="the transcript file")
+    analyze.add_argument(
+        "--extractor",
+        choices=["configured", "rule-based"],
+        default="configured",
+        help="configured: Bedrock when BEDROCK_MODEL_ID is set, else rule-based (default)",
+    )
+
+    attach = commands.add_parser(
+        "attach-transcript",
+        parents=[common],
+        help="give a stored meeting (e.g. one awaiting a transcript) its transcript",
+    )
+    attach.add_argument("meeting_id")
+    attach_source = attach.add_mutually_exclusive_group(required=True)
+    attach_source.add_argument("--text", help="the transcript text")
+    attach_source.add_argument("--transcript", type=Path, help="a transcript file (any format)")
 
     listing = commands.add_parser("list", parents=[common], help="list meetings, newest first")
     listing.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"1-{MAX_LIMIT}")
@@ -230,12 +261,14 @@ def _cmd_upload(args: argparse.Namespace, storage: Callable[[], MeetingStorage])
     }
 
 
+def _read_transcript(path: Path) -> str:
+    with _open_file(path, "transcript") as handle:
+        return decode_transcript(handle.read(), f"transcript {path.name!r}")
+
+
 def _cmd_process(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
-    if args.transcript is not None:
-        with _open_file(args.transcript, "transcript") as handle:
-            text = decode_transcript(handle.read(), f"transcript {args.transcript.name!r}")
-    else:
-        text = args.text
+    text = _read_transcript(args.transcript) if args.transcript is not None else args.text
+    transcript_name = args.transcript.name if args.transcript is not None else None
     if text is None and args.audio is None and args.audio_s3_key is None:
         raise InvalidInputError("Give --text or --transcript, and/or --audio or --audio-s3-key.")
     service = storage()
@@ -248,6 +281,7 @@ def _cmd_process(args: argparse.Namespace, storage: Callable[[], MeetingStorage]
                 filename=args.filename,
                 title=args.title,
                 tags=args.tag,
+                transcript_filename=transcript_name,
             )
     else:
         result = service.process(
@@ -256,15 +290,82 @@ def _cmd_process(args: argparse.Namespace, storage: Callable[[], MeetingStorage]
             filename=args.filename,
             title=args.title,
             tags=args.tag,
+            transcript_filename=transcript_name,
         )
-    record = result.record
-    human = (
-        f"Stored {record.meeting_id}: {record.action_items_count} action item(s), "
-        f"{record.requirements_count} requirement(s).\nSummary: {result.summary.get('summary', '')}"
-    )
+    return {**result.to_dict(), "_human": _stored_message(result)}
+
+
+def _stored_message(result: ProcessResult) -> str:
+    record, summary = result.record, result.summary
+    if record.status == STATUS_AWAITING_TRANSCRIPT:
+        lines = [f"Stored {record.meeting_id} with its recording, awaiting a transcript."]
+    else:
+        lines = [
+            f"Stored {record.meeting_id}: {record.action_items_count} action item(s), "
+            f"{record.requirements_count} requirement(s).",
+            f"Summary: {_printable(str(summary.get('summary', '')))}",
+        ]
+    lines += [f"Note: {_printable(note)}" for note in record.notes]
     if result.index_warning:
-        human += f"\nwarning: {result.index_warning}"
-    return {**result.to_dict(), "_human": human}
+        lines.append(f"warning: {result.index_warning}")
+    return "\n".join(lines)
+
+
+def _cmd_analyze(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
+    text = _read_transcript(args.transcript)
+    transcript = parse_transcript(text, args.transcript.name)
+    if args.extractor == "rule-based":
+        extractor: Extractor = RuleBasedExtractor()
+    else:
+        extractor = make_extractor(load_settings(require_bucket=False))
+    started = time.perf_counter()
+    extraction = extractor.extract(transcript)
+    elapsed = time.perf_counter() - started
+    result = {
+        "meeting_summary": extraction.summary,
+        "requirements": extraction.requirements,
+        "extraction_method": extraction.method,
+        "bedrock_used": extraction.bedrock_used,
+        "notes": list(extraction.notes),
+        "transcript": {
+            "format": transcript.format,
+            "speakers": transcript.speakers,
+            "utterances": len(transcript.utterances),
+            "words": transcript.word_count,
+            "duration_seconds": transcript.duration_seconds,
+        },
+        "elapsed_seconds": round(elapsed, 4),
+    }
+    return {
+        **result,
+        "_human": _analysis_text(extraction.summary, extraction.requirements, extraction.notes),
+    }
+
+
+def _analysis_text(
+    summary: dict[str, Any], requirements: list[dict[str, Any]], notes: Sequence[str] = ()
+) -> str:
+    lines = [f"Summary: {_printable(str(summary.get('summary', '')))}"]
+    for item in summary.get("action_items", []) or []:
+        owner = f" ({item.get('owner')})" if item.get("owner") else ""
+        due = f" due {item.get('due')}" if item.get("due") else ""
+        lines.append(f"  - action{owner}{due}: {_printable(str(item.get('text', '')))}")
+    for item in summary.get("decisions", []) or []:
+        text = item.get("text", item) if isinstance(item, dict) else item
+        lines.append(f"  - decision: {_printable(str(text))}")
+    for item in requirements:
+        lines.append(f"  - {item.get('priority', '')}: {_printable(str(item.get('text', '')))}")
+    lines += [f"Note: {_printable(note)}" for note in notes]
+    return "\n".join(lines)
+
+
+def _cmd_attach_transcript(
+    args: argparse.Namespace, storage: Callable[[], MeetingStorage]
+) -> dict[str, Any]:
+    text = _read_transcript(args.transcript) if args.transcript is not None else args.text
+    name = args.transcript.name if args.transcript is not None else None
+    result = storage().attach_transcript(args.meeting_id, text, transcript_filename=name)
+    return {**result.to_dict(), "_human": _stored_message(result)}
 
 
 def _filters(args: argparse.Namespace) -> MeetingFilter | None:
@@ -361,16 +462,14 @@ def _cmd_show(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -
         f"{record.meeting_id}  {record.timestamp.isoformat()}  {_printable(record.display_title)}",
         f"Audio: {data['audio_url'] or meeting.audio_unavailable_reason}",
         "",
-        f"Summary: {_printable(str(summary.get('summary', '')))}",
     ]
-    for item in summary.get("action_items", []) or []:
-        owner = f" ({item.get('owner')})" if item.get("owner") else ""
-        due = f" due {item.get('due')}" if item.get("due") else ""
-        lines.append(f"  - action{owner}{due}: {_printable(str(item.get('text', '')))}")
-    for item in summary.get("decisions", []) or []:
-        lines.append(f"  - decision: {_printable(str(item.get('text', item)))}")
-    for item in meeting.requirements:
-        lines.append(f"  - {item.get('priority', '')}: {_printable(str(item.get('text', '')))}")
+    if record.status == STATUS_AWAITING_TRANSCRIPT:
+        lines.append(
+            f"Awaiting a transcript: attach-transcript {record.meeting_id} --transcript FILE"
+        )
+        lines += [f"Note: {_printable(note)}" for note in record.notes]
+    else:
+        lines.append(_analysis_text(summary, meeting.requirements, record.notes))
     return {"meeting": data, "_human": "\n".join(lines)}
 
 
@@ -652,6 +751,8 @@ _COMMANDS: dict[
 ] = {
     "upload": _cmd_upload,
     "process": _cmd_process,
+    "analyze": _cmd_analyze,
+    "attach-transcript": _cmd_attach_transcript,
     "list": _cmd_list,
     "show": _cmd_show,
     "delete": _cmd_delete,

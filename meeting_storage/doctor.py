@@ -49,6 +49,7 @@ def run_checks(storage: MeetingStorage, *, contents: bool = True) -> Iterator[Ch
     except MeetingStorageError as exc:
         index_ok = False
         yield Check("index backend", "fail", exc.message, _index_fix(storage))
+    yield _analysis_check(storage)
     try:
         storage.check_bucket()
     except MeetingStorageError as exc:
@@ -80,6 +81,26 @@ def run_checks(storage: MeetingStorage, *, contents: bool = True) -> Iterator[Ch
         yield from _content_checks(storage, Survey.of(storage), index_ok=index_ok)
     except MeetingStorageError as exc:
         yield Check("contents", "fail", exc.message)
+
+
+def _analysis_check(storage: MeetingStorage) -> Check:
+    """Which transcriber and extractor run, and why (no network: only the settings)."""
+    settings = storage.settings
+    transcriber = storage.transcriber.name if storage.transcriber else "none"
+    extractor = storage.extractor.method
+    if settings.bedrock_model_id:
+        extractor += f" ({settings.bedrock_model_id}, rule-based fallback)"
+    message = f"transcriber {transcriber}: {storage.transcriber_choice} Extraction: {extractor}."
+    if settings.transcriber == "whisper" and storage.transcriber is None:
+        return Check("analysis", "warn", message, "pip install -r requirements-asr.txt")
+    if transcriber == "aws_transcribe" and not settings.bucket_on_aws:
+        return Check(
+            "analysis",
+            "warn",
+            message + " Amazon Transcribe can only read recordings from an Amazon S3 bucket.",
+            "set TRANSCRIBER=whisper or none, or use an Amazon S3 bucket",
+        )
+    return Check("analysis", "ok", message)
 
 
 def _damaged_metadata(storage: MeetingStorage, candidates: list[str]) -> list[str]:

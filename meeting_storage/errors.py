@@ -85,6 +85,18 @@ class BackendUnavailableError(MeetingStorageError):
     http_status = 503
 
 
+class TranscriptionError(MeetingStorageError):
+    """A transcriber could not turn the recording into text (the recording itself is kept)."""
+
+    code = "transcription_failed"
+    http_status = 502
+
+
+def client_error_code(exc: BaseException) -> str:
+    """The error code of a botocore ClientError ("" for anything else)."""
+    return _client_error_parts(exc)[0]
+
+
 def _client_error_parts(exc: Any) -> tuple[str, int]:
     response = getattr(exc, "response", None) or {}
     code = str(response.get("Error", {}).get("Code", ""))

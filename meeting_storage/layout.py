@@ -5,6 +5,7 @@ transcriptions/{meeting_id}/transcription.txt   full transcript text
 transcriptions/{meeting_id}/summary.json        structured summary
 transcriptions/{meeting_id}/requirements.json   extracted requirements
 transcriptions/{meeting_id}/metadata.json       the meeting's source of truth, written last
+transcriptions/{meeting_id}/aws-transcribe.json AWS Transcribe's output, read then removed
 index/meetings.json                             compact listing index (S3 JSON backend)
 index/search.json                               summaries and action items for its search
 """
@@ -28,6 +29,8 @@ TRANSCRIPTION_FILE = "transcription.txt"
 SUMMARY_FILE = "summary.json"
 REQUIREMENTS_FILE = "requirements.json"
 METADATA_FILE = "metadata.json"
+# Where an AWS Transcribe job writes its output; it lives only until the transcript is read.
+TRANSCRIBE_OUTPUT_FILE = "aws-transcribe.json"
 # Written in this order; metadata.json is last because its presence is what makes a meeting exist.
 MEETING_FILES = (TRANSCRIPTION_FILE, SUMMARY_FILE, REQUIREMENTS_FILE, METADATA_FILE)
 
@@ -128,6 +131,10 @@ def meeting_file_key(meeting_id: str, filename: str) -> str:
     if filename not in MEETING_FILES:
         raise ValueError(f"unknown meeting file {filename!r}")
     return meeting_prefix(meeting_id) + filename
+
+
+def transcribe_output_key(meeting_id: str) -> str:
+    return meeting_prefix(meeting_id) + TRANSCRIBE_OUTPUT_FILE
 
 
 def metadata_key(meeting_id: str) -> str:

@@ -48,6 +48,10 @@ class MeetingRecord:
     duration_seconds: float | None = None
     transcript_chars: int = 0
     status: str = STATUS_COMPLETE
+    # "aws_transcribe" or "whisper" when the transcript came from the recording.
+    transcribed_by: str | None = None
+    # What the user should know about how this meeting was analysed (or why it was not).
+    notes: tuple[str, ...] = ()
     schema_version: int = METADATA_SCHEMA_VERSION
 
     @property
@@ -58,6 +62,7 @@ class MeetingRecord:
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         data["timestamp"] = self.timestamp.astimezone(UTC).isoformat()
         data["tags"] = list(self.tags)
+        data["notes"] = list(self.notes)
         data["action_item_owners"] = list(self.action_item_owners)
         return data
 
@@ -72,6 +77,7 @@ class MeetingRecord:
             values["timestamp"] = parse_timestamp(str(values["timestamp"]))
             values["filename"] = str(values.get("filename") or "")
             values["tags"] = tuple(str(tag) for tag in values.get("tags") or ())
+            values["notes"] = tuple(str(note) for note in values.get("notes") or ())
             values["action_item_owners"] = tuple(
                 str(owner) for owner in values.get("action_item_owners") or ()
             )
@@ -157,6 +163,9 @@ class ProcessResult:
             "audio_s3_key": self.record.audio_s3_key,
             "extraction_method": self.record.extraction_method,
             "bedrock_used": self.record.bedrock_used,
+            "status": self.record.status,
+            "transcribed_by": self.record.transcribed_by,
+            "notes": list(self.record.notes),
             "indexed": self.indexed,
         }
         if self.index_warning:

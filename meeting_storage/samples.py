@@ -91,7 +91,7 @@ Grace: I will set up a cost review meeting for next month.
 Nina: On Tuesday logins failed for forty minutes after the certificate expired.
 Felix: The monitoring must alert at least fourteen days before a certificate expires.
 Nina: We agreed that certificate renewal will be automated for every service.
-Felix: I will add the expiry check to the monitoring dashboard by Thursday.
+Felix: I will set up the renewal job for the web servers by Thursday.
 Nina: Carla will write the customer status update today.
 Felix: The login page should show a maintenance message instead of a blank error.
 Nina: Could we also rotate the on-call schedule? That is nice to have, not urgent.

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from . import layout
-from .analysis import Extraction, Extractor, RuleBasedExtractor
-from .analysis.transcript import normalise_text
+from .analysis import Extraction, Extractor, Transcript, parse_transcript
+from .analysis.backends import make_extractor, make_transcriber
+from .analysis.transcribe import StoredAudio, Transcriber
 from .aws import make_s3_client
 from .blobs import BlobStore, LocalBlobStore, S3BlobStore, content_disposition
 from .errors import (
@@ -91,6 +92,7 @@ class MeetingStorage:
         s3_client: S3Client | None = None,
         index: MeetingIndex | None = None,
         extractor: Extractor | None = None,
+        transcriber: Transcriber | None = None,
     ) -> None:
         self.settings = settings
         self.audio = S3BlobStore(s3_client or make_s3_client(settings), settings.bucket)
@@ -98,7 +100,9 @@ class MeetingStorage:
             self.audio if settings.store_in_s3 else LocalBlobStore(settings.local_data_dir)
         )
         self.index: MeetingIndex = index or make_index(settings, self.documents)
-        self.extractor: Extractor = extractor or RuleBasedExtractor()
+        self.extractor: Extractor = extractor or make_extractor(settings)
+        configured, self.transcriber_choice = make_transcriber(settings, self.audio)
+        self.transcriber: Transcriber | None = transcriber or configured
 
     # ----------------------------------------------------------------- storing
 
@@ -165,13 +169,18 @@ class MeetingStorage:
         title: str = "",
         tags: Iterable[str] = (),
         recorded_at: datetime | None = None,
+        transcript_filename: str | None = None,
         on_step: StepCallback | None = None,
     ) -> ProcessResult:
         """Analyse a transcript and store the whole meeting; all or nothing.
 
-        With a recording but no transcript (`text=None`) the meeting is stored with its audio
-        and marked as awaiting a transcript; `attach_transcript` completes it later.
-        `on_step` is called with each of PROCESS_STEPS as it starts.
+        The transcript may be plain text, WebVTT, SRT or AWS Transcribe JSON
+        (`transcript_filename` helps tell which). With a recording but no transcript
+        (`text=None`) the configured transcriber turns the recording into one; when there is
+        none, or it fails, the meeting is stored with its audio, marked as awaiting a
+        transcript, and `notes` says why; `attach_transcript` completes it later.
+        `on_step` is called with each of PROCESS_STEPS as it starts (a step that does not
+        happen is not reported).
         """
 
         def step(name: str) -> None:
@@ -182,8 +191,9 @@ class MeetingStorage:
             raise InvalidInputError("Give either an audio file or an audio S3 key, not both.")
         if text is None and audio_file is None and audio_s3_key is None:
             raise InvalidInputError("Give a transcript, a recording, or both.")
-        if text is not None:
-            text = normalise_text(text)
+        transcript = parse_transcript(text, transcript_filename) if text is not None else None
+        notes: list[str] = []
+        transcribed_by: str | None = None
         written_audio: str | None = None
         written_documents: list[str] = []
         meeting_id = layout.new_meeting_id()
@@ -205,9 +215,22 @@ class MeetingStorage:
                 display_name = layout.filename_from_audio_key(audio_s3_key)
             else:
                 display_name = "transcript.txt"
-            if text is not None:
+            if transcript is None and audio_s3_key is not None:
+                audio = StoredAudio(meeting_id, audio_s3_key, content_type, audio_size)
+                if self.transcriber is not None:
+                    step("transcription")
+                transcript, note = self._transcribe(audio)
+                notes += [note] if note else []
+                if transcript is not None and self.transcriber is not None:
+                    transcribed_by = self.transcriber.name
+            if transcript is not None:
                 step("extraction")
-            extraction = self.extractor.extract(text) if text is not None else AWAITING_EXTRACTION
+            extraction = (
+                self.extractor.extract(transcript)
+                if transcript is not None
+                else AWAITING_EXTRACTION
+            )
+            notes += extraction.notes
             step("saving")
             record = MeetingRecord(
                 meeting_id=meeting_id,
@@ -218,16 +241,21 @@ class MeetingStorage:
                 tags=tuple(t for t in (_user_text(tag, "tag")[:50] for tag in tags) if t),
                 audio_size=audio_size,
                 content_type=content_type,
-                duration_seconds=duration,
-                status=STATUS_COMPLETE if text is not None else STATUS_AWAITING_TRANSCRIPT,
+                status=STATUS_COMPLETE if transcript is not None else STATUS_AWAITING_TRANSCRIPT,
+                # The header's length is exact; a transcript's last timestamp is a fallback.
+                duration_seconds=duration
+                or (transcript.duration_seconds if transcript is not None else None),
+                transcribed_by=transcribed_by,
+                notes=tuple(notes),
             )
-            record = _with_extraction(record, text or "", extraction)
+            text = transcript.text if transcript is not None else ""
+            record = _with_extraction(record, text, extraction)
             record = with_action_item_facts(record, extraction.summary)
             # Listed before writing so a failure half-way still removes what was written.
             written_documents += [
                 layout.meeting_file_key(meeting_id, name) for name in layout.MEETING_FILES[:3]
             ]
-            self._write_documents(meeting_id, text or "", extraction)
+            self._write_documents(meeting_id, text, extraction)
             metadata = layout.metadata_key(meeting_id)
             written_documents.append(metadata)
             self.documents.put(
@@ -243,7 +271,7 @@ class MeetingStorage:
                     self._remove_local_copy(written_audio)
             raise
         # The meeting exists now; listing it is the last step (see the module docstring).
-        search_text = search_text_of(extraction.summary, extraction.requirements, text or "")
+        search_text = search_text_of(extraction.summary, extraction.requirements, text)
         warning = self._list(record, search_text)
         return ProcessResult(
             record=record,
@@ -252,20 +280,47 @@ class MeetingStorage:
             index_warning=warning,
         )
 
-    def attach_transcript(self, meeting_id: str, text: str) -> ProcessResult:
+    def _transcribe(self, audio: StoredAudio) -> tuple[Transcript | None, str | None]:
+        """The recording's transcript, or None and a note saying why there is none.
+
+        A failed transcription never loses the upload: the meeting is stored awaiting one.
+        """
+        attach = f"attach one with `attach-transcript {audio.meeting_id} --transcript FILE`"
+        if self.transcriber is None:
+            return None, f"Stored without a transcript. {self.transcriber_choice} You can {attach}."
+        try:
+            return self.transcriber.transcribe(audio), None
+        except Exception as exc:  # whatever went wrong, the upload is kept
+            reason = exc.message if isinstance(exc, MeetingStorageError) else repr(exc)
+            return None, (
+                f"Transcription ({self.transcriber.name}) failed: {reason} The recording is "
+                f"stored; {attach}."
+            )
+
+    def attach_transcript(
+        self, meeting_id: str, text: str, *, transcript_filename: str | None = None
+    ) -> ProcessResult:
         """Give a stored meeting its transcript (or replace it) and re-run the extraction.
 
         The documents are rewritten first and metadata.json last with If-Match, so a
         concurrent change is refused (ConflictError) instead of silently overwritten.
         """
-        text = normalise_text(text)
+        transcript = parse_transcript(text, transcript_filename)
         metadata = layout.metadata_key(meeting_id)
         blob = self._get_optional(metadata)
         current = _record_or_none(blob.data) if blob is not None else None
         if blob is None or current is None or current.status == STATUS_DELETING:
             raise NotFoundError(f"Meeting {meeting_id} not found.")
-        extraction = self.extractor.extract(text)
-        record = _with_extraction(replace(current, status=STATUS_COMPLETE), text, extraction)
+        extraction = self.extractor.extract(transcript)
+        completed = replace(
+            current,
+            status=STATUS_COMPLETE,
+            transcribed_by=None,
+            notes=extraction.notes,
+            duration_seconds=transcript.duration_seconds or current.duration_seconds,
+        )
+        text = transcript.text
+        record = _with_extraction(completed, text, extraction)
         record = with_action_item_facts(record, extraction.summary)
         self._write_documents(meeting_id, text, extraction)
         self.documents.put(
@@ -309,9 +364,9 @@ class MeetingStorage:
             self.documents.put(key, data, kind)
         return written
 
-    def analyse(self, text: str) -> Extraction:
+    def analyse(self, text: str, filename: str | None = None) -> Extraction:
         """The analysis `process` stores, without storing anything."""
-        return self.extractor.extract(normalise_text(text))
+        return self.extractor.extract(parse_transcript(text, filename))
 
     def create_upload(
         self,

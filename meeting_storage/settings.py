@@ -31,6 +31,9 @@ _TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 # Streamed uploads of unknown size use 16 MiB parts and S3 allows 10,000 parts (~156 GiB).
 MAX_UPLOAD_MB_LIMIT = 150_000
+TRANSCRIBERS = ("auto", "aws", "whisper", "none")
+# Amazon Transcribe language codes look like en-US, de-DE, zh-CN; "auto" lets it identify one.
+_LANGUAGE_RE = re.compile(r"^(?:[a-z]{2,3}-[A-Z]{2}|auto)$")
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 presigned URLs cannot live longer than 7 days
 MIN_API_TOKEN_LENGTH = 16
 _API_TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII: it travels in an HTTP header
@@ -59,6 +62,15 @@ class Settings:
     # body it reads (the multipart upload is limited by max_upload_bytes instead).
     api_token: str | None = field(default=None, repr=False)
     api_max_body_bytes: int = 25 * 1024 * 1024
+    # Analysis: who turns recordings into text, and whether Amazon Bedrock extracts.
+    transcriber: str = "auto"
+    transcribe_language: str = "en-US"
+    transcribe_timeout: int = 1800
+    transcribe_endpoint_url: str | None = None
+    whisper_model_dir: Path | None = None
+    bedrock_model_id: str | None = None
+    bedrock_region: str | None = None
+    bedrock_endpoint_url: str | None = None
 
     @property
     def uploads_dir(self) -> Path:
@@ -86,9 +98,19 @@ class Settings:
     def max_upload_mb(self) -> int:
         return self.max_upload_bytes // (1024 * 1024)
 
+    @property
+    def bucket_on_aws(self) -> bool:
+        """True when the bucket is Amazon S3 itself (no S3-compatible endpoint configured)."""
+        return self.s3_endpoint_url is None
+
     @classmethod
-    def from_mapping(cls, env: Mapping[str, str | None]) -> Settings:
-        """Build and validate settings from a mapping of variable names to values."""
+    def from_mapping(
+        cls, env: Mapping[str, str | None], *, require_bucket: bool = True
+    ) -> Settings:
+        """Build and validate settings from a mapping of variable names to values.
+
+        `require_bucket=False` is for commands that never touch storage (`analyze`).
+        """
         problems: list[str] = []
 
         def text(name: str) -> str | None:
@@ -124,12 +146,14 @@ class Settings:
             return number
 
         bucket = text("S3_BUCKET_NAME")
-        if bucket is None:
+        if bucket is None and require_bucket:
             problems.append(
                 "S3_BUCKET_NAME not configured: set it in .env (copy .env.example) or the "
                 "environment; `make run` uses the embedded local server's bucket"
             )
-        elif not _BUCKET_RE.match(bucket) or re.match(r"^\d+\.\d+\.\d+\.\d+$", bucket):
+        elif bucket is not None and (
+            not _BUCKET_RE.match(bucket) or re.match(r"^\d+\.\d+\.\d+\.\d+$", bucket)
+        ):
             problems.append(
                 f"S3_BUCKET_NAME {bucket!r} is not a valid bucket name (3-63 characters: "
                 "lowercase letters, digits, dots and hyphens)"
@@ -154,6 +178,36 @@ class Settings:
             problems.append(
                 f"{dynamodb_name} {dynamodb_endpoint!r} is not a URL like http://127.0.0.1:8000"
             )
+
+        def endpoint_url(*names: str) -> str | None:
+            """The first of these variables that is set (the AWS SDK's per-service convention)."""
+            for name in names:
+                value = text(name)
+                if value is None:
+                    continue
+                if not _valid_endpoint(value):
+                    problems.append(
+                        f"{name} {value!r} is not a URL like https://service.example.com "
+                        "(http:// or https://, a host, an optional port)"
+                    )
+                    return None
+                return value.rstrip("/")
+            return None
+
+        transcriber = (text("TRANSCRIBER") or "auto").lower()
+        if transcriber not in TRANSCRIBERS:
+            problems.append(f"TRANSCRIBER {transcriber!r} is not one of {', '.join(TRANSCRIBERS)}")
+        language = text("TRANSCRIBE_LANGUAGE") or "en-US"
+        if not _LANGUAGE_RE.match(language):
+            problems.append(
+                f"TRANSCRIBE_LANGUAGE {language!r} must be a language code like en-US, or auto"
+            )
+        bedrock_region = text("BEDROCK_REGION")
+        if bedrock_region is not None and not _REGION_RE.match(bedrock_region):
+            problems.append(
+                f"BEDROCK_REGION {bedrock_region!r} is not a region name like us-east-1"
+            )
+        whisper_dir = text("WHISPER_MODEL_DIR")
         use_dynamodb = flag("USE_DYNAMODB", False)
         chosen = text("INDEX_BACKEND")
         index_backend = (chosen or ("dynamodb" if use_dynamodb else "s3json")).lower()
@@ -222,6 +276,16 @@ class Settings:
             local_data_dir=Path(text("LOCAL_DATA_DIR") or ".data/local"),
             api_token=api_token,
             api_max_body_bytes=integer("API_MAX_BODY_MB", 25, 1, 1024) * 1024 * 1024,
+            transcriber=transcriber,
+            transcribe_language=language,
+            transcribe_timeout=integer("TRANSCRIBE_TIMEOUT", 1800, 30, 6 * 3600),
+            transcribe_endpoint_url=endpoint_url("AWS_ENDPOINT_URL_TRANSCRIBE", "AWS_ENDPOINT_URL"),
+            whisper_model_dir=Path(whisper_dir) if whisper_dir else None,
+            bedrock_model_id=text("BEDROCK_MODEL_ID"),
+            bedrock_region=bedrock_region,
+            bedrock_endpoint_url=endpoint_url(
+                "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL"
+            ),
         )
         if problems:
             raise ConfigurationError("Invalid configuration: " + "; ".join(problems) + ".")
@@ -247,10 +311,12 @@ def _valid_endpoint(url: str) -> bool:
 def load_settings(
     dotenv_path: str | os.PathLike[str] | None = ".env",
     environ: Mapping[str, str] | None = None,
+    *,
+    require_bucket: bool = True,
 ) -> Settings:
     """Read `.env` (if present) under the real environment, which wins, and validate."""
     merged: dict[str, str | None] = {}
     if dotenv_path is not None and Path(dotenv_path).is_file():
         merged.update(dotenv_values(dotenv_path))
     merged.update(os.environ if environ is None else environ)
-    return Settings.from_mapping(merged)
+    return Settings.from_mapping(merged, require_bucket=require_bucket)

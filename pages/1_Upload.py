@@ -69,6 +69,7 @@ if submitted:
             name=recording.name if recording else None,
             size=recording.size if recording else 0,
             transcript=checked.transcript,
+            transcript_name=transcript_file.name if transcript_file else None,
             title=title or "",
         )
     service.after_write()
@@ -85,6 +86,8 @@ if submitted:
             f"action items, {record.requirements_count} requirements.",
             icon=":material/check_circle:",
         )
+    for note in record.notes:
+        st.info(escape_markdown(note), icon=":material/info:")
     st.page_link(
         components.MEETING,
         label="Open the meeting",

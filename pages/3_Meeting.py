@@ -79,7 +79,11 @@ if record.status == STATUS_AWAITING_TRANSCRIPT:
             st.error(escape_markdown(problem), icon=":material/error:")
         if checked.transcript is not None:
             with components.storage_errors(), st.spinner("Analysing the transcript…"):
-                storage.attach_transcript(record.meeting_id, checked.transcript)
+                storage.attach_transcript(
+                    record.meeting_id,
+                    checked.transcript,
+                    transcript_filename=attached_file.name if attached_file else None,
+                )
             service.after_write()
             components.flash("Transcript attached and analysed.")
             st.rerun()
@@ -168,14 +172,16 @@ with transcript_tab:
             + (f" mention {escape_markdown(repr(query))}" if query else "")
         )
         if has_speakers(turns):
+            columns = {
+                "#": [t.number for t in shown],
+                "Time": [t.time for t in shown],
+                "Speaker": [t.speaker for t in shown],
+                "Said": [t.text for t in shown],
+            }
+            if not any(t.time for t in turns):
+                del columns["Time"]
             st.dataframe(
-                pd.DataFrame(
-                    {
-                        "#": [t.number for t in shown],
-                        "Speaker": [t.speaker for t in shown],
-                        "Said": [t.text for t in shown],
-                    }
-                ),
+                pd.DataFrame(columns),
                 hide_index=True,
                 column_config={"Said": st.column_config.TextColumn(width="large")},
             )

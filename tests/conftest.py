@@ -49,7 +49,9 @@ Carol: It would be nice to have a voice search feature, but it is optional.
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's .env, AWS config or credentials."""
     for name in list(os.environ):
-        if name.startswith(("AWS_", "S3_", "DYNAMODB_", "API_")) or name in {
+        if name.startswith(
+            ("AWS_", "S3_", "DYNAMODB_", "API_", "BEDROCK_", "TRANSCRIBE")
+        ) or name in {
             "STORE_IN_S3",
             "SKIP_LOCAL_STORAGE",
             "USE_DYNAMODB",
@@ -57,6 +59,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
             "MAX_UPLOAD_MB",
             "LOCAL_DATA_DIR",
             "INDEX_BACKEND",
+            "WHISPER_MODEL_DIR",
             "DATABASE_URL",
         }:
             monkeypatch.delenv(name)
@@ -73,6 +76,8 @@ def make_settings(bucket: str, tmp_path: Path, **overrides: Any) -> Settings:
         "aws_access_key_id": ACCESS_KEY,
         "aws_secret_access_key": SECRET_KEY,
         "local_data_dir": tmp_path / "local",
+        # Storage tests store recordings without transcribing them; analysis tests opt in.
+        "transcriber": "none",
     }
     values.update(overrides)
     return Settings(**values)
@@ -219,6 +224,7 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         "INDEX_BACKEND": settings.index_backend,
         "USE_DYNAMODB": str(settings.use_dynamodb).lower(),
         "DYNAMODB_TABLE_NAME": settings.dynamodb_table_name,
+        "TRANSCRIBER": settings.transcriber,
     }
     if settings.database_url:
         env["DATABASE_URL"] = settings.database_url

@@ -91,7 +91,7 @@ def test_readiness_runs_the_doctor_checks_and_hides_details_without_a_token(
     body = anonymous.json()
     assert body["ready"] is True and body["success"] is True
     names = [check["name"] for check in body["checks"]]
-    assert names[:4] == ["configuration", "index backend", "bucket", "region"]
+    assert names[:5] == ["configuration", "index backend", "analysis", "bucket", "region"]
     assert "leftovers" not in names  # the per-meeting checks are not part of readiness
     assert all(check["message"] is None for check in body["checks"])
     detailed = client.get("/api/health/ready").json()
@@ -772,3 +772,12 @@ def test_the_upload_is_streamed_not_buffered(moto_storage: MeetingStorage) -> No
     assert pulled == total and body["size"] == len(audio)
     info = moto_storage.audio.head(body["audio_s3_key"])
     assert info is not None and info.size == len(audio) and "-" in info.etag  # multipart
+
+
+def test_unknown_query_parameters_are_refused(client: TestClient) -> None:
+    body = assert_error(
+        client.get("/api/meetings", params={"serach": "budget"}), 400, "invalid_input"
+    )
+    assert "serach" in body["error"]["message"] and "search" in body["error"]["message"]
+    assert client.get("/api/meetings", params={"search": "budget"}).status_code == 200
+    assert_error(client.get("/api/costs", params={"": "null"}), 400, "invalid_input")

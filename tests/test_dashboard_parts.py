@@ -294,3 +294,11 @@ def test_no_page_allows_html() -> None:
         *(PROJECT_ROOT / "ui").glob("*.py"),
     ]:
         assert "unsafe_allow_html" not in path.read_text(), path
+
+
+def test_duration_falls_back_to_the_transcript_when_the_header_does_not_say(
+    moto_storage: MeetingStorage,
+) -> None:
+    vtt = "WEBVTT\n\n00:00:01.000 --> 00:01:30.000\n<v Ann>We ship on Friday.\n"
+    result = moto_storage.process(vtt, transcript_filename="notes.vtt")
+    assert result.record.duration_seconds == pytest.approx(90.0)

@@ -209,3 +209,67 @@ def test_local_copy_only_when_asked_for(
     submit(at)
     (copy,) = storage.settings.uploads_dir.iterdir()
     assert copy.name.endswith("_kept.wav") and copy.read_bytes() == wav_bytes()
+
+
+class FakeTranscriber:
+    name = "fake"
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+
+    def transcribe(self, audio: Any) -> Any:
+        from meeting_storage.analysis import parse_transcript
+        from meeting_storage.errors import BackendUnavailableError
+
+        if self.fail:
+            raise BackendUnavailableError("The transcription service timed out.")
+        return parse_transcript(SAMPLE_TRANSCRIPT, None)
+
+
+def test_a_configured_transcriber_is_a_real_step(
+    dashboard: MeetingStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dashboard, "transcriber", FakeTranscriber())
+    at = open_upload()
+    at.file_uploader[0].set_value(("standup.wav", wav_bytes(), "audio/wav"))
+    submit(at)
+    steps = next(m.value for m in at.markdown if "Upload to S3" in m.value)
+    done = STATE_ICONS["done"]
+    for step in ("Upload to S3", "Transcription", "Extraction", "Saving"):
+        assert f"{done} **{step}**" in steps
+    (record,) = dashboard.list_meetings().meetings
+    assert record.status == "complete" and record.action_items_count >= 2
+
+
+def test_a_failed_transcription_keeps_the_recording_and_says_why(
+    dashboard: MeetingStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dashboard, "transcriber", FakeTranscriber(fail=True))
+    at = open_upload()
+    at.file_uploader[0].set_value(("standup.wav", wav_bytes(), "audio/wav"))
+    submit(at)
+    steps = unescape(next(m.value for m in at.markdown if "Upload to S3" in m.value))
+    assert f"{STATE_ICONS['failed']} **Transcription** — Transcription (fake) failed" in steps
+    assert any("timed out" in unescape(i.value) for i in at.info)
+    assert "waiting for a transcript" in unescape(at.success[0].value)
+    (record,) = dashboard.list_meetings().meetings
+    assert record.status == STATUS_AWAITING_TRANSCRIPT
+
+
+def test_a_webvtt_transcript_is_parsed_and_shown_with_times(dashboard: MeetingStorage) -> None:
+    vtt = (
+        "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Carol>I will send the revised budget "
+        "to finance by Friday.\n\n00:00:05.000 --> 00:00:09.000\n<v Bob>The remote control "
+        "must work with every television sold in Europe.\n"
+    )
+    at = open_upload()
+    at.file_uploader[1].set_value(("sync.vtt", vtt.encode(), "text/vtt"))
+    submit(at)
+    (record,) = dashboard.list_meetings().meetings
+    assert record.action_items_count >= 1 and record.requirements_count >= 1
+    at.query_params["id"] = record.meeting_id
+    at.switch_page("pages/3_Meeting.py").run()
+    assert not at.exception
+    turns = next(d.value for d in at.dataframe if "Said" in d.value.columns)
+    assert list(turns["Speaker"]) == ["Carol", "Bob"]
+    assert list(turns["Time"]) == ["00:00:01", "00:00:05"]

@@ -39,7 +39,14 @@ def test_healthy_store(moto_storage: MeetingStorage) -> None:
     stored = [store_meeting(moto_storage, "a.wav"), store_meeting(moto_storage, "b.wav")]
     report = moto_storage.doctor()
     checks = by_name(report)
-    assert list(checks)[:5] == ["configuration", "index backend", "bucket", "region", "versioning"]
+    assert list(checks)[:6] == [
+        "configuration",
+        "index backend",
+        "analysis",
+        "bucket",
+        "region",
+        "versioning",
+    ]
     for name in CONTENT_CHECKS:
         assert checks[name].status == "ok", checks[name]
     assert all(check.status in {"ok", "warn"} for check in report.checks), report.checks
@@ -92,6 +99,7 @@ def test_missing_bucket_stops_after_the_bucket_check(moto_settings: Any) -> None
     assert list(checks) == [
         "configuration",
         "index backend",
+        "analysis",
         "bucket",
     ]  # no content checks on a missing bucket
     assert checks["bucket"].status == "fail"

@@ -10,7 +10,11 @@ from meeting_storage.report import escape_markdown
 
 __all__ = ["Turn", "escape_markdown", "human_date", "human_duration", "human_size", "speaker_turns"]
 
-_SPEAKER_RE = re.compile(r"^\s*([A-Z][\w .'-]{0,40}?)\s*:\s+(.*)$")
+# "[00:01:02] Alice: words", "Alice: words" or just "words" (transcription.txt's forms).
+_LINE_RE = re.compile(
+    r"^\s*(?:\[(?P<time>\d{1,2}(?::\d{2}){1,2}(?:[.,]\d+)?)\]\s*)?"
+    r"(?:(?P<speaker>[A-Z][\w .'-]{0,40}?)\s*:\s+)?(?P<text>.*)$"
+)
 
 
 def human_size(size: int | float | None) -> str:
@@ -42,17 +46,26 @@ class Turn:
     number: int
     speaker: str
     text: str
+    time: str = ""
 
 
 def speaker_turns(transcript: str) -> list[Turn]:
-    """One turn per non-empty line; `Name: words` lines are labelled with the speaker."""
+    """One turn per non-empty line; `Name: words` lines are labelled with the speaker, and a
+    leading `[hh:mm:ss]` with the time."""
     turns: list[Turn] = []
     for line in transcript.splitlines():
         if not line.strip():
             continue
-        match = _SPEAKER_RE.match(line)
-        speaker, text = (match.group(1).strip(), match.group(2)) if match else ("", line.strip())
-        turns.append(Turn(len(turns) + 1, speaker, text))
+        match = _LINE_RE.match(line)
+        assert match is not None  # the pattern matches any line
+        turns.append(
+            Turn(
+                number=len(turns) + 1,
+                speaker=(match.group("speaker") or "").strip(),
+                text=match.group("text").strip(),
+                time=match.group("time") or "",
+            )
+        )
     return turns
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from meeting_storage import MeetingStorage, ProcessResult
 
-from .formatting import human_size
+from .formatting import escape_markdown, human_size
 from .upload import STATE_ICONS, ProcessProgress, ProgressReader, step_states
 
 REDRAW_SECONDS = 0.2
@@ -23,6 +23,7 @@ def store_with_progress(
     name: str | None,
     size: int,
     transcript: str | None,
+    transcript_name: str | None,
     title: str,
 ) -> ProcessResult:
     """`storage.process` with the steps drawn as they happen. The recording (Streamlit's
@@ -35,18 +36,24 @@ def store_with_progress(
     bar = st.progress(0.0, text="Starting…")
     steps_view = st.empty()
 
-    def draw(*, finished: bool = False, failed: bool = False) -> None:
+    def draw(
+        *, finished: bool = False, failed: bool = False, result: ProcessResult | None = None
+    ) -> None:
         steps, read = progress.snapshot()
+        untranscribed = None
+        if result is not None and transcript is None and result.record.status != "complete":
+            untranscribed = "; ".join(result.record.notes) or "no transcript"
         states = step_states(
             steps,
             has_recording=recording is not None,
-            has_transcript=transcript is not None,
+            has_transcript=transcript is not None or "extraction" in steps,
             finished=finished,
             failed=failed,
+            transcription_failed=untranscribed,
         )
         lines = []
         for label, state, note in states:
-            detail = f" — {note}" if note and state in {"skipped", "waiting"} else ""
+            detail = f" — {escape_markdown(note)}" if note and state != "running" else ""
             if label == "Upload to S3" and state == "running":
                 detail = f" — {human_size(read)} of {human_size(progress.total_bytes)}"
             lines.append(f"{STATE_ICONS[state]} **{label}**{detail}")
@@ -65,6 +72,7 @@ def store_with_progress(
             audio_file=reader,
             audio_filename=name,
             title=title,
+            transcript_filename=transcript_name,
             on_step=progress.start_step,
         )
         while not job.done():
@@ -75,5 +83,5 @@ def store_with_progress(
     except Exception:
         draw(failed=True)
         raise
-    draw(finished=True)
+    draw(finished=True, result=result)
     return result

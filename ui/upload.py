@@ -131,8 +131,10 @@ def step_states(
     has_transcript: bool,
     finished: bool,
     failed: bool = False,
+    transcription_failed: str | None = None,
 ) -> list[tuple[str, str, str]]:
-    """(label, state, note) per step; state is done, running, waiting, skipped or failed."""
+    """(label, state, note) per step; state is done, running, waiting, skipped or failed.
+    `transcription_failed` is the reason a transcription that ran gave no transcript."""
     current = steps_started[-1] if steps_started and not finished else None
     reached = PROCESS_STEPS.index(steps_started[-1]) if steps_started else -1
     if finished:
@@ -142,6 +144,8 @@ def step_states(
         note = ""
         if step == "upload" and not has_recording:
             state, note = "skipped", "no recording given"
+        elif step == "transcription" and transcription_failed and step in steps_started:
+            state, note = "failed", transcription_failed
         elif step == "transcription" and step not in steps_started:
             state = "skipped" if reached > number else "waiting"
             note = (
@@ -149,7 +153,7 @@ def step_states(
                 if has_transcript
                 else "no transcriber configured — stored as waiting for a transcript"
             )
-        elif step == "extraction" and not has_transcript:
+        elif step == "extraction" and not has_transcript and step not in steps_started:
             state, note = ("skipped" if reached > number else "waiting"), "needs a transcript"
         elif step == current:
             state = "failed" if failed else "running"

