@@ -13,6 +13,7 @@ from .errors import (
     InvalidInputError,
     MeetingStorageError,
     NotFoundError,
+    NotSupportedError,
     UnsupportedMediaTypeError,
 )
 from .models import (
@@ -42,6 +43,7 @@ __all__ = [
     "MeetingStorage",
     "MeetingStorageError",
     "NotFoundError",
+    "NotSupportedError",
     "ProcessResult",
     "Settings",
     "UnsupportedMediaTypeError",

@@ -1,6 +1,8 @@
-"""Health checks: configuration, credentials, bucket, region, versioning, encryption, orphans, drift.
+"""Health checks: configuration, credentials, bucket, region, versioning, encryption, public
+access block, lifecycle rules, orphans, lifecycle-expired meetings, drift.
 
 Each check says what it found and, when something is off, the command or setting that fixes it.
+`fix` applies the fixes that are safe to automate (`doctor --fix`).
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from . import layout
-from .errors import MeetingStorageError, NotFoundError, translate_boto_error
+from . import hardening, layout, lifecycle
+from .errors import MeetingStorageError, NotFoundError, NotSupportedError, translate_boto_error
 from .models import STATUS_DELETING, Check, MeetingRecord
 
 if TYPE_CHECKING:
@@ -61,11 +63,77 @@ def run_checks(storage: MeetingStorage) -> Iterator[Check]:
     except MeetingStorageError as exc:
         yield Check("versioning", "warn", exc.message)
     yield _encryption_check(storage)
+    yield _public_access_check(storage)
+    rules: list[dict[str, object]] | None = None
+    try:
+        rules = storage.lifecycle_rules()
+    except MeetingStorageError as exc:
+        yield Check("lifecycle", "warn", f"the lifecycle rules cannot be read: {exc.message}")
+    if rules is not None:
+        yield from _lifecycle_checks(rules)
 
     try:
-        yield from _content_checks(storage)
+        yield from _content_checks(storage, rules or [])
     except MeetingStorageError as exc:
         yield Check("contents", "fail", exc.message)
+
+
+def fix(storage: MeetingStorage) -> list[str]:
+    """Apply the fixes that need no decision: drop meetings the lifecycle rule has expired from
+    the list. Returns what was done, one line each."""
+    return [
+        f"removed lifecycle-expired meeting {meeting_id} from the index"
+        for meeting_id in storage.remove_expired()
+    ]
+
+
+def _public_access_check(storage: MeetingStorage) -> Check:
+    bucket = storage.settings.bucket
+    try:
+        block = hardening.read_public_access_block(storage.audio.client, bucket)
+    except Exception as exc:
+        error = translate_boto_error(exc, bucket=bucket, action="read the public access block of")
+        if isinstance(error, NotSupportedError):
+            return Check(
+                "public access block",
+                "ok",
+                "this S3 server has no public access block (nothing is public without a policy)",
+            )
+        return Check("public access block", "warn", error.message)
+    if block is not None and all(block.values()):
+        return Check("public access block", "ok", "all public access is blocked")
+    missing = (
+        "no public access block is configured"
+        if block is None
+        else "public access is not fully blocked ("
+        + ", ".join(name for name, on in block.items() if not on)
+        + " off)"
+    )
+    return Check(
+        "public access block",
+        "warn",
+        f"{missing}: a bucket policy or ACL could make recordings public",
+        "run `python -m meeting_storage bucket harden`",
+    )
+
+
+def _lifecycle_checks(rules: list[dict[str, object]]) -> Iterator[Check]:
+    if not rules:
+        yield Check(
+            "lifecycle",
+            "warn",
+            "no lifecycle rules: recordings stay in S3 Standard and are kept forever",
+            "run `python -m meeting_storage lifecycle apply` (archive after 90 days, expire "
+            "after 365; see `lifecycle show`)",
+        )
+        return
+    problems = lifecycle.rule_problems(rules)
+    for status, message in problems:
+        yield Check("lifecycle", status, message, "run `python -m meeting_storage lifecycle apply`")
+    if not problems:
+        policy = lifecycle.LifecyclePolicy.from_rules(rules)
+        described = policy.describe() if policy else f"{len(rules)} rule(s) of your own"
+        yield Check("lifecycle", "ok", described)
 
 
 def _damaged_metadata(storage: MeetingStorage, candidates: list[str]) -> list[str]:
@@ -140,7 +208,7 @@ def _encryption_check(storage: MeetingStorage) -> Check:
     return Check("encryption", "ok", f"default encryption: {', '.join(algorithms) or 'on'}")
 
 
-def _content_checks(storage: MeetingStorage) -> Iterator[Check]:
+def _content_checks(storage: MeetingStorage, rules: list[dict[str, object]]) -> Iterator[Check]:
     now = datetime.now(UTC)
     by_meeting: dict[str, set[str]] = {}
     newest: dict[str, datetime] = {}
@@ -233,6 +301,26 @@ def _content_checks(storage: MeetingStorage) -> Iterator[Check]:
     indexed = storage.index.ids()
     # A damaged meeting is not missing: reindexing would only hide it (reported above).
     missing_in_s3 = sorted(indexed - stored_ids - set(damaged))
+    expire_days = lifecycle.expiration_days(rules, layout.TRANSCRIPTIONS_PREFIX)
+    expired = []
+    if expire_days is not None and missing_in_s3:
+        cutoff = now - timedelta(days=expire_days)
+        for meeting_id in missing_in_s3:
+            entry = storage.index.get(meeting_id)
+            if entry is not None and entry.timestamp <= cutoff:
+                expired.append(meeting_id)
+        missing_in_s3 = [mid for mid in missing_in_s3 if mid not in expired]
+        yield Check(
+            "expired meetings",
+            "warn" if expired else "ok",
+            f"{len(expired)} meeting(s) older than {expire_days} days were expired by the lifecycle "
+            f"rule but are still listed: {_some(expired)}"
+            if expired
+            else "no lifecycle-expired meetings are listed",
+            "run `python -m meeting_storage doctor --fix` to remove them from the list"
+            if expired
+            else "",
+        )
     not_indexed = sorted(stored_ids - indexed)
     if missing_in_s3 or not_indexed:
         parts = []

@@ -19,7 +19,10 @@ from .errors import InvalidInputError
 
 AUDIO_PREFIX = "meetings/"
 TRANSCRIPTIONS_PREFIX = "transcriptions/"
-INDEX_KEY = "index/meetings.json"
+INDEX_PREFIX = "index/"
+INDEX_KEY = f"{INDEX_PREFIX}meetings.json"
+# Every prefix the package writes under, in the order a footprint reports them.
+PREFIXES = (AUDIO_PREFIX, TRANSCRIPTIONS_PREFIX, INDEX_PREFIX)
 
 TRANSCRIPTION_FILE = "transcription.txt"
 SUMMARY_FILE = "summary.json"

@@ -16,15 +16,16 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from . import layout
+from . import archive, cost_model, footprint, hardening, layout, lifecycle
 from .analysis import Extraction, Extractor, RuleBasedExtractor
 from .analysis.transcript import normalise_text
 from .aws import make_s3_client
-from .blobs import BlobStore, LocalBlobStore, S3BlobStore, content_disposition
+from .blobs import BlobStore, LocalBlobStore, S3BlobStore, VersionInfo, content_disposition
 from .errors import (
     ConfigurationError,
     FileTooLargeError,
@@ -33,13 +34,15 @@ from .errors import (
     NotFoundError,
     translate_boto_error,
 )
-from .index import DEFAULT_LIMIT, MeetingIndex, validate_limit
+from .index import DEFAULT_LIMIT, MAX_LIMIT, MeetingIndex, validate_limit
 from .index.s3json import S3JsonIndex
-from .media import SNIFF_BYTES, SizeLimitedReader, detect_media
+from .media import SNIFF_BYTES, SizeLimitedReader, detect_media, wav_duration_seconds
 from .models import (
     STATUS_AWAITING_TRANSCRIPT,
     STATUS_COMPLETE,
     STATUS_DELETING,
+    ArchiveStatus,
+    DeletedMeeting,
     DeletionReport,
     DoctorReport,
     Meeting,
@@ -49,13 +52,14 @@ from .models import (
     UploadedAudio,
     utc_now,
 )
+from .pricing import PriceTable, prices_for
 from .settings import MAX_PRESIGN_SECONDS, Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-ARCHIVED_CLASSES = {"GLACIER", "DEEP_ARCHIVE"}
 READ_WORKERS = 8
+RECENTLY_DELETED_DAYS = lifecycle.DEFAULT_NONCURRENT_DAYS
 Progress = Callable[[int, int], None]
 
 
@@ -127,6 +131,10 @@ class MeetingStorage:
             size=reader.count,
             content_type=content_type,
             local_copy=str(local_path) if local_path else None,
+            sha256=reader.sha256,
+            duration_seconds=(
+                wav_duration_seconds(head, reader.count) if content_type == "audio/wav" else None
+            ),
         )
 
     def process(
@@ -140,11 +148,14 @@ class MeetingStorage:
         title: str = "",
         tags: Iterable[str] = (),
         recorded_at: datetime | None = None,
+        duration_seconds: float | None = None,
     ) -> ProcessResult:
         """Analyse a transcript and store the whole meeting; all or nothing.
 
         With a recording but no transcript (`text=None`) the meeting is stored with its audio
         and marked as awaiting a transcript; `attach_transcript` completes it later.
+        metadata.json records the recording's length (`duration_seconds`, or read from a WAV
+        header), its SHA-256, and what processing the meeting cost.
         """
         if audio_file is not None and audio_s3_key is not None:
             raise InvalidInputError("Give either an audio file or an audio S3 key, not both.")
@@ -159,10 +170,15 @@ class MeetingStorage:
         try:
             audio_size: int | None = None
             content_type: str | None = None
+            audio_sha256: str | None = None
+            uploaded_bytes: int | None = None
             if audio_file is not None:
                 uploaded = self.upload_audio(audio_file, audio_filename or filename or "recording")
                 written_audio = audio_s3_key = uploaded.audio_s3_key
                 audio_size, content_type = uploaded.size, uploaded.content_type
+                audio_sha256, uploaded_bytes = uploaded.sha256, uploaded.size
+                if duration_seconds is None:
+                    duration_seconds = uploaded.duration_seconds
             elif audio_s3_key is not None:
                 layout.validate_audio_key(audio_s3_key)
                 info = self.audio.head(audio_s3_key)
@@ -188,7 +204,10 @@ class MeetingStorage:
                 tags=tuple(t for t in (_user_text(tag, "tag")[:50] for tag in tags) if t),
                 audio_size=audio_size,
                 content_type=content_type,
+                duration_seconds=duration_seconds,
                 status=STATUS_COMPLETE if text is not None else STATUS_AWAITING_TRANSCRIPT,
+                audio_sha256=audio_sha256,
+                processing_cost_usd=self._processing_cost(uploaded_bytes),
             )
             record = _with_extraction(record, text or "", extraction)
             # Listed before writing so a failure half-way still removes what was written.
@@ -256,6 +275,25 @@ class MeetingStorage:
             self.documents.put(key, data, kind)
         return written
 
+    @property
+    def prices(self) -> PriceTable:
+        """The price table of the bucket's region (us-east-1 prices for other regions)."""
+        return prices_for(self.settings.region)
+
+    def _processing_cost(self, uploaded_bytes: int | None) -> Decimal:
+        """What storing this meeting costs in S3 requests (and, once the analysis uses them,
+        Amazon Transcribe and Bedrock: see cost_model.processing_cost)."""
+        if not self.settings.store_in_s3:  # only the recording goes to S3
+            if uploaded_bytes is None:
+                return Decimal(0)
+            puts = cost_model.audio_upload_requests(uploaded_bytes)
+            return puts * self.prices.s3["STANDARD"].put_per_1k / 1000
+        return cost_model.processing_cost(
+            self.prices,
+            audio_bytes=uploaded_bytes,
+            s3_index=isinstance(self.index, S3JsonIndex),
+        )
+
     # ----------------------------------------------------------------- reading
 
     def list_meetings(
@@ -266,6 +304,12 @@ class MeetingStorage:
     def get_record(self, meeting_id: str) -> MeetingRecord:
         """The meeting's metadata.json (the source of truth), or NotFoundError."""
         record = self._read_record(meeting_id)
+        if record is None and self.index.get(meeting_id) is not None:
+            raise NotFoundError(
+                f"Meeting {meeting_id} is listed but no longer in the bucket (expired by the "
+                "lifecycle policy, or deleted outside this tool); `doctor --fix` removes it from "
+                "the list."
+            )
         if record is None or record.status == STATUS_DELETING:
             raise NotFoundError(f"Meeting {meeting_id} not found.")
         return record
@@ -279,7 +323,7 @@ class MeetingStorage:
             transcription = transcript.result().decode("utf-8", "replace")
             summary_data = _json_or(summary.result(), {})
             requirements_data = _json_or(requirements.result(), [])
-        audio_url, reason = self._playable_url(record)
+        audio_url, reason, archive = self._playable_url(record)
         return Meeting(
             record=record,
             transcription=transcription,
@@ -287,6 +331,7 @@ class MeetingStorage:
             requirements=requirements_data if isinstance(requirements_data, list) else [],
             audio_url=audio_url,
             audio_unavailable_reason=reason,
+            audio_archive=archive,
         )
 
     def presign_audio(self, meeting_id: str, expires_in: int | None = None) -> str:
@@ -310,18 +355,24 @@ class MeetingStorage:
             content_type=record.content_type,
         )
 
-    def _playable_url(self, record: MeetingRecord) -> tuple[str | None, str | None]:
+    def _playable_url(
+        self, record: MeetingRecord
+    ) -> tuple[str | None, str | None, ArchiveStatus | None]:
+        """(presigned URL, why there is none, where the audio's bytes are)."""
         if not record.audio_s3_key:
-            return None, "This meeting was stored from a transcript only; it has no audio."
+            return None, "This meeting was stored from a transcript only; it has no audio.", None
         info = self.audio.head(record.audio_s3_key)
         if info is None:
-            return None, "The audio object is missing from the bucket; run `doctor` for details."
-        if info.storage_class in ARCHIVED_CLASSES:
-            return None, (
-                f"The audio is archived in {info.storage_class} and must be restored before it "
-                "can be played."
+            return (
+                None,
+                "The audio object is missing from the bucket (expired by the lifecycle policy, or "
+                "deleted); run `doctor` for details.",
+                None,
             )
-        return self._presign(record), None
+        status = archive.archive_status(info.storage_class, info.restore)
+        if not status.playable:
+            return None, archive.describe(status, self.prices), status
+        return self._presign(record), None, status
 
     # ----------------------------------------------------------------- deleting
 
@@ -398,6 +449,224 @@ class MeetingStorage:
         from .doctor import run_checks
 
         return DoctorReport(checks=list(run_checks(self)))
+
+    def index_entries(self) -> Iterator[MeetingRecord]:
+        """Every meeting the index lists (one page of MAX_LIMIT at a time)."""
+        cursor: str | None = None
+        while True:
+            page = self.index.list(MAX_LIMIT, cursor)
+            yield from page.meetings
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    # ----------------------------------------------------------------- cost
+
+    def footprint(self) -> footprint.Footprint:
+        """Bytes and objects by prefix and storage class, and per meeting (a paginated listing)."""
+        versioned = self.audio.versioning_status() != "Disabled"
+        return footprint.measure(
+            self.audio, self.documents, list(self.index_entries()), versioned=versioned
+        )
+
+    def cost_report(
+        self,
+        usage: cost_model.Usage | None = None,
+        *,
+        months: int = 12,
+        now: datetime | None = None,
+    ) -> cost_model.CostReport:
+        """This month's estimate and a projection. Without `usage`, the what-if inputs continue
+        the bucket's recent history (see cost_model.usage_from_history)."""
+        now = now or datetime.now(UTC)
+        measured = self.footprint()
+        if usage is None:
+            usage = cost_model.usage_from_history(measured.contents(), now)
+        return cost_model.build_report(self.prices, measured, usage, now, months)
+
+    # ----------------------------------------------------------------- lifecycle and hardening
+
+    def lifecycle_rules(self) -> list[dict[str, Any]]:
+        return lifecycle.read_rules(self.audio.client, self.settings.bucket)
+
+    def apply_lifecycle(
+        self, policy: lifecycle.LifecyclePolicy, *, dry_run: bool = False
+    ) -> lifecycle.LifecycleChange:
+        """Write `policy`'s rules (keeping rules this package did not write)."""
+        policy.validate()
+        before = self.lifecycle_rules()
+        after = lifecycle.merge_rules(before, policy)
+        if not dry_run:
+            lifecycle.write_rules(self.audio.client, self.settings.bucket, after)
+        return lifecycle.LifecycleChange(
+            policy=policy, before=before, after=after, applied=not dry_run
+        )
+
+    def bucket_state(self) -> hardening.BucketState:
+        return hardening.read_state(self.audio.client, self.settings.bucket)
+
+    def harden_bucket(self, *, dry_run: bool = False) -> hardening.HardeningReport:
+        """Turn on versioning, default encryption and the public access block where missing."""
+        return hardening.harden(self.audio.client, self.settings.bucket, dry_run=dry_run)
+
+    def lifecycle_expired(self) -> list[MeetingRecord]:
+        """Listed meetings whose metadata.json is gone and that are older than the lifecycle
+        rule's expiration: the bucket expired them, the index still lists them."""
+        days = lifecycle.expiration_days(self.lifecycle_rules(), layout.TRANSCRIPTIONS_PREFIX)
+        if days is None:
+            return []
+        cutoff = datetime.now(UTC) - timedelta(days=days)
+        return [
+            entry
+            for entry in self.index_entries()
+            if entry.timestamp <= cutoff
+            and self._get_optional(layout.metadata_key(entry.meeting_id)) is None
+        ]
+
+    def remove_expired(self) -> list[str]:
+        """Drop the index entries of lifecycle-expired meetings (and whatever of them is left)."""
+        removed = []
+        for entry in self.lifecycle_expired():
+            with contextlib.suppress(NotFoundError):
+                self.delete_meeting(entry.meeting_id)
+            removed.append(entry.meeting_id)
+        return removed
+
+    # ----------------------------------------------------------------- archived audio
+
+    def audio_archive(self, meeting_id: str) -> ArchiveStatus:
+        record = self.get_record(meeting_id)
+        if not record.audio_s3_key:
+            raise NotFoundError(f"Meeting {meeting_id} has no audio.")
+        info = self.audio.head(record.audio_s3_key)
+        if info is None:
+            raise NotFoundError(f"The audio of {meeting_id} is missing from the bucket.")
+        return archive.archive_status(info.storage_class, info.restore)
+
+    def restore_audio(
+        self,
+        meeting_id: str,
+        *,
+        days: int = archive.DEFAULT_RESTORE_DAYS,
+        tier: str = archive.DEFAULT_RESTORE_TIER,
+    ) -> archive.RestoreResult:
+        """Ask S3 for a temporary copy of archived audio (RestoreObject); see its progress
+        with `audio_archive` or `get_meeting`."""
+        record = self.get_record(meeting_id)
+        if not record.audio_s3_key:
+            raise NotFoundError(f"Meeting {meeting_id} has no audio.")
+        info = self.audio.head(record.audio_s3_key)
+        if info is None:
+            raise NotFoundError(f"The audio of {meeting_id} is missing from the bucket.")
+        request = archive.restore_request(info.storage_class, days, tier)
+        started = self.audio.restore(record.audio_s3_key, request)
+        after = self.audio.head(record.audio_s3_key) or info
+        return archive.RestoreResult(
+            meeting_id=meeting_id,
+            requested=started,
+            days=days,
+            tier=tier,
+            status=archive.archive_status(after.storage_class, after.restore),
+            estimated_cost_usd=archive.restore_cost(
+                self.prices, info.storage_class, tier, info.size
+            ),
+        )
+
+    # ----------------------------------------------------------------- recently deleted
+
+    def _require_versioned_documents(self) -> None:
+        if not self.settings.store_in_s3:
+            raise ConfigurationError(
+                "Restoring deleted meetings needs the documents in S3 (STORE_IN_S3=true)."
+            )
+        if self.audio.versioning_status() == "Disabled":
+            raise ConfigurationError(
+                f"Versioning is off for s3://{self.settings.bucket}, so deleted meetings cannot "
+                "be restored; `bucket harden` turns it on for future deletes."
+            )
+
+    def recently_deleted(self, within_days: int = RECENTLY_DELETED_DAYS) -> list[DeletedMeeting]:
+        """Meetings deleted (not purged) in the last `within_days` days, newest first."""
+        if not 1 <= within_days <= lifecycle.MAX_DAYS:
+            raise InvalidInputError(f"days must be from 1 to {lifecycle.MAX_DAYS}.")
+        self._require_versioned_documents()
+        cutoff = datetime.now(UTC) - timedelta(days=within_days)
+        by_key: dict[str, list[VersionInfo]] = {}
+        for version in self.audio.iter_versions(layout.TRANSCRIPTIONS_PREFIX):
+            if version.key.endswith("/" + layout.METADATA_FILE):
+                by_key.setdefault(version.key, []).append(version)
+        found = []
+        for key, versions in by_key.items():
+            latest = next((v for v in versions if v.is_latest), None)
+            if latest is None or not latest.delete_marker:
+                continue
+            if latest.last_modified is None or latest.last_modified < cutoff:
+                continue
+            record = self._last_record_version(key, versions)
+            if record is not None:
+                found.append(DeletedMeeting(record=record, deleted_at=latest.last_modified))
+        return sorted(found, key=lambda m: m.deleted_at, reverse=True)
+
+    def undelete(self, meeting_id: str) -> MeetingRecord:
+        """Bring back a deleted meeting from a versioned bucket: remove the delete markers of
+        its audio and files, restore metadata.json's status, and list it again."""
+        layout.validate_meeting_id(meeting_id)
+        self._require_versioned_documents()
+        metadata = layout.metadata_key(meeting_id)
+        versions = list(self.audio.iter_versions(layout.meeting_prefix(meeting_id)))
+        metadata_versions = [v for v in versions if v.key == metadata]
+        latest = next((v for v in metadata_versions if v.is_latest), None)
+        if latest is not None and not latest.delete_marker:
+            current = self._read_record(meeting_id)
+            if current is not None and current.status != STATUS_DELETING:
+                raise InvalidInputError(f"Meeting {meeting_id} is not deleted.")
+        record = self._last_record_version(metadata, metadata_versions)
+        if record is None:
+            raise NotFoundError(
+                f"Meeting {meeting_id} cannot be restored: no earlier version of it is left "
+                "(purged, or removed by the lifecycle rule after the recently-deleted window)."
+            )
+        if record.audio_s3_key and layout.is_audio_key(record.audio_s3_key):
+            versions += [
+                v
+                for v in self.audio.iter_versions(record.audio_s3_key)
+                if v.key == record.audio_s3_key
+            ]
+        # Latest delete markers only: removing one makes the version beneath current again.
+        self.audio.delete_versions([v for v in versions if v.is_latest and v.delete_marker])
+        blob = self.documents.get(metadata)
+        restored = replace(record, status=self._status_before_delete(metadata_versions))
+        self.documents.put(
+            metadata, _json_bytes(restored.to_dict()), "application/json", if_match=blob.etag
+        )
+        self.index.put(restored)
+        return restored
+
+    def _last_record_version(self, key: str, versions: list[VersionInfo]) -> MeetingRecord | None:
+        """The newest readable record among the object versions (delete markers skipped)."""
+        candidates = sorted(
+            (v for v in versions if not v.delete_marker),
+            key=lambda v: v.last_modified or datetime.min.replace(tzinfo=UTC),
+            reverse=True,
+        )
+        for version in candidates:
+            record = _record_or_none(self.audio.get_version(key, version.version_id).data)
+            if record is not None:
+                return record
+        return None
+
+    def _status_before_delete(self, versions: list[VersionInfo]) -> str:
+        """The status metadata.json had before `delete` marked it as deleting."""
+        candidates = sorted(
+            (v for v in versions if not v.delete_marker),
+            key=lambda v: v.last_modified or datetime.min.replace(tzinfo=UTC),
+            reverse=True,
+        )
+        for version in candidates:
+            record = _record_or_none(self.audio.get_version(version.key, version.version_id).data)
+            if record is not None and record.status != STATUS_DELETING:
+                return record.status
+        return STATUS_COMPLETE
 
     # ----------------------------------------------------------------- internals
 
