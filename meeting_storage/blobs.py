@@ -203,6 +203,17 @@ class S3BlobStore:
             raise self._error(exc, None, "read the versioning state of") from exc
         return str(response.get("Status") or "Disabled")
 
+    def content_sha256(self, key: str) -> str:
+        """SHA-256 of an object's bytes, streamed (for verifying a copy byte for byte)."""
+        digest = hashlib.sha256()
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            for chunk in body.iter_chunks(1024 * 1024):
+                digest.update(chunk)
+        except Exception as exc:
+            raise self._error(exc, key, "read") from exc
+        return digest.hexdigest()
+
     def iter_versions(self, prefix: str) -> Iterator[VersionInfo]:
         """Every version and delete marker under prefix (paginated), newest first per key."""
         paginator = self.client.get_paginator("list_object_versions")

@@ -26,6 +26,7 @@ from .pricing import (
     GIB,
     GLACIER,
     MILLION,
+    MIN_TRANSITION_BYTES,
     STANDARD,
     THOUSAND,
     PriceTable,
@@ -501,9 +502,12 @@ class ProjectedMonth:
         }
 
 
-def _audio_class(usage: Usage, cohort_class: str, age_days: int) -> str:
+def _audio_class(usage: Usage, cohort: Cohort, age_days: int) -> str:
+    cohort_class = cohort.audio_storage_class
     if cohort_class != STANDARD or not usage.lifecycle or usage.archive_days is None:
         return cohort_class
+    if cohort.audio_bytes < MIN_TRANSITION_BYTES:  # S3 leaves small objects where they are
+        return STANDARD
     return usage.archive_storage_class if age_days >= usage.archive_days else STANDARD
 
 
@@ -539,7 +543,7 @@ def project(
             if _expired(usage, age):
                 continue
             meetings += cohort.meetings
-            audio_class = _audio_class(usage, cohort.audio_storage_class, age)
+            audio_class = _audio_class(usage, cohort, age)
             if previous.get(slot, audio_class) != audio_class:
                 transitions[audio_class] = transitions.get(audio_class, 0) + cohort.meetings
             previous[slot] = audio_class

@@ -113,6 +113,13 @@ def validate_audio_key(key: str) -> str:
     return key
 
 
+def audio_key_of_local_copy(filename: str) -> str | None:
+    """The audio key a local copy (SKIP_LOCAL_STORAGE=false keeps uploads/{uuid}_{name})
+    was uploaded under, or None for a file name that is not one."""
+    key = f"{AUDIO_PREFIX}{filename}"
+    return key if is_audio_key(key) else None
+
+
 def filename_from_audio_key(key: str) -> str:
     match = _AUDIO_KEY_RE.fullmatch(key)
     if not match:

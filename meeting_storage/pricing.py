@@ -53,6 +53,9 @@ ARCHIVED_CLASSES = frozenset({GLACIER, DEEP_ARCHIVE})
 ARCHIVE_OVERHEAD_STANDARD_BYTES = 8 * 1024
 ARCHIVE_OVERHEAD_ARCHIVE_BYTES = 32 * 1024
 
+# Since September 2024 lifecycle rules do not move objects smaller than 128 KB to another
+# class unless the rule says otherwise (TransitionDefaultMinimumObjectSize).
+MIN_TRANSITION_BYTES = 128 * 1024
 GIB = 1024**3  # AWS bills storage and transfer per "GB" of 2^30 bytes
 THOUSAND = Decimal(1000)
 MILLION = Decimal(1_000_000)

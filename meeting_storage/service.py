@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from . import archive, cost_model, footprint, hardening, layout, lifecycle
+from . import archive, cost_model, footprint, hardening, layout, lifecycle, migrate
 from .analysis import Extraction, Extractor, RuleBasedExtractor
 from .analysis.transcript import normalise_text
 from .aws import make_s3_client
@@ -471,18 +471,55 @@ class MeetingStorage:
 
     def cost_report(
         self,
-        usage: cost_model.Usage | None = None,
         *,
         months: int = 12,
         now: datetime | None = None,
+        usage: cost_model.Usage | None = None,
+        **overrides: Any,
     ) -> cost_model.CostReport:
         """This month's estimate and a projection. Without `usage`, the what-if inputs continue
-        the bucket's recent history (see cost_model.usage_from_history)."""
+        the bucket's recent history and its lifecycle policy; `overrides` replace any of them
+        (keyword arguments named like `cost_model.Usage` fields)."""
         now = now or datetime.now(UTC)
         measured = self.footprint()
         if usage is None:
-            usage = cost_model.usage_from_history(measured.contents(), now)
-        return cost_model.build_report(self.prices, measured, usage, now, months)
+            usage = cost_model.usage_from_history(measured.contents(), now, self._default_usage())
+        return cost_model.build_report(
+            self.prices, measured, replace(usage, **overrides), now, months
+        )
+
+    def lifecycle_savings(
+        self, policy: lifecycle.LifecyclePolicy, *, months: int = 12
+    ) -> cost_model.LifecycleComparison:
+        """What `policy` saves over `months` at the bucket's recent rate of meetings."""
+        now = datetime.now(UTC)
+        contents = self.footprint().contents()
+        usage = replace(
+            cost_model.usage_from_history(contents, now, self._default_usage()),
+            archive_days=policy.archive_days,
+            archive_storage_class=policy.archive_storage_class,
+            retention_days=policy.expire_days,
+        )
+        return cost_model.compare_lifecycle(
+            self.prices, usage, months, cost_model.cohorts_from_history(contents, now)
+        )
+
+    def _default_usage(self) -> cost_model.Usage:
+        """The design document's example, with this bucket's index backend and lifecycle policy."""
+        usage = cost_model.Usage(dynamodb=self.settings.use_dynamodb)
+        try:
+            policy = lifecycle.LifecyclePolicy.from_rules(self.lifecycle_rules())
+        except MeetingStorageError:  # e.g. a server without lifecycle support
+            policy = None
+        if policy is None:
+            return usage
+        return replace(
+            usage,
+            lifecycle=True,
+            archive_days=policy.archive_days,
+            archive_storage_class=policy.archive_storage_class,
+            retention_days=policy.expire_days,
+        )
 
     # ----------------------------------------------------------------- lifecycle and hardening
 
@@ -531,6 +568,25 @@ class MeetingStorage:
                 self.delete_meeting(entry.meeting_id)
             removed.append(entry.meeting_id)
         return removed
+
+    def migrate_folder(
+        self,
+        folder: Path,
+        *,
+        dry_run: bool = False,
+        verify: bool = False,
+        delete_local: bool = False,
+        progress: Progress | None = None,
+    ) -> migrate.MigrationReport:
+        """Import an uploads/ folder (see migrate.py): idempotent, resumable, verifiable."""
+        return migrate.migrate(
+            self,
+            folder,
+            dry_run=dry_run,
+            verify=verify,
+            delete_local=delete_local,
+            progress=progress,
+        )
 
     # ----------------------------------------------------------------- archived audio
 
