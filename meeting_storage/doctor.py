@@ -128,12 +128,19 @@ def _lifecycle_checks(rules: list[dict[str, object]]) -> Iterator[Check]:
         )
         return
     problems = lifecycle.rule_problems(rules)
-    for status, message in problems:
-        yield Check("lifecycle", status, message, "run `python -m meeting_storage lifecycle apply`")
-    if not problems:
-        policy = lifecycle.LifecyclePolicy.from_rules(rules)
-        described = policy.describe() if policy else f"{len(rules)} rule(s) of your own"
-        yield Check("lifecycle", "ok", described)
+    if problems:
+        worst = "fail" if any(status == "fail" for status, _ in problems) else "warn"
+        yield Check(
+            "lifecycle",
+            worst,
+            "; ".join(message for _, message in problems),
+            "run `python -m meeting_storage lifecycle apply`, and remove or narrow the other "
+            "rules (see `lifecycle show`)",
+        )
+        return
+    policy = lifecycle.LifecyclePolicy.from_rules(rules)
+    described = policy.describe() if policy else f"{len(rules)} rule(s) of your own"
+    yield Check("lifecycle", "ok", described)
 
 
 def _damaged_metadata(storage: MeetingStorage, candidates: list[str]) -> list[str]:
@@ -303,7 +310,7 @@ def _content_checks(storage: MeetingStorage, rules: list[dict[str, object]]) -> 
     missing_in_s3 = sorted(indexed - stored_ids - set(damaged))
     expire_days = lifecycle.expiration_days(rules, layout.TRANSCRIPTIONS_PREFIX)
     expired = []
-    if expire_days is not None and missing_in_s3:
+    if expire_days is not None:
         cutoff = now - timedelta(days=expire_days)
         for meeting_id in missing_in_s3:
             entry = storage.index.get(meeting_id)

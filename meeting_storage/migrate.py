@@ -66,6 +66,7 @@ class MigrationReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "complete": self.ok,
             "dry_run": self.dry_run,
             "imported": self.imported,
             "skipped": self.skipped,
