@@ -70,7 +70,7 @@ def run_checks(storage: MeetingStorage) -> Iterator[Check]:
     except MeetingStorageError as exc:
         yield Check("lifecycle", "warn", f"the lifecycle rules cannot be read: {exc.message}")
     if rules is not None:
-        yield from _lifecycle_checks(rules)
+        yield from _lifecycle_checks(rules, custom_endpoint=bool(settings.s3_endpoint_url))
 
     try:
         yield from _content_checks(storage, rules or [])
@@ -117,14 +117,17 @@ def _public_access_check(storage: MeetingStorage) -> Check:
     )
 
 
-def _lifecycle_checks(rules: list[dict[str, object]]) -> Iterator[Check]:
+def _lifecycle_checks(rules: list[dict[str, object]], *, custom_endpoint: bool) -> Iterator[Check]:
     if not rules:
         yield Check(
             "lifecycle",
             "warn",
             "no lifecycle rules: recordings stay in S3 Standard and are kept forever",
             "run `python -m meeting_storage lifecycle apply` (archive after 90 days, expire "
-            "after 365; see `lifecycle show`)",
+            "after 365; see `lifecycle show`)"
+            + (
+                "; S3-compatible servers may not support lifecycle rules" if custom_endpoint else ""
+            ),
         )
         return
     problems = lifecycle.rule_problems(rules)

@@ -259,3 +259,19 @@ def test_cost_on_seaweedfs(capsys: pytest.CaptureFixture[str], seaweed_storage: 
     _, data = run(capsys, seaweed_storage, "cost", "--months", "2")
     assert data["footprint"]["by_prefix"]["meetings/"]["objects"] == 2
     assert data["usage"]["lifecycle"] is False  # SeaweedFS has no lifecycle rules
+
+
+def test_documents_kept_locally_are_counted_but_not_billed(moto_settings: Any) -> None:
+    from dataclasses import replace as replaced
+
+    from meeting_storage import MeetingStorage as Storage
+
+    local = Storage(replaced(moto_settings, store_in_s3=False))
+    local.process(SAMPLE_TRANSCRIPT, audio_file=io.BytesIO(wav_bytes()), audio_filename="a.wav")
+    footprint = local.footprint()
+    assert footprint.by_storage_class["LOCAL"].objects == 5  # four documents and the index
+    assert footprint.by_storage_class["STANDARD"].objects == 1  # the recording, in S3
+    report = local.cost_report(months=1)
+    storage_items = [i for i in report.monthly.items if i.category == "storage"]
+    assert [i.quantity for i in storage_items] == [Decimal(len(wav_bytes())) / 1024**3]
+    assert any("STORE_IN_S3=false" in note for note in report.monthly.notes)
