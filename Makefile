@@ -3,6 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
 .PHONY: run install test lint format bench doctor clean
 
@@ -13,7 +14,12 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+## dynalite (a DynamoDB-compatible server) for the tests and the benchmark, from the npm registry.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
 
 .env:
 	cp .env.example .env
@@ -25,7 +31,7 @@ run: $(STAMP) .env
 	$(PY) -m meeting_storage embedded-s3
 
 ## The whole suite: lint, types, then every test (moto and a real SeaweedFS server).
-test: $(STAMP) lint
+test: install lint
 	$(PY) -m pytest
 
 lint: $(STAMP)
@@ -37,11 +43,12 @@ format: $(STAMP)
 	$(PY) -m ruff format meeting_storage tests bench
 	$(PY) -m ruff check --fix meeting_storage tests bench
 
-bench: $(STAMP)
-	$(PY) -m bench.index_listing
+## Listing and search with every index backend at 10,000 meetings (the README's table).
+bench: install
+	$(PY) -m bench.list_index
 
 doctor: $(STAMP)
 	$(PY) -m meeting_storage doctor
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -16,6 +16,7 @@ from .errors import (
     NotSupportedError,
     UnsupportedMediaTypeError,
 )
+from .index.query import MeetingFilter
 from .models import (
     DeletionReport,
     DoctorReport,
@@ -38,6 +39,7 @@ __all__ = [
     "FileTooLargeError",
     "InvalidInputError",
     "Meeting",
+    "MeetingFilter",
     "MeetingPage",
     "MeetingRecord",
     "MeetingStorage",

@@ -11,6 +11,7 @@ from botocore.config import Config
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
 MIB = 1024 * 1024
@@ -62,4 +63,32 @@ def make_s3_client(settings: Settings, session: boto3.session.Session | None = N
         )
     except Exception as exc:
         raise translate_boto_error(exc, bucket=settings.bucket, action="connect to") from exc
+    return client
+
+
+def dynamodb_config() -> Config:
+    return Config(
+        retries={"mode": "standard", "max_attempts": 4},
+        connect_timeout=5,
+        read_timeout=30,
+    )
+
+
+def make_dynamodb_client(
+    settings: Settings, session: boto3.session.Session | None = None
+) -> DynamoDBClient:
+    """A DynamoDB client for AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL, else AWS."""
+    from .errors import translate_dynamodb_error
+
+    try:
+        session = session or make_session(settings)
+        client: DynamoDBClient = session.client(
+            "dynamodb",
+            endpoint_url=settings.dynamodb_endpoint_url,
+            config=dynamodb_config(),
+        )
+    except Exception as exc:
+        raise translate_dynamodb_error(
+            exc, table=settings.dynamodb_table_name, action="connect to"
+        ) from exc
     return client

@@ -19,12 +19,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from . import archive, doctor, iam, lifecycle
+from . import archive, iam, lifecycle
 from .analysis.transcript import decode_transcript
 from .cost_model import CostReport
 from .errors import InvalidInputError, MeetingStorageError
 from .index import DEFAULT_LIMIT, MAX_LIMIT
-from .models import MeetingRecord
+from .index.query import HIGHLIGHT, MeetingFilter, parse_day
+from .models import MeetingPage
 from .pricing import GLACIER, RESTORE_TIERS
 from .service import RECENTLY_DELETED_DAYS, MeetingStorage, open_storage
 from .settings import Settings, load_settings
@@ -73,7 +74,30 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", parents=[common], help="list meetings, newest first")
     listing.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"1-{MAX_LIMIT}")
     listing.add_argument("--cursor", help="next_cursor of the previous page")
-    listing.add_argument("--search", help="words to find in titles, file names and tags")
+    listing.add_argument(
+        "--search",
+        help="words to find (full-text with INDEX_BACKEND=sqlite/postgres: titles, file names, "
+        "summaries, action items, requirements and transcripts)",
+    )
+    listing.add_argument("--from", dest="date_from", help="on or after this date (YYYY-MM-DD)")
+    listing.add_argument("--to", dest="date_to", help="up to and including this date")
+    open_items = listing.add_mutually_exclusive_group()
+    open_items.add_argument(
+        "--open-actions",
+        dest="open_actions",
+        action="store_const",
+        const=True,
+        help="only meetings with open action items",
+    )
+    open_items.add_argument(
+        "--no-open-actions",
+        dest="open_actions",
+        action="store_const",
+        const=False,
+        help="only meetings without open action items",
+    )
+    listing.add_argument("--method", help="only this extraction method (e.g. rule_based)")
+    listing.add_argument("--owner", help="only meetings with an action item owned by this person")
 
     show = commands.add_parser("show", parents=[common], help="show one meeting")
     show.add_argument("meeting_id")
@@ -86,14 +110,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--purge", action="store_true", help="in a versioned bucket, also remove every old version"
     )
 
-    commands.add_parser("reindex", parents=[common], help="rebuild the index from metadata.json")
-    doctor_parser = commands.add_parser(
+    reindex = commands.add_parser(
+        "reindex", parents=[common], help="rebuild the index from the metadata.json files in S3"
+    )
+    reindex.add_argument(
+        "--restart", action="store_true", help="ignore the checkpoint of an interrupted run"
+    )
+    doctor = commands.add_parser(
         "doctor", parents=[common], help="check configuration and storage health"
     )
-    doctor_parser.add_argument(
+    doctor.add_argument(
         "--fix",
         action="store_true",
-        help="first remove lifecycle-expired meetings from the list",
+        help="repair drift: finish interrupted deletes, remove old leftovers, re-sync the index",
+    )
+
+    dynamodb = commands.add_parser("dynamodb", parents=[common], help="the DynamoDB index table")
+    dynamodb_commands = dynamodb.add_subparsers(
+        dest="dynamodb_command", required=True, parser_class=_Parser
+    )
+    dynamodb_commands.add_parser(
+        "create-table",
+        parents=[common],
+        help="create DYNAMODB_TABLE_NAME with on-demand billing (needs dynamodb:CreateTable)",
+    )
+    dynamodb_commands.add_parser(
+        "cloudformation", parents=[common], help="print a CloudFormation template for the table"
     )
 
     restore = commands.add_parser(
@@ -144,9 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     policy.add_argument("--restore", action="store_true", help="allow restoring archived audio")
     policy.add_argument(
-        "--bucket-admin",
+        "--admin",
         action="store_true",
-        help="allow `bucket harden` and `lifecycle apply` (an administrator's policy)",
+        help="allow `bucket harden`, `lifecycle apply` and `dynamodb create-table` "
+        "(an administrator's policy)",
     )
     policy.add_argument(
         "--no-versioning",
@@ -342,22 +385,51 @@ def _cmd_process(args: argparse.Namespace, storage: Callable[[], MeetingStorage]
         f"Stored {record.meeting_id}: {record.action_items_count} action item(s), "
         f"{record.requirements_count} requirement(s).\nSummary: {result.summary.get('summary', '')}"
     )
+    if result.index_warning:
+        human += f"\nwarning: {result.index_warning}"
     return {**result.to_dict(), "_human": human}
 
 
+def _filters(args: argparse.Namespace) -> MeetingFilter | None:
+    filters = MeetingFilter(
+        date_from=parse_day(args.date_from) if args.date_from else None,
+        date_to=parse_day(args.date_to, end=True) if args.date_to else None,
+        has_open_action_items=args.open_actions,
+        extraction_method=(args.method or "").strip() or None,
+        owner=(args.owner or "").strip() or None,
+    )
+    return None if filters.is_empty else filters
+
+
 def _cmd_list(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
-    page = storage().list_meetings(limit=args.limit, cursor=args.cursor, search=args.search)
-    meetings = [record.to_dict() for record in page.meetings]
-    return {
+    page = storage().list_meetings(
+        limit=args.limit, cursor=args.cursor, search=args.search, filters=_filters(args)
+    )
+    meetings = []
+    for record in page.meetings:
+        data = record.to_dict()
+        if record.meeting_id in page.snippets:
+            data["snippet"] = page.snippets[record.meeting_id]
+        meetings.append(data)
+    result: dict[str, Any] = {
         "meetings": meetings,
         "count": len(meetings),
         "next_cursor": page.next_cursor,
-        "_human": _table(page.meetings, page.next_cursor),
+        "_human": _table(page, searching=bool((args.search or "").strip())),
     }
+    if args.search:
+        result["ranked"] = page.ranked
+        result["search_note"] = page.search_note
+    return result
 
 
-def _table(records: list[MeetingRecord], next_cursor: str | None) -> str:
+def _table(page: MeetingPage, *, searching: bool = False) -> str:
+    records = page.meetings
     if not records:
+        if searching:
+            return "No meetings match." + (
+                f"\nNote: {page.search_note}" if page.search_note else ""
+            )
         return "No meetings stored yet. Store one with `process --transcript FILE`."
     rows = [("DATE (UTC)", "MEETING ID", "ACTIONS", "REQS", "TITLE / FILE")]
     for r in records:
@@ -371,13 +443,28 @@ def _table(records: list[MeetingRecord], next_cursor: str | None) -> str:
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = [
-        "  ".join([*(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)), row[4]])
-        for row in rows
-    ]
-    if next_cursor:
-        lines.append(f"More: --cursor {next_cursor}")
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)]
+        lines.append("  ".join([*cells, row[4]]))
+        snippet = page.snippets.get(records[n - 1].meeting_id) if n else None
+        if snippet:
+            shown = _printable(snippet.replace("\n", " ")).replace(HIGHLIGHT, "")
+            if sys.stdout.isatty():
+                shown = _printable(snippet.replace("\n", " "))
+                shown = _bold(shown)
+            lines.append(" " * (widths[0] + 2) + shown[:160])
+    if page.next_cursor:
+        lines.append(f"More: --cursor {page.next_cursor}")
+    if page.search_note:
+        lines.append(f"Note: {page.search_note}")
     return "\n".join(lines)
+
+
+def _bold(snippet: str) -> str:
+    """Matched words (between ** markers) in bold on a terminal."""
+    parts = snippet.split(HIGHLIGHT)
+    return "".join(f"\033[1m{part}\033[0m" if n % 2 else part for n, part in enumerate(parts))
 
 
 def _printable(text: str) -> str:
@@ -453,24 +540,33 @@ def _progress_printer() -> Callable[[int, int], None] | None:
 
 
 def _cmd_reindex(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
-    count = storage().reindex(progress=_progress_printer())
-    return {"indexed": count, "_human": f"Indexed {count} meeting(s)."}
+    service = storage()
+    report = service.reindex(progress=_progress_printer(), restart=args.restart)
+    human = (
+        f"Indexed {report.indexed} of {report.total} meeting(s) into "
+        f"{service.index.describe()}"
+        + (" (continued an interrupted run)" if report.resumed_after else "")
+        + f"; removed {report.removed} stale entr(ies)."
+    )
+    if report.unreadable:
+        human += f"\nSkipped {len(report.unreadable)} unreadable metadata.json: " + ", ".join(
+            report.unreadable[:5]
+        )
+    return {**report.to_dict(), "_human": human}
 
 
 def _cmd_doctor(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
-    service = storage()
-    fixed = doctor.fix(service) if args.fix else []
-    report = service.doctor()
+    report = storage().doctor(fix=args.fix)
     marks = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
-    lines = [f"fixed: {line}" for line in fixed]
+    lines = [f"[FIX ] {repair.message}" for repair in report.repairs]
+    if args.fix and not report.repairs:
+        lines.append("[FIX ] nothing to repair")
     for check in report.checks:
         lines.append(f"[{marks[check.status]}] {check.name}: {check.message}")
         if check.fix and check.status != "ok":
             lines.append(f"       fix: {check.fix}")
-    extra = {"fixed": fixed} if args.fix else {}
     return {
         **report.to_dict(),
-        **extra,
         "_human": "\n".join(lines),
         "_exit_status": 0 if report.healthy else 1,
     }
@@ -678,7 +774,7 @@ def _cmd_iam_policy(
     overrides: dict[str, Any] = {
         "versioning": not args.no_versioning,
         "restore": args.restore,
-        "bucket_admin": args.bucket_admin,
+        "admin": args.admin,
         "transcribe": args.transcribe,
         "bedrock_model_id": args.bedrock_model,
         "kms_key_arn": args.kms_key_arn,
@@ -771,6 +867,31 @@ def _cmd_undelete(
     }
 
 
+def _cmd_dynamodb(
+    args: argparse.Namespace, storage: Callable[[], MeetingStorage]
+) -> dict[str, Any]:
+    from .aws import make_dynamodb_client
+    from .index.dynamodb import cloudformation_template, create_table
+
+    settings = load_settings()
+    table = settings.dynamodb_table_name
+    if args.dynamodb_command == "cloudformation":
+        template = cloudformation_template(table)
+        return {"template": template, "_human": json.dumps(template, indent=2)}
+    created = create_table(make_dynamodb_client(settings), table)
+    where = settings.dynamodb_endpoint_url or f"AWS {settings.region}"
+    human = (
+        f"Created DynamoDB table {table} (on-demand) on {where}."
+        if created
+        else f"DynamoDB table {table} already exists on {where}."
+    )
+    if settings.index_backend != "dynamodb":
+        human += " Set USE_DYNAMODB=true to use it, then run `reindex`."
+    else:
+        human += " Run `reindex` to fill it from S3."
+    return {"table": table, "created": created, "_human": human}
+
+
 def _cmd_embedded_s3(
     args: argparse.Namespace, storage: Callable[[], MeetingStorage]
 ) -> dict[str, Any]:
@@ -828,6 +949,7 @@ _COMMANDS: dict[
     "delete": _cmd_delete,
     "reindex": _cmd_reindex,
     "doctor": _cmd_doctor,
+    "dynamodb": _cmd_dynamodb,
     "cost": _cmd_cost,
     "lifecycle": _cmd_lifecycle,
     "bucket": _cmd_bucket,

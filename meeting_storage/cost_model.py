@@ -52,6 +52,9 @@ INDEX_ITEM_BYTES = 1024
 LISTING_PAGE_SIZE = 50
 # Requests to show one meeting: metadata.json, three documents and a HEAD of the audio.
 GETS_PER_VIEW = 5
+# The S3 JSON index keeps two objects (the listing and the search text), each read and
+# rewritten when a meeting is stored.
+S3_INDEX_OBJECTS = 2
 
 STORAGE = "storage"
 REQUESTS = "requests"
@@ -378,9 +381,10 @@ def audio_upload_requests(audio_bytes: int) -> int:
 def requests_to_store_meeting(audio_bytes: int | None, *, s3_index: bool = True) -> RequestCounts:
     """S3 requests `MeetingStorage.process` makes for one meeting uploaded with its recording
     (no recording: `audio_bytes=None`): the audio, three documents, metadata.json, and with
-    the S3 JSON index one GET and one PUT of index/meetings.json."""
-    put = 4 + (1 if s3_index else 0)
-    get = 1 if s3_index else 0
+    the S3 JSON index a GET and a PUT of each of its objects (index/meetings.json and
+    index/search.json)."""
+    put = 4 + (S3_INDEX_OBJECTS if s3_index else 0)
+    get = S3_INDEX_OBJECTS if s3_index else 0
     if audio_bytes is not None:
         put += audio_upload_requests(audio_bytes)
     return RequestCounts(put=put, get=get)

@@ -2,19 +2,23 @@
 access block, lifecycle rules, orphans, lifecycle-expired meetings, drift.
 
 Each check says what it found and, when something is off, the command or setting that fixes it.
-`fix` applies the fixes that are safe to automate (`doctor --fix`).
+`repair` (`doctor --fix`) fixes drift between the index and S3, which stays the source of
+truth: it finishes interrupted deletes, removes leftover folders with no metadata.json once
+they are older than the grace period, drops index entries whose meeting is gone (including
+meetings the lifecycle rule expired), and indexes meetings that are stored but not listed.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from . import hardening, layout, lifecycle
 from .errors import MeetingStorageError, NotFoundError, NotSupportedError, translate_boto_error
-from .models import STATUS_DELETING, Check, MeetingRecord
+from .models import STATUS_DELETING, Check, MeetingRecord, Repair
 
 if TYPE_CHECKING:
     from .service import MeetingStorage
@@ -39,6 +43,12 @@ def run_checks(storage: MeetingStorage) -> Iterator[Check]:
         f"bucket {bucket} in {settings.region} via {endpoint}; index {storage.index.name}; "
         f"documents in {storage.documents.location}",
     )
+    index_ok = True
+    try:
+        yield Check("index backend", "ok", storage.index.check())
+    except MeetingStorageError as exc:
+        index_ok = False
+        yield Check("index backend", "fail", exc.message, _index_fix(storage))
     try:
         storage.check_bucket()
     except MeetingStorageError as exc:
@@ -73,18 +83,11 @@ def run_checks(storage: MeetingStorage) -> Iterator[Check]:
         yield from _lifecycle_checks(rules, custom_endpoint=bool(settings.s3_endpoint_url))
 
     try:
-        yield from _content_checks(storage, rules or [])
+        yield from _content_checks(
+            storage, Survey.of(storage), index_ok=index_ok, rules=rules or []
+        )
     except MeetingStorageError as exc:
         yield Check("contents", "fail", exc.message)
-
-
-def fix(storage: MeetingStorage) -> list[str]:
-    """Apply the fixes that need no decision: drop meetings the lifecycle rule has expired from
-    the list. Returns what was done, one line each."""
-    return [
-        f"removed lifecycle-expired meeting {meeting_id} from the index"
-        for meeting_id in storage.remove_expired()
-    ]
 
 
 def _public_access_check(storage: MeetingStorage) -> Check:
@@ -164,6 +167,127 @@ def _damaged_metadata(storage: MeetingStorage, candidates: list[str]) -> list[st
     return damaged
 
 
+def _index_fix(storage: MeetingStorage) -> str:
+    backend = storage.settings.index_backend
+    if backend == "dynamodb":
+        return (
+            "create the table: `python -m meeting_storage dynamodb create-table`, then "
+            "`reindex`; or set USE_DYNAMODB=false"
+        )
+    if backend in {"sqlite", "postgres"}:
+        return "fix DATABASE_URL or start the database, then run `reindex`"
+    return "run `python -m meeting_storage reindex`"
+
+
+@dataclass
+class Survey:
+    """What S3 holds under transcriptions/, read once for the checks and the repairs."""
+
+    by_meeting: dict[str, set[str]] = field(default_factory=dict)
+    keys: dict[str, list[str]] = field(default_factory=dict)
+    newest: dict[str, datetime] = field(default_factory=dict)
+    records: list[MeetingRecord] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, storage: MeetingStorage) -> Survey:
+        survey = cls()
+        for info in storage.documents.iter_objects(layout.TRANSCRIPTIONS_PREFIX):
+            meeting_id = layout.meeting_id_from_key(info.key)
+            if meeting_id is None:
+                continue
+            survey.by_meeting.setdefault(meeting_id, set()).add(info.key.rsplit("/", 1)[-1])
+            survey.keys.setdefault(meeting_id, []).append(info.key)
+            if info.last_modified is not None:
+                latest = survey.newest.get(meeting_id, info.last_modified)
+                survey.newest[meeting_id] = max(latest, info.last_modified)
+        survey.records = list(storage.iter_records())
+        return survey
+
+    @property
+    def stored_ids(self) -> set[str]:
+        return {r.meeting_id for r in self.records if r.status != STATUS_DELETING}
+
+    @property
+    def deleting(self) -> list[str]:
+        return sorted(r.meeting_id for r in self.records if r.status == STATUS_DELETING)
+
+    @property
+    def leftovers(self) -> list[str]:
+        return sorted(
+            mid for mid, names in self.by_meeting.items() if layout.METADATA_FILE not in names
+        )
+
+    def is_young(self, meeting_id: str, now: datetime) -> bool:
+        newest = self.newest.get(meeting_id)
+        return newest is not None and now - newest < LEFTOVER_GRACE
+
+
+def repair(storage: MeetingStorage, *, now: datetime | None = None) -> list[Repair]:
+    """Fix drift between the index and S3 (`doctor --fix`); return what was done."""
+    from .reindex import load_entries
+
+    now = now or datetime.now(UTC)
+    survey = Survey.of(storage)
+    repairs: list[Repair] = []
+    finished = []
+    for meeting_id in survey.deleting:
+        storage.delete_meeting(meeting_id)
+        finished.append(meeting_id)
+    if finished:
+        repairs.append(
+            Repair("finish_delete", finished, f"finished {len(finished)} interrupted delete(s)")
+        )
+    old_leftovers = [m for m in survey.leftovers if not survey.is_young(m, now)]
+    if old_leftovers:
+        keys = [key for m in old_leftovers for key in sorted(survey.keys.get(m, []))]
+        storage.documents.delete(keys)
+        repairs.append(
+            Repair(
+                "remove_leftovers",
+                old_leftovers,
+                f"removed {len(keys)} file(s) of {len(old_leftovers)} folder(s) without "
+                "metadata.json",
+            )
+        )
+    stored = survey.stored_ids
+    indexed = storage.index.ids()
+    # A meeting with a damaged metadata.json is not gone: keep it listed so it can be fixed.
+    damaged = set(_damaged_metadata(storage, sorted(indexed - stored)))
+    missing = sorted(indexed - stored - damaged)
+    if missing:
+        storage.index.delete_many(missing)
+        repairs.append(
+            Repair(
+                "unlist_missing",
+                missing,
+                f"removed {len(missing)} index entr(ies) for meetings that are not in S3",
+            )
+        )
+    not_indexed = sorted(stored - indexed)
+    if not_indexed:
+        loaded = load_entries(storage, not_indexed)
+        entries = [m.entry for m in loaded if m.record.status != STATUS_DELETING]
+        storage.index.put_many(entries)
+        repairs.append(
+            Repair(
+                "index_missing",
+                [e.record.meeting_id for e in entries],
+                f"indexed {len(entries)} meeting(s) that were stored but not listed",
+            )
+        )
+    return repairs
+
+
+def _lifecycle_expired(storage: MeetingStorage, missing: list[str], cutoff: datetime) -> list[str]:
+    """Those of the listed-but-missing meetings whose date is before the expiry cutoff."""
+    expired = []
+    for meeting_id in missing:
+        entry = storage.index.get(meeting_id)
+        if entry is not None and entry.timestamp <= cutoff:
+            expired.append(meeting_id)
+    return expired
+
+
 def _bucket_fix(code: str, bucket: str) -> str:
     if code == "access_denied":
         return "grant the IAM policy in the README (s3:ListBucket on the bucket at least)"
@@ -218,19 +342,19 @@ def _encryption_check(storage: MeetingStorage) -> Check:
     return Check("encryption", "ok", f"default encryption: {', '.join(algorithms) or 'on'}")
 
 
-def _content_checks(storage: MeetingStorage, rules: list[dict[str, object]]) -> Iterator[Check]:
+def _content_checks(
+    storage: MeetingStorage,
+    survey: Survey,
+    *,
+    index_ok: bool,
+    rules: list[dict[str, object]],
+) -> Iterator[Check]:
     now = datetime.now(UTC)
-    by_meeting: dict[str, set[str]] = {}
-    newest: dict[str, datetime] = {}
-    for info in storage.documents.iter_objects(layout.TRANSCRIPTIONS_PREFIX):
-        meeting_id = layout.meeting_id_from_key(info.key)
-        if meeting_id is None:
-            continue
-        by_meeting.setdefault(meeting_id, set()).add(info.key.rsplit("/", 1)[-1])
-        if info.last_modified is not None:
-            newest[meeting_id] = max(newest.get(meeting_id, info.last_modified), info.last_modified)
-    records = list(storage.iter_records())
-    stored_ids = {r.meeting_id for r in records if r.status != STATUS_DELETING}
+    records = survey.records
+    stored_ids = survey.stored_ids
+    deleting = survey.deleting
+    leftovers = survey.leftovers
+    by_meeting = survey.by_meeting
     damaged = _damaged_metadata(
         storage,
         sorted(
@@ -239,24 +363,20 @@ def _content_checks(storage: MeetingStorage, rules: list[dict[str, object]]) -> 
             if layout.METADATA_FILE in names and mid not in {r.meeting_id for r in records}
         ),
     )
-    deleting = sorted(r.meeting_id for r in records if r.status == STATUS_DELETING)
-    leftovers = sorted(
-        mid for mid, names in by_meeting.items() if layout.METADATA_FILE not in names
-    )
     incomplete = sorted(
         mid
-        for mid, names in by_meeting.items()
+        for mid, names in survey.by_meeting.items()
         if mid in stored_ids and not set(layout.MEETING_FILES) <= names
     )
     if leftovers:
-        young = [m for m in leftovers if m in newest and now - newest[m] < LEFTOVER_GRACE]
+        young = [m for m in leftovers if survey.is_young(m, now)]
         yield Check(
             "leftovers",
             "warn",
             f"{len(leftovers)} folder(s) under transcriptions/ have no metadata.json (an interrupted "
             f"process or delete; {len(young)} less than an hour old may still be in progress): "
             f"{_some(leftovers)}",
-            "run `delete MEETING_ID --yes` for each to remove the leftover files",
+            "run `doctor --fix` (removes those older than an hour) or `delete MEETING_ID --yes`",
         )
     else:
         yield Check("leftovers", "ok", "no meeting folders without metadata.json")
@@ -274,7 +394,7 @@ def _content_checks(storage: MeetingStorage, rules: list[dict[str, object]]) -> 
             "interrupted deletes",
             "warn",
             f"{len(deleting)} meeting(s) were being deleted when the delete stopped: {_some(deleting)}",
-            "run `delete MEETING_ID --yes` again to finish",
+            "run `doctor --fix` or `delete MEETING_ID --yes` again to finish",
         )
     if incomplete:
         yield Check(
@@ -308,23 +428,22 @@ def _content_checks(storage: MeetingStorage, rules: list[dict[str, object]]) -> 
     else:
         yield Check("orphan audio", "ok", "every stored recording belongs to a meeting")
 
+    if not index_ok:
+        return
     indexed = storage.index.ids()
     # A damaged meeting is not missing: reindexing would only hide it (reported above).
     missing_in_s3 = sorted(indexed - stored_ids - set(damaged))
     expire_days = lifecycle.expiration_days(rules, layout.TRANSCRIPTIONS_PREFIX)
-    expired = []
     if expire_days is not None:
-        cutoff = now - timedelta(days=expire_days)
-        for meeting_id in missing_in_s3:
-            entry = storage.index.get(meeting_id)
-            if entry is not None and entry.timestamp <= cutoff:
-                expired.append(meeting_id)
+        # Listed meetings older than the rule's expiration are gone because S3 expired them:
+        # expected, not drift (`doctor --fix` unlists them).
+        expired = _lifecycle_expired(storage, missing_in_s3, now - timedelta(days=expire_days))
         missing_in_s3 = [mid for mid in missing_in_s3 if mid not in expired]
         yield Check(
             "expired meetings",
             "warn" if expired else "ok",
-            f"{len(expired)} meeting(s) older than {expire_days} days were expired by the lifecycle "
-            f"rule but are still listed: {_some(expired)}"
+            f"{len(expired)} meeting(s) older than {expire_days} days were expired by the "
+            f"lifecycle rule but are still listed: {_some(expired)}"
             if expired
             else "no lifecycle-expired meetings are listed",
             "run `python -m meeting_storage doctor --fix` to remove them from the list"
@@ -343,7 +462,11 @@ def _content_checks(storage: MeetingStorage, rules: list[dict[str, object]]) -> 
             "fail" if missing_in_s3 else "warn",
             f"the index ({len(indexed)} entries) and S3 ({len(stored_ids)} meetings) differ: "
             + "; ".join(parts),
-            "run `python -m meeting_storage reindex`",
+            "run `python -m meeting_storage doctor --fix` (or `reindex`)",
         )
     else:
-        yield Check("index", "ok", f"the index matches S3 ({len(stored_ids)} meetings)")
+        yield Check(
+            "index",
+            "ok",
+            f"the index matches S3: {len(indexed)} entries for {len(stored_ids)} meetings",
+        )

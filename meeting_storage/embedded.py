@@ -59,12 +59,16 @@ class EmbeddedS3:
         secret_key: str,
         s3_port: int | None = None,
         log_path: Path | None = None,
+        volume_size_limit_mb: int | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.access_key = access_key
         self.secret_key = secret_key
         self.s3_port = s3_port or free_port()
         self.log_path = log_path or data_dir / "weed.log"
+        # SeaweedFS gives every bucket its own volumes; small volumes let a test run create
+        # hundreds of buckets without running out of them.
+        self.volume_size_limit_mb = volume_size_limit_mb
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -114,6 +118,11 @@ class EmbeddedS3:
             "-admin.ui=false",
             "-master.telemetry=false",
             *(f"-{flag}={port}" for flag, port in ports.items()),
+            *(
+                [f"-master.volumeSizeLimitMB={self.volume_size_limit_mb}"]
+                if self.volume_size_limit_mb
+                else []
+            ),
         ]
 
     def start(self, timeout: float = 60.0) -> EmbeddedS3:

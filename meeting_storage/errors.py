@@ -10,6 +10,17 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 S3_ACTIONS_NEEDED = "s3:PutObject, s3:GetObject, s3:DeleteObject, s3:ListBucket"
+DYNAMODB_ACTIONS_NEEDED = (
+    "dynamodb:PutItem, dynamodb:GetItem, dynamodb:DeleteItem, dynamodb:Query, "
+    "dynamodb:BatchWriteItem, dynamodb:DescribeTable"
+)
+DYNAMODB_THROTTLING = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
 
 
 class MeetingStorageError(Exception):
@@ -173,3 +184,115 @@ def translate_boto_error(
             )
         return BackendUnavailableError(f"S3 refused to {action} {where}: {code or status} {exc}")
     return BackendUnavailableError(f"Unexpected error while trying to {action} {where}: {exc}")
+
+
+def table_not_found_message(table: str, region: str | None = None) -> str:
+    where = f" in {region}" if region else ""
+    return (
+        f"DynamoDB table not found: {table!r} does not exist{where} or is not visible with these "
+        "credentials. Create it with `python -m meeting_storage dynamodb create-table` (or the "
+        "CloudFormation snippet in the README; needs dynamodb:CreateTable), or set "
+        "USE_DYNAMODB=false (and INDEX_BACKEND=s3json) to use the S3 JSON index."
+    )
+
+
+def translate_dynamodb_error(
+    exc: BaseException, *, table: str, action: str = "access", region: str | None = None
+) -> MeetingStorageError:
+    """Map a botocore exception from DynamoDB to the package's error, saying what to do."""
+    from botocore.exceptions import (
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        PartialCredentialsError,
+        ProfileNotFound,
+        ReadTimeoutError,
+    )
+
+    if isinstance(exc, MeetingStorageError):
+        return exc
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError | ProfileNotFound):
+        return translate_boto_error(exc, bucket="", action=action)
+    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError):
+        return BackendUnavailableError(
+            f"Cannot reach the DynamoDB endpoint ({exc}). Check AWS_ENDPOINT_URL_DYNAMODB (or "
+            "AWS_ENDPOINT_URL) and your network."
+        )
+    if isinstance(exc, ClientError):
+        code, status = _client_error_parts(exc)
+        if code == "ResourceNotFoundException":
+            return ConfigurationError(table_not_found_message(table, region))
+        if code in {"UnrecognizedClientException", "InvalidSignatureException", "ExpiredToken"}:
+            return AccessDeniedError(
+                f"Access Denied: DynamoDB rejected the AWS credentials ({code}). Check "
+                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE."
+            )
+        if code in {"AccessDeniedException", "AccessDenied"} or status == 403:
+            return AccessDeniedError(
+                f"Access Denied while trying to {action} the DynamoDB table {table!r}. The "
+                f"credentials need {DYNAMODB_ACTIONS_NEEDED} on the table and its indexes "
+                f"(arn:aws:dynamodb:*:*:table/{table} and .../index/*)."
+            )
+        if code in {"ConditionalCheckFailedException", "TransactionConflictException"}:
+            return ConflictError(f"The DynamoDB item changed at the same time; retry ({code}).")
+        if code in DYNAMODB_THROTTLING or status >= 500:
+            return BackendUnavailableError(
+                f"DynamoDB is unavailable or throttling ({code or status}) while trying to "
+                f"{action} table {table!r}; retry in a moment."
+            )
+        if code == "ValidationException":
+            return InvalidInputError(f"DynamoDB refused to {action} table {table!r}: {exc}")
+        return BackendUnavailableError(
+            f"DynamoDB refused to {action} table {table!r}: {code or status} {exc}"
+        )
+    return BackendUnavailableError(
+        f"Unexpected error while trying to {action} DynamoDB table {table!r}: {exc}"
+    )
+
+
+def translate_database_error(
+    exc: BaseException, *, where: str, action: str = "use"
+) -> MeetingStorageError:
+    """Map a SQLAlchemy/driver exception to the package's error, saying what to do."""
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, MeetingStorageError):
+        return exc
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc) else ""
+    if isinstance(exc, sa_exc.ArgumentError | sa_exc.NoSuchModuleError):
+        return ConfigurationError(f"DATABASE_URL is not usable ({detail}); fix DATABASE_URL.")
+    if isinstance(exc, sa_exc.OperationalError):
+        lowered = detail.lower()
+        if "password authentication failed" in lowered or (
+            "role" in lowered and "does not exist" in lowered
+        ):
+            return AccessDeniedError(
+                f"Access Denied: the database at {where} refused the login ({detail}). Fix the "
+                "user and password in DATABASE_URL."
+            )
+        if "database" in lowered and "does not exist" in lowered:
+            return ConfigurationError(
+                f"The database in DATABASE_URL does not exist ({detail}); create it "
+                "(createdb NAME) or fix DATABASE_URL."
+            )
+        if "locked" in lowered or "busy" in lowered:
+            return ConflictError(f"The index database {where} is busy ({detail}); retry.")
+        if "unable to open database file" in lowered:
+            return ConfigurationError(
+                f"Cannot open the SQLite index {where} ({detail}); check that its folder is "
+                "writable, or set DATABASE_URL."
+            )
+        return BackendUnavailableError(
+            f"Cannot reach the index database at {where} ({detail}). Start the database or "
+            "fix DATABASE_URL."
+        )
+    if isinstance(exc, sa_exc.IntegrityError):
+        return ConflictError(f"The index database {where} refused a write ({detail}); retry.")
+    if isinstance(exc, sa_exc.DBAPIError):
+        return BackendUnavailableError(
+            f"The index database at {where} failed to {action} ({detail})."
+        )
+    return BackendUnavailableError(
+        f"Unexpected error while trying to {action} the index database at {where}: {exc}"
+    )

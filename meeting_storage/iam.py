@@ -24,14 +24,16 @@ from .settings import Settings
 POLICY_VERSION = "2012-10-17"
 OBJECT_PREFIXES = layout.PREFIXES
 
-# Bucket configuration the runtime role never changes: only `bucket harden` and
-# `lifecycle apply` need these, run by an administrator (`iam-policy --bucket-admin`).
+# Setting up rather than running: only `bucket harden`, `lifecycle apply` and
+# `dynamodb create-table` need these, run by an administrator (`iam-policy --admin`).
 BUCKET_ADMIN_ACTIONS = (
     "s3:PutBucketVersioning",
     "s3:PutEncryptionConfiguration",
     "s3:PutBucketPublicAccessBlock",
     "s3:PutLifecycleConfiguration",
 )
+TABLE_ADMIN_ACTIONS = ("dynamodb:CreateTable",)
+ADMIN_ACTIONS = BUCKET_ADMIN_ACTIONS + TABLE_ADMIN_ACTIONS
 BUCKET_READ_ACTIONS = (
     "s3:GetBucketLocation",
     "s3:GetBucketVersioning",
@@ -43,10 +45,8 @@ DYNAMODB_ACTIONS = (
     "dynamodb:DescribeTable",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:Query",
-    "dynamodb:Scan",
     "dynamodb:BatchWriteItem",
 )
 TRANSCRIBE_ACTIONS = (
@@ -63,7 +63,7 @@ class PolicyFeatures:
 
     versioning: bool = True  # delete --purge, recently deleted, undelete, old-version footprint
     restore: bool = False  # restore archived audio (RestoreObject)
-    bucket_admin: bool = False  # bucket harden, lifecycle apply
+    admin: bool = False  # bucket harden, lifecycle apply, dynamodb create-table
     dynamodb_table: str | None = None
     transcribe: bool = False
     bedrock_model_id: str | None = None
@@ -71,8 +71,9 @@ class PolicyFeatures:
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> PolicyFeatures:
+        dynamodb = settings.index_backend == "dynamodb"
         values: dict[str, Any] = {
-            "dynamodb_table": settings.dynamodb_table_name if settings.use_dynamodb else None
+            "dynamodb_table": settings.dynamodb_table_name if dynamodb else None
         }
         values.update(overrides)
         return cls(**values)
@@ -81,7 +82,7 @@ class PolicyFeatures:
         return {
             "versioning": self.versioning,
             "restore": self.restore,
-            "bucket_admin": self.bucket_admin,
+            "admin": self.admin,
             "dynamodb_table": self.dynamodb_table,
             "transcribe": self.transcribe,
             "bedrock_model_id": self.bedrock_model_id,
@@ -173,7 +174,7 @@ def build_policy(bucket: str, region: str, features: PolicyFeatures) -> dict[str
                 "Resource": object_arns(bucket, (layout.AUDIO_PREFIX,)),
             }
         )
-    if features.bucket_admin:
+    if features.admin:
         statements.append(
             {
                 "Sid": "HardenBucketAndApplyLifecycle",
@@ -200,6 +201,15 @@ def build_policy(bucket: str, region: str, features: PolicyFeatures) -> dict[str
                 "Resource": dynamodb_table_arns(features.dynamodb_table, region),
             }
         )
+        if features.admin:
+            statements.append(
+                {
+                    "Sid": "CreateIndexTable",
+                    "Effect": "Allow",
+                    "Action": list(TABLE_ADMIN_ACTIONS),
+                    "Resource": dynamodb_table_arns(features.dynamodb_table, region)[0],
+                }
+            )
     if features.transcribe:
         statements.append(
             {

@@ -6,6 +6,7 @@ transcriptions/{meeting_id}/summary.json        structured summary
 transcriptions/{meeting_id}/requirements.json   extracted requirements
 transcriptions/{meeting_id}/metadata.json       the meeting's source of truth, written last
 index/meetings.json                             compact listing index (S3 JSON backend)
+index/search.json                               summaries and action items for its search
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ AUDIO_PREFIX = "meetings/"
 TRANSCRIPTIONS_PREFIX = "transcriptions/"
 INDEX_PREFIX = "index/"
 INDEX_KEY = f"{INDEX_PREFIX}meetings.json"
+SEARCH_INDEX_KEY = f"{INDEX_PREFIX}search.json"
 # Every prefix the package writes under, in the order a footprint reports them.
 PREFIXES = (AUDIO_PREFIX, TRANSCRIPTIONS_PREFIX, INDEX_PREFIX)
 

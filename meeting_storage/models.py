@@ -37,6 +37,9 @@ class MeetingRecord:
     audio_s3_key: str | None = None
     action_items_count: int = 0
     requirements_count: int = 0
+    # Action items not marked done, and who owns them (for the index's filters).
+    open_action_items_count: int = 0
+    action_item_owners: tuple[str, ...] = ()
     extraction_method: str = "rule_based"
     bedrock_used: bool = False
     title: str = ""
@@ -61,6 +64,7 @@ class MeetingRecord:
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         data["timestamp"] = self.timestamp.astimezone(UTC).isoformat()
         data["tags"] = list(self.tags)
+        data["action_item_owners"] = list(self.action_item_owners)
         if self.processing_cost_usd is not None:
             data["processing_cost_usd"] = str(self.processing_cost_usd)
         return data
@@ -76,8 +80,16 @@ class MeetingRecord:
             values["timestamp"] = parse_timestamp(str(values["timestamp"]))
             values["filename"] = str(values.get("filename") or "")
             values["tags"] = tuple(str(tag) for tag in values.get("tags") or ())
+            values["action_item_owners"] = tuple(
+                str(owner) for owner in values.get("action_item_owners") or ()
+            )
             for name in ("action_items_count", "requirements_count", "transcript_chars"):
                 values[name] = int(values.get(name) or 0)
+            # Records written before open items were counted: nothing could be marked done yet.
+            open_count = values.get("open_action_items_count")
+            values["open_action_items_count"] = (
+                values["action_items_count"] if open_count is None else int(open_count)
+            )
             values["bedrock_used"] = bool(values.get("bedrock_used", False))
             if values.get("processing_cost_usd") is not None:
                 values["processing_cost_usd"] = Decimal(str(values["processing_cost_usd"]))
@@ -88,8 +100,18 @@ class MeetingRecord:
 
 @dataclass(frozen=True)
 class MeetingPage:
+    """One page of a listing or a search.
+
+    `snippets` maps a meeting id to a short extract of the matching text with the matched
+    words between ** markers (search only). `search_note` says how the search was done when
+    it is limited (for example: no transcripts, or a scan instead of an index).
+    """
+
     meetings: list[MeetingRecord]
     next_cursor: str | None = None
+    snippets: dict[str, str] = field(default_factory=dict)
+    search_note: str | None = None
+    ranked: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,16 +183,26 @@ class ProcessResult:
     record: MeetingRecord
     summary: dict[str, Any]
     requirements: list[dict[str, Any]]
+    # Set when the meeting is stored but its index entry could not be written (after retries).
+    index_warning: str | None = None
+
+    @property
+    def indexed(self) -> bool:
+        return self.index_warning is None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "meeting_id": self.record.meeting_id,
             "meeting_summary": self.summary,
             "requirements": self.requirements,
             "audio_s3_key": self.record.audio_s3_key,
             "extraction_method": self.record.extraction_method,
             "bedrock_used": self.record.bedrock_used,
+            "indexed": self.indexed,
         }
+        if self.index_warning:
+            data["index_warning"] = self.index_warning
+        return data
 
 
 @dataclass(frozen=True)
@@ -220,12 +252,29 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Repair:
+    """One thing `doctor --fix` did."""
+
+    action: str  # "finish_delete" | "remove_leftovers" | "unlist_missing" | "index_missing"
+    meeting_ids: list[str]
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"action": self.action, "meeting_ids": self.meeting_ids, "message": self.message}
+
+
+@dataclass(frozen=True)
 class DoctorReport:
     checks: list[Check] = field(default_factory=list)
+    repairs: list[Repair] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
         return all(check.status != "fail" for check in self.checks)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"healthy": self.healthy, "checks": [check.to_dict() for check in self.checks]}
+        return {
+            "healthy": self.healthy,
+            "checks": [check.to_dict() for check in self.checks],
+            "repairs": [repair.to_dict() for repair in self.repairs],
+        }

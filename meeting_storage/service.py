@@ -2,10 +2,13 @@
 
 Write order makes a meeting appear atomically: audio, then transcription/summary/requirements,
 then metadata.json with If-None-Match (the meeting now exists), then the index entry (the
-meeting is now listed). Any failure before the end removes what this call wrote. Deletion
-runs the other way: mark metadata.json as deleting, drop the index entry (no longer listed),
-delete the files, delete metadata.json last, so an interrupted delete is finished by running
-it again and never loses the information needed to do so.
+meeting is now listed). Any failure before metadata.json removes what this call wrote. A
+failed index write is retried and otherwise reported (`ProcessResult.index_warning`), and
+the stored meeting is kept: it is complete in S3, `doctor --fix` or `reindex` lists it, and
+rolling back could leave a listed meeting without files if the failed write had in fact
+landed. Deletion runs the other way: mark metadata.json as deleting, drop the index entry
+(no longer listed), delete the files, delete metadata.json last, so an interrupted delete is
+finished by running it again (or by `doctor --fix`) and never loses what it needs to do so.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from .analysis.transcript import normalise_text
 from .aws import make_s3_client
 from .blobs import BlobStore, LocalBlobStore, S3BlobStore, VersionInfo, content_disposition
 from .errors import (
+    BackendUnavailableError,
     ConfigurationError,
     FileTooLargeError,
     InvalidInputError,
@@ -35,6 +39,9 @@ from .errors import (
     translate_boto_error,
 )
 from .index import DEFAULT_LIMIT, MAX_LIMIT, MeetingIndex, validate_limit
+from .index.document import SearchText, search_text_of, with_action_item_facts
+from .index.factory import make_index
+from .index.query import MeetingFilter
 from .index.s3json import S3JsonIndex
 from .media import SNIFF_BYTES, SizeLimitedReader, detect_media, wav_duration_seconds
 from .models import (
@@ -53,12 +60,16 @@ from .models import (
     utc_now,
 )
 from .pricing import PriceTable, prices_for
+from .retry import retrying
 from .settings import MAX_PRESIGN_SECONDS, Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+    from .reindex import ReindexReport
+
 READ_WORKERS = 8
+INDEX_ATTEMPTS = 3
 RECENTLY_DELETED_DAYS = lifecycle.DEFAULT_NONCURRENT_DAYS
 Progress = Callable[[int, int], None]
 
@@ -77,7 +88,7 @@ class MeetingStorage:
         self.documents: BlobStore = (
             self.audio if settings.store_in_s3 else LocalBlobStore(settings.local_data_dir)
         )
-        self.index: MeetingIndex = index or S3JsonIndex(self.documents)
+        self.index: MeetingIndex = index or make_index(settings, self.documents)
         self.extractor: Extractor = extractor or RuleBasedExtractor()
 
     # ----------------------------------------------------------------- storing
@@ -165,7 +176,6 @@ class MeetingStorage:
             text = normalise_text(text)
         written_audio: str | None = None
         written_documents: list[str] = []
-        indexing = False
         meeting_id = layout.new_meeting_id()
         try:
             audio_size: int | None = None
@@ -210,6 +220,7 @@ class MeetingStorage:
                 processing_cost_usd=self._processing_cost(uploaded_bytes),
             )
             record = _with_extraction(record, text or "", extraction)
+            record = with_action_item_facts(record, extraction.summary)
             # Listed before writing so a failure half-way still removes what was written.
             written_documents += [
                 layout.meeting_file_key(meeting_id, name) for name in layout.MEETING_FILES[:3]
@@ -220,13 +231,8 @@ class MeetingStorage:
             self.documents.put(
                 metadata, _json_bytes(record.to_dict()), "application/json", if_none_match=True
             )
-            indexing = True
-            self.index.put(record)
         except BaseException:
             # Undo this call's writes so no half meeting remains; a retry starts clean.
-            if indexing:  # the entry may have landed even though the call failed
-                with contextlib.suppress(Exception):
-                    self.index.delete(meeting_id)
             with contextlib.suppress(Exception):
                 self.documents.delete(list(reversed(written_documents)))
             if written_audio is not None:
@@ -234,8 +240,14 @@ class MeetingStorage:
                     self.audio.delete([written_audio])
                     self._remove_local_copy(written_audio)
             raise
+        # The meeting exists now; listing it is the last step (see the module docstring).
+        search_text = search_text_of(extraction.summary, extraction.requirements, text or "")
+        warning = self._list(record, search_text)
         return ProcessResult(
-            record=record, summary=extraction.summary, requirements=extraction.requirements
+            record=record,
+            summary=extraction.summary,
+            requirements=extraction.requirements,
+            index_warning=warning,
         )
 
     def attach_transcript(self, meeting_id: str, text: str) -> ProcessResult:
@@ -252,14 +264,34 @@ class MeetingStorage:
             raise NotFoundError(f"Meeting {meeting_id} not found.")
         extraction = self.extractor.extract(text)
         record = _with_extraction(replace(current, status=STATUS_COMPLETE), text, extraction)
+        record = with_action_item_facts(record, extraction.summary)
         self._write_documents(meeting_id, text, extraction)
         self.documents.put(
             metadata, _json_bytes(record.to_dict()), "application/json", if_match=blob.etag
         )
-        self.index.put(record)
-        return ProcessResult(
-            record=record, summary=extraction.summary, requirements=extraction.requirements
+        warning = self._list(
+            record, search_text_of(extraction.summary, extraction.requirements, text)
         )
+        return ProcessResult(
+            record=record,
+            summary=extraction.summary,
+            requirements=extraction.requirements,
+            index_warning=warning,
+        )
+
+    def _list(self, record: MeetingRecord, search_text: SearchText) -> str | None:
+        """Put the index entry, retrying; on failure the meeting stays stored and the returned
+        warning says how to list it (never a listed meeting without its files)."""
+        try:
+            retrying(lambda: self.index.put(record, search_text), attempts=INDEX_ATTEMPTS)
+        except Exception as exc:
+            reason = exc.message if isinstance(exc, MeetingStorageError) else repr(exc)
+            return (
+                f"Meeting {record.meeting_id} is stored but not listed yet: the index "
+                f"({self.index.describe()}) refused the entry {INDEX_ATTEMPTS} times ({reason}). "
+                "Run `python -m meeting_storage doctor --fix` (or `reindex`) to list it."
+            )
+        return None
 
     def _write_documents(self, meeting_id: str, text: str, extraction: Extraction) -> list[str]:
         """Write transcription.txt, summary.json and requirements.json; return their keys."""
@@ -297,9 +329,28 @@ class MeetingStorage:
     # ----------------------------------------------------------------- reading
 
     def list_meetings(
-        self, limit: int = DEFAULT_LIMIT, cursor: str | None = None, search: str | None = None
+        self,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+        search: str | None = None,
+        filters: MeetingFilter | None = None,
     ) -> MeetingPage:
-        return self.index.list(validate_limit(limit), cursor, (search or "").strip() or None)
+        """Newest first, or ranked by relevance when searching a full-text index."""
+        return self.index.list(
+            validate_limit(limit), cursor, (search or "").strip() or None, filters
+        )
+
+    def search_meetings(
+        self,
+        search: str,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+        filters: MeetingFilter | None = None,
+    ) -> MeetingPage:
+        """Meetings containing every word of `search`, with highlighted snippets."""
+        if not (search or "").strip():
+            raise InvalidInputError("Type a word to search for.")
+        return self.list_meetings(limit, cursor, search, filters)
 
     def get_record(self, meeting_id: str) -> MeetingRecord:
         """The meeting's metadata.json (the source of truth), or NotFoundError."""
@@ -389,9 +440,10 @@ class MeetingStorage:
                 self.documents.put(
                     metadata, _json_bytes(marked.to_dict()), "application/json", if_match=blob.etag
                 )
-        indexed = self.index.get(meeting_id)
+        indexed = retrying(lambda: self.index.get(meeting_id), attempts=INDEX_ATTEMPTS)
         record = record or indexed
-        index_removed = self.index.delete(meeting_id)
+        # Unlisted before any file goes: a failure here leaves every file in place.
+        index_removed = retrying(lambda: self.index.delete(meeting_id), attempts=INDEX_ATTEMPTS)
         prefix = layout.meeting_prefix(meeting_id)
         document_keys = [info.key for info in self.documents.iter_objects(prefix)]
         versioned = self.settings.store_in_s3 and self.audio.versioning_status() != "Disabled"
@@ -440,15 +492,18 @@ class MeetingStorage:
                 if record is not None:
                     yield record
 
-    def reindex(self, progress: Progress | None = None) -> int:
-        """Rebuild the index from the metadata.json files; return how many meetings it lists."""
-        records = [r for r in self.iter_records(progress) if r.status != STATUS_DELETING]
-        return self.index.rebuild(records)
+    def reindex(self, progress: Progress | None = None, *, restart: bool = False) -> ReindexReport:
+        """Rebuild the index from the metadata.json files in S3, in pages, resumable."""
+        from .reindex import reindex
 
-    def doctor(self) -> DoctorReport:
-        from .doctor import run_checks
+        return reindex(self, progress=progress, restart=restart)
 
-        return DoctorReport(checks=list(run_checks(self)))
+    def doctor(self, *, fix: bool = False) -> DoctorReport:
+        """Health checks; with `fix`, first repair drift between the index and S3."""
+        from .doctor import repair, run_checks
+
+        repairs = repair(self) if fix else []
+        return DoctorReport(checks=list(run_checks(self)), repairs=repairs)
 
     def index_entries(self) -> Iterator[MeetingRecord]:
         """Every meeting the index lists (one page of MAX_LIMIT at a time)."""
@@ -506,7 +561,7 @@ class MeetingStorage:
 
     def _default_usage(self) -> cost_model.Usage:
         """The design document's example, with this bucket's index backend and lifecycle policy."""
-        usage = cost_model.Usage(dynamodb=self.settings.use_dynamodb)
+        usage = cost_model.Usage(dynamodb=self.settings.index_backend == "dynamodb")
         try:
             policy = lifecycle.LifecyclePolicy.from_rules(self.lifecycle_rules())
         except MeetingStorageError:  # e.g. a server without lifecycle support
@@ -545,29 +600,6 @@ class MeetingStorage:
     def harden_bucket(self, *, dry_run: bool = False) -> hardening.HardeningReport:
         """Turn on versioning, default encryption and the public access block where missing."""
         return hardening.harden(self.audio.client, self.settings.bucket, dry_run=dry_run)
-
-    def lifecycle_expired(self) -> list[MeetingRecord]:
-        """Listed meetings whose metadata.json is gone and that are older than the lifecycle
-        rule's expiration: the bucket expired them, the index still lists them."""
-        days = lifecycle.expiration_days(self.lifecycle_rules(), layout.TRANSCRIPTIONS_PREFIX)
-        if days is None:
-            return []
-        cutoff = datetime.now(UTC) - timedelta(days=days)
-        return [
-            entry
-            for entry in self.index_entries()
-            if entry.timestamp <= cutoff
-            and self._get_optional(layout.metadata_key(entry.meeting_id)) is None
-        ]
-
-    def remove_expired(self) -> list[str]:
-        """Drop the index entries of lifecycle-expired meetings (and whatever of them is left)."""
-        removed = []
-        for entry in self.lifecycle_expired():
-            with contextlib.suppress(NotFoundError):
-                self.delete_meeting(entry.meeting_id)
-            removed.append(entry.meeting_id)
-        return removed
 
     def migrate_folder(
         self,
@@ -695,7 +727,19 @@ class MeetingStorage:
         self.documents.put(
             metadata, _json_bytes(restored.to_dict()), "application/json", if_match=blob.etag
         )
-        self.index.put(restored)
+        summary = _json_or(self._read_document(meeting_id, layout.SUMMARY_FILE), {})
+        requirements = _json_or(self._read_document(meeting_id, layout.REQUIREMENTS_FILE), [])
+        transcript = self._read_document(meeting_id, layout.TRANSCRIPTION_FILE)
+        warning = self._list(
+            restored,
+            search_text_of(
+                summary if isinstance(summary, dict) else {},
+                requirements if isinstance(requirements, list) else [],
+                transcript.decode("utf-8", "replace"),
+            ),
+        )
+        if warning:
+            raise BackendUnavailableError(warning)
         return restored
 
     def _last_record_version(self, key: str, versions: list[VersionInfo]) -> MeetingRecord | None:

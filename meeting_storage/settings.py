@@ -25,7 +25,10 @@ _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$")
 # S3-compatible servers name regions their own way: "auto" (Cloudflare R2), "nyc3"
 # (DigitalOcean Spaces), "fr-par" (Scaleway), "garage"...
 _CUSTOM_REGION_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_INDEX_BACKENDS = ("s3json",)
+INDEX_BACKENDS = ("s3json", "dynamodb", "sqlite", "postgres")
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html
+_TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 # Streamed uploads of unknown size use 16 MiB parts and S3 allows 10,000 parts (~156 GiB).
 MAX_UPLOAD_MB_LIMIT = 150_000
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 presigned URLs cannot live longer than 7 days
@@ -43,6 +46,8 @@ class Settings:
     presigned_url_expiry: int = 3600
     max_upload_bytes: int = 500 * 1024 * 1024
     s3_endpoint_url: str | None = None
+    dynamodb_endpoint_url: str | None = None
+    database_url: str | None = None
     aws_profile: str | None = None
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None
@@ -53,6 +58,23 @@ class Settings:
     def uploads_dir(self) -> Path:
         """Where SKIP_LOCAL_STORAGE=false keeps a copy of every upload."""
         return self.local_data_dir / "uploads"
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The default SQLite index file (INDEX_BACKEND=sqlite without DATABASE_URL)."""
+        return self.local_data_dir / "index.sqlite3"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or for SQLite the default file under LOCAL_DATA_DIR."""
+        if self.database_url:
+            return self.database_url
+        if self.index_backend == "sqlite":
+            return f"sqlite:///{self.sqlite_path}"
+        raise ConfigurationError(
+            "DATABASE_URL not configured: INDEX_BACKEND=postgres needs it, e.g. "
+            "postgresql://user:password@host:5432/meetings"
+        )
 
     @property
     def max_upload_mb(self) -> int:
@@ -118,17 +140,48 @@ class Settings:
         region_re = _CUSTOM_REGION_RE if endpoint is not None else _REGION_RE
         if len(region) > 64 or not region_re.match(region):
             problems.append(f"{region_name} {region!r} is not a region name like us-east-1")
+        dynamodb_name = (
+            "AWS_ENDPOINT_URL_DYNAMODB" if text("AWS_ENDPOINT_URL_DYNAMODB") else "AWS_ENDPOINT_URL"
+        )
+        dynamodb_endpoint = text(dynamodb_name)
+        if dynamodb_endpoint is not None and not _valid_endpoint(dynamodb_endpoint):
+            problems.append(
+                f"{dynamodb_name} {dynamodb_endpoint!r} is not a URL like http://127.0.0.1:8000"
+            )
         use_dynamodb = flag("USE_DYNAMODB", False)
-        index_backend = (text("INDEX_BACKEND") or "s3json").lower()
-        if index_backend not in _INDEX_BACKENDS:
+        chosen = text("INDEX_BACKEND")
+        index_backend = (chosen or ("dynamodb" if use_dynamodb else "s3json")).lower()
+        if index_backend not in INDEX_BACKENDS:
             problems.append(
                 f"INDEX_BACKEND {index_backend!r} is not available; choose one of "
-                f"{', '.join(_INDEX_BACKENDS)}"
+                f"{', '.join(INDEX_BACKENDS)}"
             )
-        if use_dynamodb:
+        elif use_dynamodb and index_backend != "dynamodb":
             problems.append(
-                "USE_DYNAMODB=true needs the DynamoDB index backend, which this version does not "
-                "include; set USE_DYNAMODB=false to use the S3 JSON index"
+                f"USE_DYNAMODB=true asks for the DynamoDB index but INDEX_BACKEND is "
+                f"{index_backend}; set INDEX_BACKEND=dynamodb (or remove it), or USE_DYNAMODB=false"
+            )
+        table = text("DYNAMODB_TABLE_NAME") or "meeting-metadata"
+        if not _TABLE_RE.match(table):
+            problems.append(
+                f"DYNAMODB_TABLE_NAME {table!r} is not a valid table name (3-255 letters, digits, "
+                "'_', '-' and '.')"
+            )
+        database_url = text("DATABASE_URL")
+        if index_backend == "postgres":
+            if database_url is None:
+                problems.append(
+                    "DATABASE_URL not configured: INDEX_BACKEND=postgres needs it, e.g. "
+                    "postgresql://user:password@host:5432/meetings"
+                )
+            elif not database_url.startswith(_POSTGRES_SCHEMES):
+                problems.append(
+                    "DATABASE_URL must start with postgresql:// for INDEX_BACKEND=postgres"
+                )
+        elif index_backend == "sqlite" and database_url and not database_url.startswith("sqlite:"):
+            problems.append(
+                "DATABASE_URL must be a sqlite:///path URL for INDEX_BACKEND=sqlite (or leave it "
+                "out to use LOCAL_DATA_DIR/index.sqlite3)"
             )
         access_key = text("AWS_ACCESS_KEY_ID")
         secret_key = text("AWS_SECRET_ACCESS_KEY")
@@ -139,12 +192,14 @@ class Settings:
             region=region,
             store_in_s3=flag("STORE_IN_S3", True),
             skip_local_storage=flag("SKIP_LOCAL_STORAGE", True),
-            use_dynamodb=use_dynamodb,
-            dynamodb_table_name=text("DYNAMODB_TABLE_NAME") or "meeting-metadata",
+            use_dynamodb=index_backend == "dynamodb",
+            dynamodb_table_name=table,
             index_backend=index_backend,
             presigned_url_expiry=integer("PRESIGNED_URL_EXPIRY", 3600, 1, MAX_PRESIGN_SECONDS),
             max_upload_bytes=integer("MAX_UPLOAD_MB", 500, 1, MAX_UPLOAD_MB_LIMIT) * 1024 * 1024,
             s3_endpoint_url=endpoint.rstrip("/") if endpoint else None,
+            dynamodb_endpoint_url=dynamodb_endpoint.rstrip("/") if dynamodb_endpoint else None,
+            database_url=database_url if index_backend in {"sqlite", "postgres"} else None,
             aws_profile=text("AWS_PROFILE"),
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,

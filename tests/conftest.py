@@ -1,9 +1,11 @@
-"""Shared fixtures: moto for speed, a real SeaweedFS server for what moto does not check.
+"""Shared fixtures: moto for speed, real servers for what moto does not check.
 
 `storage` runs a test once per S3 implementation (moto and SeaweedFS); `moto_storage` and
-`seaweed_storage` pick one. Every test gets a fresh bucket, so tests never see each other's
-meetings. The SeaweedFS server is started once per session on free loopback ports in a
-temporary folder, and stopped at the end.
+`seaweed_storage` pick one. `backend_settings` and `indexed_storage` run a test once per
+index backend (S3 JSON on moto and SeaweedFS, DynamoDB on moto and dynalite, SQLite,
+PostgreSQL). Every test gets a fresh bucket, table or database, so tests never see each
+other's meetings. The servers (SeaweedFS, dynalite, PostgreSQL) are started once per session
+on free loopback ports in temporary folders, and stopped at the end.
 
 Every AWS API call the package makes during the run is recorded (`operation_recorder.py`);
 the last test, and failing that the end of the session, checks that the IAM policy
@@ -19,6 +21,7 @@ import struct
 import uuid
 import wave
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +62,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
             "MAX_UPLOAD_MB",
             "LOCAL_DATA_DIR",
             "INDEX_BACKEND",
+            "DATABASE_URL",
         }:
             monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
@@ -105,7 +109,10 @@ def moto_storage(moto_settings: Settings) -> MeetingStorage:
 @pytest.fixture(scope="session")
 def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS3]:
     server = EmbeddedS3(
-        tmp_path_factory.mktemp("seaweedfs"), access_key=ACCESS_KEY, secret_key=SECRET_KEY
+        tmp_path_factory.mktemp("seaweedfs"),
+        access_key=ACCESS_KEY,
+        secret_key=SECRET_KEY,
+        volume_size_limit_mb=16,
     )
     with server:
         server.ensure_bucket("warmup-bucket", REGION, timeout=90)
@@ -124,10 +131,27 @@ def raw_seaweed_client(server: EmbeddedS3) -> Any:
 
 
 @pytest.fixture
-def seaweed_settings(seaweedfs: EmbeddedS3, tmp_path: Path) -> Settings:
+def seaweed_settings(seaweedfs: EmbeddedS3, tmp_path: Path) -> Iterator[Settings]:
     settings = make_settings(new_bucket_name(), tmp_path, s3_endpoint_url=seaweedfs.endpoint_url)
     seaweedfs.ensure_bucket(settings.bucket, REGION)
-    return settings
+    yield settings
+    drop_bucket(raw_seaweed_client(seaweedfs), settings.bucket)
+
+
+def drop_bucket(client: Any, bucket: str) -> None:
+    """Delete a test bucket and everything in it, so SeaweedFS frees its volumes."""
+    try:
+        paginator = client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=bucket):
+            objects = [
+                {"Key": item["Key"], "VersionId": item["VersionId"]}
+                for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            ]
+            if objects:
+                client.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+        client.delete_bucket(Bucket=bucket)
+    except Exception:  # noqa: S110 - best effort: the server is thrown away at the end anyway
+        pass
 
 
 @pytest.fixture
@@ -178,6 +202,101 @@ def wav_file(tmp_path: Path) -> Path:
     path = tmp_path / "Team sync.wav"
     path.write_bytes(wav_bytes())
     return path
+
+
+# ---------------------------------------------------------------- index backends
+
+INDEX_BACKENDS = [
+    "s3json-moto",
+    pytest.param("s3json-seaweedfs", marks=pytest.mark.seaweedfs),
+    "dynamodb-moto",
+    pytest.param("dynamodb-dynalite", marks=pytest.mark.dynalite),
+    "sqlite",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(scope="session")
+def dynalite_endpoint() -> Iterator[str]:
+    from tests.servers import dynalite
+
+    with dynalite() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    from tests.servers import PostgresServer
+
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> Iterator[str]:
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    url: str = postgres_server.create_database(name)
+    yield url
+    postgres_server.drop_database(name)
+
+
+def new_table_name() -> str:
+    return f"meetings-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(params=INDEX_BACKENDS)
+def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for a fresh bucket and a fresh, empty index of each backend.
+
+    S3 is moto, except with SeaweedFS for s3json-seaweedfs and dynamodb-dynalite (real
+    servers together). The DynamoDB table exists already (`dynamodb create-table` is
+    tested on its own)."""
+    from meeting_storage.aws import make_dynamodb_client
+    from meeting_storage.index.dynamodb import create_table
+
+    backend: str = request.param
+    if backend in {"s3json-seaweedfs", "dynamodb-dynalite"}:
+        settings: Settings = request.getfixturevalue("seaweed_settings")
+        if backend == "dynamodb-dynalite":
+            settings = replace(
+                settings,
+                index_backend="dynamodb",
+                use_dynamodb=True,
+                dynamodb_table_name=new_table_name(),
+                dynamodb_endpoint_url=request.getfixturevalue("dynalite_endpoint"),
+            )
+            create_table(make_dynamodb_client(settings), settings.dynamodb_table_name)
+        yield settings
+        return
+    settings = request.getfixturevalue("moto_settings")
+    if backend == "dynamodb-moto":
+        settings = replace(
+            settings,
+            index_backend="dynamodb",
+            use_dynamodb=True,
+            dynamodb_table_name=new_table_name(),
+        )
+        create_table(make_dynamodb_client(settings), settings.dynamodb_table_name)
+    elif backend == "sqlite":
+        settings = replace(settings, index_backend="sqlite")
+    elif backend == "postgres":
+        settings = replace(
+            settings, index_backend="postgres", database_url=request.getfixturevalue("postgres_url")
+        )
+    yield settings
+
+
+@pytest.fixture
+def indexed_storage(backend_settings: Settings) -> Iterator[MeetingStorage]:
+    """A MeetingStorage whose index is built by the factory from the settings."""
+    service = MeetingStorage(backend_settings)
+    yield service
+    close = getattr(service.index, "close", None)
+    if close is not None:
+        close()
 
 
 # ---------------------------------------------------------------- the IAM policy covers every call

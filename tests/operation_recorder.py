@@ -179,12 +179,13 @@ def allows(policy: dict[str, Any], permission: iam.Permission) -> bool:
 
 def policy_for(call: Call, permissions: list[iam.Permission]) -> dict[str, Any]:
     """The policy `iam-policy` generates with the features this call belongs to enabled.
-    Bucket-administration actions need `--bucket-admin`; nothing else may."""
+    Administration actions (bucket settings, creating the table) need `--admin`; nothing
+    else may."""
     params = call.parameters()
     features = iam.PolicyFeatures(
         versioning=True,
         restore=True,
-        bucket_admin=any(p.action in iam.BUCKET_ADMIN_ACTIONS for p in permissions),
+        admin=any(p.action in iam.ADMIN_ACTIONS for p in permissions),
         dynamodb_table=params.get("TableName") or next(iter(params.get("RequestItems", {})), None),
         transcribe=call.service == "transcribe",
         bedrock_model_id=params.get("modelId"),

@@ -258,6 +258,7 @@ def test_process_transcript_file_with_audio(
         key,
         *layout.meeting_file_keys(data["meeting_id"]),
         layout.INDEX_KEY,
+        layout.SEARCH_INDEX_KEY,
     }
 
 
@@ -310,7 +311,7 @@ def test_process_with_a_bad_audio_key_stores_nothing(
     )
     assert_error(result, code)
     assert listed_ids(moto_storage) == []
-    assert keys_in(moto_storage) <= {layout.INDEX_KEY}
+    assert keys_in(moto_storage) <= {layout.INDEX_KEY, layout.SEARCH_INDEX_KEY}
 
 
 @pytest.mark.parametrize(
@@ -632,7 +633,11 @@ def test_delete_yes_removes_everything(
     _, listing = run(capsys, moto_storage, "list")
     assert [m["meeting_id"] for m in listing["meetings"]] == [other]
     assert_error(run(capsys, moto_storage, "show", meeting_id), "not_found")
-    assert keys_in(moto_storage) == {*layout.meeting_file_keys(other), layout.INDEX_KEY}
+    assert keys_in(moto_storage) == {
+        *layout.meeting_file_keys(other),
+        layout.INDEX_KEY,
+        layout.SEARCH_INDEX_KEY,
+    }
     # Deleting again says so instead of pretending.
     assert_error(run(capsys, moto_storage, "delete", meeting_id, "--yes"), "not_found")
 
@@ -738,7 +743,7 @@ def test_reindex_rebuilds_a_deleted_index(
     _, after = run(capsys, moto_storage, "list")
     assert [m["meeting_id"] for m in after["meetings"]] == list(reversed(ids))
     status, out, _ = run_human(capsys, moto_storage, "reindex")
-    assert status == 0 and "Indexed 3 meeting(s)." in out
+    assert status == 0 and "Indexed 3 of 3 meeting(s)" in out
 
 
 def test_list_on_a_damaged_index_says_to_reindex(
@@ -782,7 +787,7 @@ def test_doctor_fails_and_exits_1_when_the_index_lists_a_missing_meeting(
 
     status, out, _ = run_human(capsys, moto_storage, "doctor")
     assert status == 1
-    assert "[FAIL] index:" in out and "fix: run `python -m meeting_storage reindex`" in out
+    assert "[FAIL] index:" in out and "fix: run `python -m meeting_storage doctor --fix`" in out
 
 
 # ---------------------------------------------------------------- human output

@@ -66,16 +66,16 @@ def test_the_100_meeting_example() -> None:
     assert storage.usd == Decimal("4.98046875") * Decimal("0.023")
     assert round(storage.usd, 3) == Decimal("0.115")
     # Requests: 50 MiB goes up in four 16 MiB parts (create, 4 parts, complete: 6 PUTs), then
-    # 3 documents, metadata.json and the index: 100 x 11 = 1,100 PUTs;
-    # GETs: 100 index reads + 100 x 2 views x 5 + 100 plays + 300 listings = 1,500.
+    # 3 documents, metadata.json and the index's two objects: 100 x 12 = 1,200 PUTs;
+    # GETs: 100 x 2 index reads + 100 x 2 views x 5 + 100 plays + 300 listings = 1,600.
     puts = month.estimate.item("S3 PUT, COPY, POST and LIST requests")
     gets = month.estimate.item("S3 GET, HEAD and other requests")
-    assert (puts.quantity, puts.usd) == (Decimal("1.1"), Decimal("0.0055"))
-    assert (gets.quantity, gets.usd) == (Decimal("1.5"), Decimal("0.00060"))
+    assert (puts.quantity, puts.usd) == (Decimal("1.2"), Decimal("0.0060"))
+    assert (gets.quantity, gets.usd) == (Decimal("1.6"), Decimal("0.00064"))
     # One play of each recording: 4.88 GB, inside the free 100 GB of data transfer.
     transfer = month.estimate.item("Data transfer out (first 100 GB free)")
     assert transfer.usd == 0
-    assert round(month.total_usd, 4) == Decimal("0.1207")
+    assert round(month.total_usd, 4) == Decimal("0.1212")
 
 
 def test_storage_accumulates_month_after_month_without_lifecycle() -> None:
@@ -160,11 +160,11 @@ def test_dynamodb_on_demand() -> None:
 
 
 def test_requests_to_store_a_meeting() -> None:
-    assert requests_to_store_meeting(None) == cost_model.RequestCounts(put=5, get=1)
-    assert requests_to_store_meeting(1000) == cost_model.RequestCounts(put=6, get=1)
+    assert requests_to_store_meeting(None) == cost_model.RequestCounts(put=6, get=2)
+    assert requests_to_store_meeting(1000) == cost_model.RequestCounts(put=7, get=2)
     # 40 MiB goes up in three 16 MiB parts: create, 3 parts, complete.
-    assert requests_to_store_meeting(40 * MB) == cost_model.RequestCounts(put=10, get=1)
-    assert requests_to_store_meeting(16 * MB - 1).put == 6
+    assert requests_to_store_meeting(40 * MB) == cost_model.RequestCounts(put=11, get=2)
+    assert requests_to_store_meeting(16 * MB - 1).put == 7
     assert requests_to_store_meeting(1000, s3_index=False) == cost_model.RequestCounts(5, 0)
 
 
@@ -195,8 +195,8 @@ def test_s3_request_classes(operation: str, kind: str) -> None:
 
 
 def test_processing_cost_of_one_meeting() -> None:
-    # 6 PUTs and 1 GET: 6 x $0.000005 + $0.0000004.
-    assert cost_model.processing_cost(US, audio_bytes=1000) == Decimal("0.0000304")
+    # 7 PUTs and 2 GETs: 7 x $0.000005 + 2 x $0.0000004.
+    assert cost_model.processing_cost(US, audio_bytes=1000) == Decimal("0.0000358")
     with_ai = cost_model.processing_cost(
         US,
         audio_bytes=1000,
@@ -205,7 +205,7 @@ def test_processing_cost_of_one_meeting() -> None:
         input_tokens=6800,
         output_tokens=1000,
     )
-    assert with_ai == Decimal("0.0000304") + Decimal("0.72") + Decimal("0.00295")
+    assert with_ai == Decimal("0.0000358") + Decimal("0.72") + Decimal("0.00295")
 
 
 # ---------------------------------------------------------------- projection and lifecycle
@@ -304,9 +304,9 @@ def test_monthly_estimate_from_the_footprint() -> None:
     ]
     processing = estimate.item("Processing recorded in metadata.json (this month's meetings)")
     assert (processing.quantity, processing.usd) == (Decimal(2), Decimal("0.00006"))
-    # Two 50 MiB meetings this month: 2 x 11 PUTs; 2 index GETs + 2 x 2 views x 5 + 2 plays.
-    assert estimate.item("S3 PUT, COPY, POST and LIST requests").quantity == Decimal("0.022")
-    assert estimate.item("S3 GET, HEAD and other requests").quantity == Decimal("0.024")
+    # Two 50 MiB meetings this month: 2 x 12 PUTs; 2 x 2 index GETs + 2 x 2 views x 5 + 2 plays.
+    assert estimate.item("S3 PUT, COPY, POST and LIST requests").quantity == Decimal("0.024")
+    assert estimate.item("S3 GET, HEAD and other requests").quantity == Decimal("0.026")
     for item in estimate.items:
         assert item.usd == item.quantity * item.unit_price_usd
 

@@ -39,7 +39,7 @@ def test_healthy_store(moto_storage: MeetingStorage) -> None:
     stored = [store_meeting(moto_storage, "a.wav"), store_meeting(moto_storage, "b.wav")]
     report = moto_storage.doctor()
     checks = by_name(report)
-    assert list(checks)[:5] == ["configuration", "bucket", "region", "versioning", "encryption"]
+    assert list(checks)[:5] == ["configuration", "index backend", "bucket", "region", "versioning"]
     for name in CONTENT_CHECKS:
         assert checks[name].status == "ok", checks[name]
     assert all(check.status in {"ok", "warn"} for check in report.checks), report.checks
@@ -89,7 +89,11 @@ def test_missing_bucket_stops_after_the_bucket_check(moto_settings: Any) -> None
     storage = MeetingStorage(dataclasses.replace(moto_settings, bucket=missing))
     report = storage.doctor()
     checks = by_name(report)
-    assert list(checks) == ["configuration", "bucket"]  # no content checks on a missing bucket
+    assert list(checks) == [
+        "configuration",
+        "index backend",
+        "bucket",
+    ]  # no content checks on a missing bucket
     assert checks["bucket"].status == "fail"
     assert missing in checks["bucket"].message
     assert checks["bucket"].fix and missing in checks["bucket"].fix
@@ -176,7 +180,7 @@ def test_index_drift_both_ways_and_reindex(moto_storage: MeetingStorage) -> None
     assert "in S3 but not indexed" in index.message and "indexed but missing" not in index.message
 
     s3().delete_object(Bucket=bucket, Key=layout.metadata_key(gone.meeting_id))
-    assert moto_storage.reindex() == 2
+    assert moto_storage.reindex().indexed == 2
     assert moto_storage.index.ids() == {kept.meeting_id, new.meeting_id}
     report = moto_storage.doctor()
     index = by_name(report)["index"]

@@ -47,6 +47,9 @@ def listed_ids(storage: MeetingStorage) -> list[str]:
     return [r.meeting_id for r in storage.list_meetings(limit=1000).meetings]
 
 
+INDEX_KEYS = {layout.INDEX_KEY, layout.SEARCH_INDEX_KEY}
+
+
 def checks_by_name(storage: MeetingStorage) -> dict[str, Any]:
     return {check.name: check for check in storage.doctor().checks}
 
@@ -72,7 +75,8 @@ class FailingExtractor:
         raise SimulatedFailure("the extractor crashed")
 
 
-FAILURE_POINTS = ["extractor", "second-document", "metadata", "index", "index-after-write"]
+FAILURE_POINTS = ["extractor", "second-document", "metadata"]
+INDEX_FAILURE_POINTS = ["index", "index-after-write"]
 
 
 def arm_failure(
@@ -105,10 +109,10 @@ def arm_failure(
 
     original_index_put = storage.index.put
 
-    def index_put(record: MeetingRecord) -> None:
+    def index_put(record: MeetingRecord, text: Any = None) -> None:
         if point == "index-after-write":
             # The write reached S3 but the reply was lost (a read timeout, say).
-            original_index_put(record)
+            original_index_put(record, text)
         snapshot()
         raise SimulatedFailure("writing the index failed")
 
@@ -133,11 +137,9 @@ def test_a_failed_process_leaves_nothing_and_a_retry_succeeds(
         assert any(key.endswith("/" + layout.TRANSCRIPTION_FILE) for key in at_failure)
     if point == "second-document":
         assert not any(key.endswith("/" + layout.SUMMARY_FILE) for key in at_failure)
-    if point.startswith("index"):
-        assert any(key.endswith("/" + layout.METADATA_FILE) for key in at_failure)
 
     assert storage.list_meetings().meetings == []
-    assert keys_in(storage) <= {layout.INDEX_KEY}
+    assert keys_in(storage) <= INDEX_KEYS
     assert storage.index.ids() == set()
     checks = checks_by_name(storage)
     assert checks["leftovers"].status == "ok"
@@ -150,9 +152,37 @@ def test_a_failed_process_leaves_nothing_and_a_retry_succeeds(
     assert keys_in(storage) == {
         result.record.audio_s3_key,
         *layout.meeting_file_keys(meeting_id),
-        layout.INDEX_KEY,
+        *INDEX_KEYS,
     }
     assert storage.get_meeting(meeting_id).transcription == SAMPLE_TRANSCRIPT.strip()
+
+
+@pytest.mark.parametrize("point", INDEX_FAILURE_POINTS)
+def test_a_failed_index_write_keeps_the_whole_meeting_and_says_how_to_list_it(
+    storage: MeetingStorage, monkeypatch: pytest.MonkeyPatch, point: str
+) -> None:
+    """S3 is the source of truth: once metadata.json is written the meeting is kept whole,
+    never listed without its files, and `doctor --fix` lists it."""
+    from meeting_storage.doctor import repair
+
+    seen: list[set[str]] = []
+    with monkeypatch.context() as patch:
+        service = arm_failure(storage, point, patch, seen)
+        result = process_sample(service)
+    meeting_id = result.record.meeting_id
+    assert result.index_warning is not None
+    assert "doctor --fix" in result.index_warning
+    assert any(key == layout.metadata_key(meeting_id) for key in seen[0])
+    # Every file of the meeting is there, listed or not.
+    assert {result.record.audio_s3_key, *layout.meeting_file_keys(meeting_id)} <= keys_in(storage)
+    assert storage.get_meeting(meeting_id).transcription == SAMPLE_TRANSCRIPT.strip()
+    if point == "index":
+        assert listed_ids(storage) == []
+        assert checks_by_name(storage)["index"].status == "warn"
+        repairs = repair(storage)
+        assert [r.meeting_ids for r in repairs if r.action == "index_missing"] == [[meeting_id]]
+    assert listed_ids(storage) == [meeting_id]
+    assert checks_by_name(storage)["index"].status == "ok"
 
 
 def test_a_failed_process_keeps_the_meetings_already_stored(
@@ -162,7 +192,7 @@ def test_a_failed_process_keeps_the_meetings_already_stored(
     before = keys_in(moto_storage)
     seen: list[set[str]] = []
     with monkeypatch.context() as patch:
-        arm_failure(moto_storage, "index", patch, seen)
+        arm_failure(moto_storage, "metadata", patch, seen)
         with pytest.raises(SimulatedFailure):
             process_sample(moto_storage, "lost.wav")
     assert keys_in(moto_storage) == before
@@ -208,7 +238,7 @@ def test_an_interrupted_delete_is_finished_by_deleting_again(
     assert "delete MEETING_ID --yes" in interrupted.fix
     assert checks["index"].status == "ok"
     # Rebuilding the index does not bring a meeting that is being deleted back.
-    assert storage.reindex() == 1
+    assert storage.reindex().indexed == 1
     assert listed_ids(storage) == [kept.record.meeting_id]
 
     report = storage.delete_meeting(meeting_id)
@@ -217,6 +247,7 @@ def test_an_interrupted_delete_is_finished_by_deleting_again(
         kept.record.audio_s3_key,
         *layout.meeting_file_keys(kept.record.meeting_id),
         layout.INDEX_KEY,
+        layout.SEARCH_INDEX_KEY,
     }
     assert "interrupted deletes" not in checks_by_name(storage)
     with pytest.raises(NotFoundError):
@@ -422,11 +453,13 @@ def test_a_damaged_index_says_to_reindex_and_loses_nothing(
         storage.list_meetings()
     assert "reindex" in raised.value.message
     assert layout.INDEX_KEY in raised.value.message
-    # Storing a meeting cannot update the index, so it stores nothing rather than half.
-    with pytest.raises(InvalidInputError):
-        storage.process(SAMPLE_TRANSCRIPT)
-    assert keys_in(storage) == before
-    assert storage.documents.get(layout.INDEX_KEY).data == garbage
+    # Storing a meeting cannot update the index: the meeting is kept whole and unlisted,
+    # and the result says how to list it; the damaged object is left for reindex to replace.
+    stored = storage.process(SAMPLE_TRANSCRIPT)
+    assert stored.index_warning is None or "reindex" in stored.index_warning
+    assert keys_in(storage) == before | set(layout.meeting_file_keys(stored.record.meeting_id))
+    with pytest.raises(InvalidInputError):  # still damaged until reindex replaces it
+        storage.list_meetings()
     report = storage.doctor()
     assert not report.healthy
     assert any("reindex" in check.message + check.fix for check in report.checks)
@@ -442,7 +475,7 @@ def test_a_damaged_index_says_to_reindex_and_loses_nothing(
 )
 def test_reindex_repairs_a_damaged_index(storage: MeetingStorage, garbage: bytes) -> None:
     ids = store_two_and_damage_the_index(storage, garbage)
-    assert storage.reindex() == 2
+    assert storage.reindex().indexed == 2
     assert sorted(listed_ids(storage)) == sorted(ids)
     assert checks_by_name(storage)["index"].status == "ok"
     assert storage.doctor().healthy

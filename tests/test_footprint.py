@@ -49,9 +49,9 @@ def test_footprint_by_prefix_class_and_meeting(storage: MeetingStorage) -> None:
     assert footprint.by_prefix["transcriptions/"].bytes == sum(
         size for key, size in sizes.items() if key.startswith("transcriptions/")
     )
-    assert footprint.by_prefix["index/"].objects == 1
+    assert footprint.by_prefix["index/"].objects == 2  # the listing and the search text
     assert footprint.total_bytes == sum(sizes.values())
-    assert footprint.object_count == len(sizes) == 15
+    assert footprint.object_count == len(sizes) == 16
     assert footprint.by_storage_class["STANDARD"].bytes == footprint.total_bytes
     assert footprint.noncurrent is None  # not versioned
 
@@ -65,8 +65,8 @@ def test_footprint_by_prefix_class_and_meeting(storage: MeetingStorage) -> None:
     )
     assert second.stored_bytes == second.audio_bytes + second.document_bytes
     assert text_only.audio_bytes == 0 and text_only.audio_minutes is None
-    assert second.processing_cost_usd == Decimal("0.0000304")
-    assert text_only.processing_cost_usd == Decimal("0.0000254")  # 5 PUTs + 1 GET
+    assert second.processing_cost_usd == Decimal("0.0000358")
+    assert text_only.processing_cost_usd == Decimal("0.0000308")  # 6 PUTs + 2 GETs
 
 
 def test_footprint_counts_archive_classes_and_old_versions(storage: MeetingStorage) -> None:
@@ -111,7 +111,7 @@ def test_metadata_records_hash_length_and_processing_cost(moto_storage: MeetingS
     assert stored["audio_sha256"] == hashlib.sha256(audio).hexdigest()
     assert stored["duration_seconds"] == 3.0
     expected = processing_cost(prices_for(REGION), audio_bytes=len(audio))
-    assert stored["processing_cost_usd"] == str(expected) == "0.0000304"
+    assert stored["processing_cost_usd"] == str(expected) == "0.0000358"
     listed = moto_storage.list_meetings().meetings[0]
     assert listed.processing_cost_usd == expected and listed.audio_sha256 == stored["audio_sha256"]
 
@@ -269,7 +269,7 @@ def test_documents_kept_locally_are_counted_but_not_billed(moto_settings: Any) -
     local = Storage(replaced(moto_settings, store_in_s3=False))
     local.process(SAMPLE_TRANSCRIPT, audio_file=io.BytesIO(wav_bytes()), audio_filename="a.wav")
     footprint = local.footprint()
-    assert footprint.by_storage_class["LOCAL"].objects == 5  # four documents and the index
+    assert footprint.by_storage_class["LOCAL"].objects == 6  # four documents, two index objects
     assert footprint.by_storage_class["STANDARD"].objects == 1  # the recording, in S3
     report = local.cost_report(months=1)
     storage_items = [i for i in report.monthly.items if i.category == "storage"]

@@ -98,8 +98,9 @@ def test_doctor_reports_the_public_access_block_after_encryption(
     moto_storage: MeetingStorage,
 ) -> None:
     names = [check.name for check in moto_storage.doctor().checks]
-    assert names[:7] == [
+    assert names[:8] == [
         "configuration",
+        "index backend",
         "bucket",
         "region",
         "versioning",

@@ -53,12 +53,14 @@ def test_listing_is_limited_to_the_prefixes() -> None:
     assert allowed(policy, "s3:ListBucket", bucket)  # HeadBucket carries no prefix
 
 
-def test_the_default_policy_grants_no_bucket_administration() -> None:
-    granted = actions(default_policy())
-    assert not granted & set(iam.BUCKET_ADMIN_ACTIONS)
+def test_the_default_policy_grants_no_administration() -> None:
+    granted = actions(default_policy(dynamodb_table="meeting-metadata"))
+    assert not granted & set(iam.ADMIN_ACTIONS)
     assert "s3:RestoreObject" not in granted
-    assert not {a for a in granted if not a.startswith("s3:")}
-    assert set(iam.BUCKET_ADMIN_ACTIONS) <= actions(default_policy(bucket_admin=True))
+    assert not {a for a in granted if not a.startswith(("s3:", "dynamodb:"))}
+    assert set(iam.BUCKET_ADMIN_ACTIONS) <= actions(default_policy(admin=True))
+    admin = actions(default_policy(admin=True, dynamodb_table="meeting-metadata"))
+    assert set(iam.ADMIN_ACTIONS) <= admin
     assert "s3:RestoreObject" in actions(default_policy(restore=True))
     assert "s3:ListBucketVersions" not in actions(default_policy(versioning=False))
 
@@ -98,7 +100,9 @@ def test_optional_services_only_when_enabled() -> None:
 
 
 def test_dynamodb_comes_from_the_settings() -> None:
-    settings = Settings(bucket=BUCKET, use_dynamodb=True, dynamodb_table_name="meetings-idx")
+    settings = Settings.from_mapping(
+        {"S3_BUCKET_NAME": BUCKET, "USE_DYNAMODB": "true", "DYNAMODB_TABLE_NAME": "meetings-idx"}
+    )
     policy = iam.policy_for_settings(settings)
     table = next(s for s in policy["Statement"] if s["Sid"] == "MeetingIndexTable")
     assert table["Resource"][0] == "arn:aws:dynamodb:us-east-1:*:table/meetings-idx"
@@ -151,9 +155,10 @@ def test_the_recorder_sees_the_packages_calls_and_not_the_tests(
         moto_storage.process(SAMPLE_TRANSCRIPT, audio_file=io.BytesIO(wav_bytes()))
     operations = [call.operation for call in calls]
     assert "ListObjectsV2" not in operations
-    # The audio, three documents, metadata.json and, last, the index (after reading it).
-    assert operations.count("PutObject") == 6
-    assert operations[-2:] == ["GetObject", "PutObject"]
+    # The audio, three documents, metadata.json and, last, the index's two objects (each
+    # read first).
+    assert operations.count("PutObject") == 7
+    assert operations[-4:] == ["GetObject", "PutObject", "GetObject", "PutObject"]
     assert all(call.origin.endswith(".py") or call.origin == "a worker thread" for call in calls)
 
 
@@ -176,9 +181,9 @@ def test_cli_prints_a_policy_document(
     document = json.loads(capsys.readouterr().out)
     assert document["Version"] == "2012-10-17"
     assert "s3:RestoreObject" in actions(document)
-    assert main(["iam-policy", "--json", "--bucket-admin"], storage=moto_storage) == 0
+    assert main(["iam-policy", "--json", "--admin"], storage=moto_storage) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["success"] is True and data["features"]["bucket_admin"] is True
+    assert data["success"] is True and data["features"]["admin"] is True
     bucket = moto_storage.settings.bucket
     resources = {
         r

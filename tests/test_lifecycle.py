@@ -270,7 +270,9 @@ def test_doctor_finds_lifecycle_expired_meetings_and_fix_removes_them(
     assert moto_storage.doctor().healthy
 
     _, fixed = run(capsys, moto_storage, "doctor", "--fix")
-    assert fixed["fixed"] == [f"removed lifecycle-expired meeting {expired} from the index"]
+    assert [(r["action"], r["meeting_ids"]) for r in fixed["repairs"]] == [
+        ("unlist_missing", [expired])
+    ]
     assert [r.meeting_id for r in moto_storage.list_meetings().meetings] == [kept]
     assert checks_of(moto_storage)["expired meetings"].status == "ok"
 
@@ -281,4 +283,4 @@ def test_a_missing_recent_meeting_is_still_drift(moto_storage: MeetingStorage) -
     expire(moto_storage, recent)
     checks = checks_of(moto_storage)
     assert checks["index"].status == "fail" and recent in checks["index"].message
-    assert moto_storage.remove_expired() == []  # not lifecycle's doing: reindex decides
+    assert checks["expired meetings"].status == "ok"  # not lifecycle's doing

@@ -60,7 +60,11 @@ def test_documents_and_index_live_in_the_local_folder(local_docs: MeetingStorage
     assert audio_key is not None and layout.is_audio_key(audio_key)
 
     root = settings.local_data_dir
-    assert local_files(root) == {*layout.meeting_file_keys(meeting_id), layout.INDEX_KEY}
+    assert local_files(root) == {
+        *layout.meeting_file_keys(meeting_id),
+        layout.INDEX_KEY,
+        layout.SEARCH_INDEX_KEY,
+    }
     assert bucket_keys(settings) == {audio_key}  # only the recording is in the bucket
     s3 = boto3.client("s3", region_name=REGION)
     assert s3.get_object(Bucket=settings.bucket, Key=audio_key)["Body"].read() == audio
@@ -101,6 +105,7 @@ def test_list_show_and_delete_with_local_documents(local_docs: MeetingStorage) -
     assert local_files(root) == {
         *layout.meeting_file_keys(first.record.meeting_id),
         layout.INDEX_KEY,
+        layout.SEARCH_INDEX_KEY,
     }
     assert not (root / layout.meeting_prefix(second.record.meeting_id)).exists()
     assert bucket_keys(local_docs.settings) == set()
@@ -115,7 +120,7 @@ def test_reindex_and_doctor_with_local_documents(local_docs: MeetingStorage) -> 
     record = local_docs.process(SAMPLE_TRANSCRIPT).record
     (local_docs.settings.local_data_dir / layout.INDEX_KEY).unlink()
     assert local_docs.list_meetings().meetings == []
-    assert local_docs.reindex() == 1
+    assert local_docs.reindex().indexed == 1
     assert [r.meeting_id for r in local_docs.list_meetings().meetings] == [record.meeting_id]
     report = local_docs.doctor()
     assert report.healthy
@@ -291,6 +296,9 @@ def test_text_that_cannot_be_stored_is_refused_and_leaves_nothing(
             audio_filename="a.wav",
             **extra,
         )
-    assert local_files(local_docs.settings.local_data_dir) <= {layout.INDEX_KEY}
+    assert local_files(local_docs.settings.local_data_dir) <= {
+        layout.INDEX_KEY,
+        layout.SEARCH_INDEX_KEY,
+    }
     assert bucket_keys(local_docs.settings) == set()
     assert local_docs.list_meetings().meetings == []

@@ -198,15 +198,16 @@ def test_s3_compatible_endpoints_accept_their_region_names() -> None:
     assert "AWS_REGION" in problem(AWS_ENDPOINT_URL="http://localhost:1", AWS_REGION="Bad Name")
 
 
-def test_dynamodb_is_refused_with_an_explanation() -> None:
-    message = problem(USE_DYNAMODB="true")
-    assert "USE_DYNAMODB" in message
+def test_use_dynamodb_conflicting_with_index_backend_is_explained() -> None:
+    message = problem(USE_DYNAMODB="true", INDEX_BACKEND="sqlite")
+    assert "USE_DYNAMODB" in message and "INDEX_BACKEND" in message
     assert settings_from(USE_DYNAMODB="false").use_dynamodb is False
+    assert settings_from(USE_DYNAMODB="true").index_backend == "dynamodb"
 
 
 def test_unknown_index_backend() -> None:
-    message = problem(INDEX_BACKEND="postgres")
-    assert "INDEX_BACKEND" in message and "'postgres'" in message
+    message = problem(INDEX_BACKEND="mongodb")
+    assert "INDEX_BACKEND" in message and "'mongodb'" in message
 
 
 @pytest.mark.parametrize(
@@ -227,6 +228,7 @@ def test_all_problems_are_reported_at_once() -> None:
                 "MAX_UPLOAD_MB": "0",
                 "AWS_ENDPOINT_URL": "localhost",
                 "USE_DYNAMODB": "yes",
+                "INDEX_BACKEND": "sqlite",
                 "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
             }
         )
@@ -241,7 +243,7 @@ def test_all_problems_are_reported_at_once() -> None:
         "AWS_SECRET_ACCESS_KEY",
     ):
         assert name in message, name
-    assert message.count(";") >= 6
+    assert message.count(";") >= 6  # one problem per variable, all in one message
 
 
 def test_load_settings_reads_dotenv_and_the_environment_wins(tmp_path: Path) -> None:

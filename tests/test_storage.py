@@ -48,6 +48,7 @@ def test_process_stores_the_exact_layout(storage: MeetingStorage) -> None:
         f"transcriptions/{meeting_id}/requirements.json",
         f"transcriptions/{meeting_id}/metadata.json",
         layout.INDEX_KEY,
+        layout.SEARCH_INDEX_KEY,
     }
     assert keys_in(storage) == expected
 
@@ -108,6 +109,7 @@ def test_list_show_and_delete_round_trip(storage: MeetingStorage) -> None:
     assert keys_in(storage) == {
         *layout.meeting_file_keys(first.record.meeting_id),
         layout.INDEX_KEY,
+        layout.SEARCH_INDEX_KEY,
     }
     with pytest.raises(NotFoundError):
         storage.get_meeting(second.record.meeting_id)
@@ -127,7 +129,8 @@ def test_metadata_is_written_last_and_never_overwritten(moto_storage: MeetingSto
     result = moto_storage.process(SAMPLE_TRANSCRIPT)
     meeting_keys = [k for k in order if k.startswith("transcriptions/")]
     assert meeting_keys[-1] == layout.metadata_key(result.record.meeting_id)
-    assert order[-1] == layout.INDEX_KEY  # the index entry comes after the meeting exists
+    # The index entries come after the meeting exists: the listing, then its search text.
+    assert order[-2:] == [layout.INDEX_KEY, layout.SEARCH_INDEX_KEY]
     with pytest.raises(ConflictError):
         original_put(
             layout.metadata_key(result.record.meeting_id),
@@ -201,7 +204,7 @@ def test_index_writer_that_loses_the_race_retries(storage: MeetingStorage) -> No
     assert isinstance(index, S3JsonIndex)
     rival = S3JsonIndex(storage.documents)
     storage.process("Alice: The first meeting sets up the index object.")
-    original_read = index._read
+    original_read = index._listing.read
     reads = []
 
     def read_then_rival_writes() -> Any:
@@ -213,7 +216,7 @@ def test_index_writer_that_loses_the_race_retries(storage: MeetingStorage) -> No
 
     first = storage.list_meetings().meetings[0]
     rival_record = replace(first, meeting_id="meeting-rival1", title="rival")
-    index._read = read_then_rival_writes  # type: ignore[method-assign]
+    index._listing.read = read_then_rival_writes  # type: ignore[method-assign]
     mine = storage.process("Bob: My meeting must be listed next to the rival one.")
     assert len(reads) >= 2  # the first conditional write lost and was retried
     listed = {r.meeting_id for r in storage.list_meetings().meetings}

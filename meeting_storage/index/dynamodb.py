@@ -1,0 +1,419 @@
+"""The DynamoDB index (USE_DYNAMODB=true or INDEX_BACKEND=dynamodb): one item per meeting.
+
+Table `DYNAMODB_TABLE_NAME` (default meeting-metadata), on-demand billing:
+
+- primary key `meeting_id` (String), and the design document's attributes: audio_s3_key,
+  timestamp, filename, action_items_count, requirements_count, extraction_method,
+  bedrock_used, plus the rest of metadata.json (title, tags, open items, owners, ...);
+- global secondary index `newest-first`: partition key `list_pk` (always "meetings"),
+  sort key `sort_key` ("<UTC timestamp, fixed width>#<meeting id>"), projecting all
+  attributes. Listing is a Query on it in descending order with Limit = page size + 1:
+  one request per page, never a Scan; a date range becomes a key condition.
+
+Why one constant partition rather than per-month buckets: a page then never spans
+partitions (always one request, even across quiet months), and a meetings product writes
+a few items a minute, far below the 1,000 writes per second one partition takes. Per-month
+buckets would only pay off at sustained rates no team of people produces.
+
+Search has no engine here: a Query with a `contains()` filter over a lower-cased copy of
+the metadata, summary and action items, reading the index page by page until the page is
+full. It is slower than the SQL backends and does not look in transcripts; the result's
+`search_note` says so. GSI reads are eventually consistent (typically well under a second).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from ..errors import MeetingStorageError, table_not_found_message, translate_dynamodb_error
+from ..models import MeetingPage, MeetingRecord
+from . import DEFAULT_LIMIT, decode_cursor, encode_cursor, validate_limit
+from .document import IndexEntry, SearchText, as_entries
+from .query import (
+    NO_FILTER,
+    MeetingFilter,
+    best_snippet,
+    compact_search_text,
+    owner_key,
+    search_words,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+LIST_INDEX = "newest-first"
+LIST_PARTITION = "meetings"
+BATCH = 25  # BatchWriteItem takes at most 25 requests
+MAX_TEXT = 50_000  # per text attribute; an item holds at most 400 KB
+SEARCH_NOTE = (
+    "DynamoDB has no full-text search: this searched titles, file names, tags, summaries and "
+    "action items (not transcripts or requirements) by reading the index page by page, which "
+    "is slower than the SQL backends; use INDEX_BACKEND=sqlite or postgres for ranked "
+    "full-text search."
+)
+_RECORD_ATTRIBUTES = [
+    "meeting_id",
+    "timestamp",
+    "filename",
+    "audio_s3_key",
+    "action_items_count",
+    "requirements_count",
+    "open_action_items_count",
+    "action_item_owners",
+    "extraction_method",
+    "bedrock_used",
+    "title",
+    "tags",
+    "audio_size",
+    "content_type",
+    "duration_seconds",
+    "transcript_chars",
+    "status",
+    "schema_version",
+]
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def table_definition(table: str) -> dict[str, Any]:
+    """CreateTable parameters (also the CloudFormation resource's properties)."""
+    return {
+        "TableName": table,
+        "AttributeDefinitions": [
+            {"AttributeName": "meeting_id", "AttributeType": "S"},
+            {"AttributeName": "list_pk", "AttributeType": "S"},
+            {"AttributeName": "sort_key", "AttributeType": "S"},
+        ],
+        "KeySchema": [{"AttributeName": "meeting_id", "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": LIST_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "list_pk", "KeyType": "HASH"},
+                    {"AttributeName": "sort_key", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    }
+
+
+def cloudformation_template(table: str = "meeting-metadata") -> dict[str, Any]:
+    """A CloudFormation template creating the same table as `dynamodb create-table`."""
+    properties = table_definition(table)
+    properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "meeting-storage DynamoDB index",
+        "Resources": {
+            "MeetingMetadataTable": {"Type": "AWS::DynamoDB::Table", "Properties": properties}
+        },
+    }
+
+
+def sort_key_of(timestamp: datetime, meeting_id: str = "") -> str:
+    """Fixed-width UTC time, so string order is time order; the id breaks ties."""
+    stamp = timestamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return f"{stamp}#{meeting_id}" if meeting_id else stamp
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list | set):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _dynamo_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, list):
+        return [_dynamo_value(v) for v in value]
+    return value
+
+
+def item_of(record: MeetingRecord, text: SearchText) -> dict[str, Any]:
+    """The DynamoDB item (typed attribute values) for a record and its search text."""
+    plain: dict[str, Any] = {
+        key: _dynamo_value(value)
+        for key, value in record.to_dict().items()
+        if value is not None and value != "" and value != []
+    }
+    plain["list_pk"] = LIST_PARTITION
+    plain["sort_key"] = sort_key_of(record.timestamp, record.meeting_id)
+    owners = {owner_key(o) for o in record.action_item_owners if owner_key(o)}
+    if owners:
+        plain["owner_keys"] = owners
+    if text.summary:
+        plain["summary_text"] = text.summary[:MAX_TEXT]
+    if text.action_items:
+        plain["action_items_text"] = text.action_items[:MAX_TEXT]
+    plain["search_text"] = compact_search_text(record, text).casefold()[: 2 * MAX_TEXT]
+    return {key: _serializer.serialize(value) for key, value in plain.items()}
+
+
+def record_of(item: dict[str, Any]) -> MeetingRecord:
+    plain = {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
+    return MeetingRecord.from_dict(plain)
+
+
+def text_of(item: dict[str, Any]) -> SearchText:
+    def value(name: str) -> str:
+        return str(item[name]["S"]) if name in item else ""
+
+    return SearchText(summary=value("summary_text"), action_items=value("action_items_text"))
+
+
+def create_table(client: DynamoDBClient, table: str, *, wait: bool = True) -> bool:
+    """Create the index table (on-demand billing); False if it already existed."""
+    try:
+        client.create_table(**table_definition(table))
+        created = True
+    except Exception as exc:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+        if code != "ResourceInUseException":
+            raise translate_dynamodb_error(exc, table=table, action="create") from exc
+        created = False
+    if wait:
+        try:
+            client.get_waiter("table_exists").wait(
+                TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+            )
+        except Exception as exc:
+            raise translate_dynamodb_error(exc, table=table, action="wait for") from exc
+    return created
+
+
+class DynamoDbIndex:
+    name = "dynamodb"
+    full_text = False
+
+    def __init__(self, client: DynamoDBClient, table: str, *, region: str | None = None) -> None:
+        self.client = client
+        self.table = table
+        self.region = region
+
+    def describe(self) -> str:
+        endpoint = self.client.meta.endpoint_url
+        return f"DynamoDB table {self.table} ({endpoint})"
+
+    def _call(self, action: str, operation: Callable[..., Any], **params: Any) -> Any:
+        try:
+            return operation(**params)
+        except MeetingStorageError:
+            raise
+        except Exception as exc:
+            raise translate_dynamodb_error(
+                exc, table=self.table, action=action, region=self.region
+            ) from exc
+
+    def check(self) -> str:
+        answer = self._call("describe", self.client.describe_table, TableName=self.table)
+        table = answer["Table"]
+        indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
+        if LIST_INDEX not in indexes:
+            from ..errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"The DynamoDB table {self.table!r} has no {LIST_INDEX!r} index, so meetings "
+                "cannot be listed without a Scan. " + table_not_found_message(self.table)
+            )
+        status = table.get("TableStatus", "?")
+        return (
+            f"{self.describe()}: {status}, about {table.get('ItemCount', 0)} items "
+            "(DynamoDB updates this count every few hours)"
+        )
+
+    # ----------------------------------------------------------------- writing
+
+    def put(self, record: MeetingRecord, text: SearchText | None = None) -> None:
+        self._call(
+            "write to",
+            self.client.put_item,
+            TableName=self.table,
+            Item=item_of(record, text or SearchText()),
+        )
+
+    def put_many(self, entries: Iterable[IndexEntry]) -> int:
+        fresh = {e.record.meeting_id: e for e in as_entries(entries)}
+        requests = [{"PutRequest": {"Item": item_of(e.record, e.text)}} for e in fresh.values()]
+        self._batch_write(requests)
+        return len(fresh)
+
+    def delete(self, meeting_id: str) -> bool:
+        answer = self._call(
+            "delete from",
+            self.client.delete_item,
+            TableName=self.table,
+            Key={"meeting_id": {"S": meeting_id}},
+            ReturnValues="ALL_OLD",
+        )
+        return bool(answer.get("Attributes"))
+
+    def delete_many(self, meeting_ids: Iterable[str]) -> int:
+        wanted = sorted(set(meeting_ids))
+        self._batch_write(
+            [{"DeleteRequest": {"Key": {"meeting_id": {"S": mid}}}} for mid in wanted]
+        )
+        return len(wanted)
+
+    def _batch_write(self, requests: Sequence[dict[str, Any]]) -> None:
+        for start in range(0, len(requests), BATCH):
+            pending: list[Any] = list(requests[start : start + BATCH])
+            for attempt in range(10):
+                answer = self._call(
+                    "write to",
+                    self.client.batch_write_item,
+                    RequestItems={self.table: pending},
+                )
+                pending = answer.get("UnprocessedItems", {}).get(self.table, [])
+                if not pending:
+                    break
+                time.sleep(min(2.0, 0.05 * 2**attempt) * random.random())  # noqa: S311
+            else:
+                from ..errors import BackendUnavailableError
+
+                raise BackendUnavailableError(
+                    f"DynamoDB kept throttling writes to {self.table!r}; run the command again."
+                )
+
+    def rebuild(self, entries: Iterable[IndexEntry | MeetingRecord]) -> int:
+        fresh = {e.record.meeting_id: e for e in as_entries(entries)}
+        before = self.ids()
+        self.put_many(fresh.values())
+        self.delete_many(before - set(fresh))
+        return len(fresh)
+
+    # ----------------------------------------------------------------- reading
+
+    def get(self, meeting_id: str) -> MeetingRecord | None:
+        answer = self._call(
+            "read from",
+            self.client.get_item,
+            TableName=self.table,
+            Key={"meeting_id": {"S": meeting_id}},
+            ConsistentRead=True,
+        )
+        item = answer.get("Item")
+        return None if item is None else record_of(item)
+
+    def ids(self) -> set[str]:
+        found: set[str] = set()
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": LIST_INDEX,
+            "KeyConditionExpression": "list_pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": LIST_PARTITION}},
+            "ProjectionExpression": "meeting_id",
+        }
+        while True:
+            answer = self._call("read from", self.client.query, **params)
+            found.update(item["meeting_id"]["S"] for item in answer.get("Items", []))
+            if "LastEvaluatedKey" not in answer:
+                return found
+            params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def list(
+        self,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+        search: str | None = None,
+        filters: MeetingFilter | None = None,
+    ) -> MeetingPage:
+        limit = validate_limit(limit)
+        filters = filters or NO_FILTER
+        words = search_words(search)
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":pk": {"S": LIST_PARTITION}}
+        key_condition = "list_pk = :pk"
+        if filters.date_from and filters.date_to:
+            key_condition += " AND sort_key BETWEEN :lo AND :hi"
+        elif filters.date_from:
+            key_condition += " AND sort_key >= :lo"
+        elif filters.date_to:
+            key_condition += " AND sort_key < :hi"
+        if filters.date_from:
+            values[":lo"] = {"S": sort_key_of(filters.date_from)}
+        if filters.date_to:
+            values[":hi"] = {"S": sort_key_of(filters.date_to)}
+        conditions = []
+        if filters.has_open_action_items is not None:
+            values[":zero"] = {"N": "0"}
+            conditions.append(
+                "open_action_items_count > :zero"
+                if filters.has_open_action_items
+                else "(attribute_not_exists(open_action_items_count) OR open_action_items_count = :zero)"
+            )
+        if filters.extraction_method:
+            values[":method"] = {"S": filters.extraction_method}
+            conditions.append("extraction_method = :method")
+        if filters.owner_key:
+            values[":owner"] = {"S": filters.owner_key}
+            conditions.append("contains(owner_keys, :owner)")
+        for n, word in enumerate(words):
+            values[f":w{n}"] = {"S": word}
+            conditions.append(f"contains(search_text, :w{n})")
+        wanted = [*_RECORD_ATTRIBUTES, "list_pk", "sort_key"]
+        if words:
+            wanted += ["summary_text", "action_items_text"]
+        # Aliases for every name: several attribute names are DynamoDB reserved words.
+        projection = []
+        for n, attribute in enumerate(wanted):
+            names[f"#a{n}"] = attribute
+            projection.append(f"#a{n}")
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": LIST_INDEX,
+            "KeyConditionExpression": key_condition,
+            "ExpressionAttributeValues": values,
+            "ExpressionAttributeNames": names,
+            "ProjectionExpression": ", ".join(projection),
+            "ScanIndexForward": False,
+        }
+        if conditions:
+            params["FilterExpression"] = " AND ".join(conditions)
+        else:
+            params["Limit"] = limit + 1  # one request per page; the extra item says "more"
+        if cursor:
+            at, after_id = decode_cursor(cursor)
+            params["ExclusiveStartKey"] = {
+                "meeting_id": {"S": after_id},
+                "list_pk": {"S": LIST_PARTITION},
+                "sort_key": {"S": sort_key_of(at, after_id)},
+            }
+        items: list[dict[str, Any]] = []
+        while True:
+            answer = self._call("read from", self.client.query, **params)
+            items.extend(answer.get("Items", []))
+            if len(items) > limit or "LastEvaluatedKey" not in answer:
+                break
+            params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        page_items = items[:limit]
+        records = [record_of(item) for item in page_items]
+        next_cursor = encode_cursor(records[-1]) if len(items) > limit else None
+        if not words:
+            return MeetingPage(meetings=records, next_cursor=next_cursor)
+        snippets = {
+            record.meeting_id: best_snippet(record, text_of(item), words)
+            for record, item in zip(records, page_items, strict=True)
+        }
+        return MeetingPage(
+            meetings=records,
+            next_cursor=next_cursor,
+            snippets=snippets,
+            search_note=SEARCH_NOTE,
+        )
+
+
+def template_json(table: str = "meeting-metadata") -> str:
+    return json.dumps(cloudformation_template(table), indent=2)

@@ -1,0 +1,199 @@
+"""Real servers for the integration tests: PostgreSQL (Debian's package) and dynalite (npm).
+
+Each runs on a free loopback port with its data in a temporary folder and is stopped at the
+end. A missing server binary is an error, not a skip: `.ci/run` installs both, so a test
+that cannot find them must say how to get them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from meeting_storage.embedded import free_port
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"{what} exited with {process.returncode}: {log.read_text()[-2000:]}"
+            )
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not open port {port} within 60 s: {log.read_text()[-2000:]}")
+
+
+# ---------------------------------------------------------------- dynalite
+
+
+def dynalite_binary() -> Path:
+    binary = REPO / "node_modules" / ".bin" / "dynalite"
+    if not binary.exists():
+        raise RuntimeError(
+            f"dynalite is not installed ({binary} is missing). Run `npm ci` in {REPO} "
+            "(`make install` and .ci/run do), with Node.js and npm installed."
+        )
+    return binary
+
+
+@contextlib.contextmanager
+def dynalite() -> Iterator[str]:
+    """A dynalite server (in memory) on a free loopback port; yields its endpoint URL."""
+    binary = dynalite_binary()
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="dynalite-") as folder:
+        log = Path(folder) / "dynalite.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [
+                    str(binary),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--createTableMs",
+                    "0",
+                    "--deleteTableMs",
+                    "0",
+                    "--updateTableMs",
+                    "0",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        try:
+            _wait_for_port(port, process, "dynalite", log)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            _stop(process)
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+def postgres_bindir() -> Path:
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: p.parts[-3], reverse=True
+    )
+    which = shutil.which("initdb")
+    if candidates:
+        return Path(candidates[0]).parent
+    if which:
+        return Path(which).resolve().parent
+    raise RuntimeError(
+        "PostgreSQL server binaries (initdb, pg_ctl) are not installed. Install Debian's "
+        "package: `apt-get update && apt-get install -y postgresql` (.ci/run does)."
+    )
+
+
+class PostgresServer:
+    """initdb into a temporary folder, pg_ctl start on a free port, stop and remove at the end.
+
+    PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user
+    (created by Debian's package) and owns its folder.
+    """
+
+    def __init__(self) -> None:
+        self.bindir = postgres_bindir()
+        self.port = free_port()
+        self.folder = Path(tempfile.mkdtemp(prefix="meeting-storage-pg-"))
+        self.data = self.folder / "data"
+        self.log = self.folder / "postgres.log"
+        self.user = "postgres"
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        command = list(args)
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+
+    def start(self) -> PostgresServer:
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres", "postgres")
+        else:
+            self.user = os.environ.get("USER") or "postgres"
+        self.folder.chmod(0o700)
+        result = self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            self.user,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"initdb failed: {result.stdout}{result.stderr}")
+        options = (
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off"
+        )
+        result = self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+        if result.returncode != 0:
+            log = self.log.read_text() if self.log.exists() else ""
+            raise RuntimeError(f"pg_ctl start failed: {result.stdout}{result.stderr}{log}")
+        return self
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def stop(self) -> None:
+        self._run(
+            str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"
+        )
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
