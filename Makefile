@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run install test lint format bench doctor clean
+.PHONY: run install test lint format bench doctor api clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ install: $(STAMP) $(NODE_STAMP)
 ## With a real bucket in .env (no loopback AWS_ENDPOINT_URL) nothing local is started.
 run: $(STAMP) .env
 	$(PY) -m meeting_storage embedded-s3
+
+## Serve the REST API on http://127.0.0.1:8000 (OpenAPI docs at /docs); e.g. API_ARGS="--port 9000".
+## Without API_TOKEN in .env it prints a token for this run. Needs the storage `make run` starts.
+api: $(STAMP) .env
+	$(PY) -m meeting_storage serve $(API_ARGS)
 
 ## The whole suite: lint, types, then every test (moto and a real SeaweedFS server).
 test: install lint

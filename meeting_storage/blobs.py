@@ -364,6 +364,54 @@ class S3BlobStore:
         except Exception as exc:
             raise self._error(exc, key, "sign a URL for") from exc
 
+    def presign_post(
+        self, key: str, expires_in: int, *, content_type: str, min_bytes: int, max_bytes: int
+    ) -> tuple[str, dict[str, str]]:
+        """A browser-style POST policy for exactly this key: S3 itself refuses another key,
+        another Content-Type or a size outside [min_bytes, max_bytes]. Returns (url, fields);
+        the client posts the fields, then the file as the last field, named "file"."""
+        try:
+            post = self.client.generate_presigned_post(
+                self.bucket,
+                key,
+                Fields={"Content-Type": content_type},
+                Conditions=[
+                    {"Content-Type": content_type},
+                    ["content-length-range", min_bytes, max_bytes],
+                ],
+                ExpiresIn=expires_in,
+            )
+        except Exception as exc:
+            raise self._error(exc, key, "sign an upload policy for") from exc
+        return str(post["url"]), {str(k): str(v) for k, v in post["fields"].items()}
+
+    def presign_put(self, key: str, expires_in: int, *, content_type: str, size: int) -> str:
+        """A PUT URL that signs Content-Type and Content-Length: S3 refuses any other."""
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "ContentType": content_type,
+            "ContentLength": size,
+        }
+        try:
+            return str(
+                self.client.generate_presigned_url(
+                    "put_object", Params=params, ExpiresIn=expires_in
+                )
+            )
+        except Exception as exc:
+            raise self._error(exc, key, "sign an upload URL for") from exc
+
+    def read_start(self, key: str, length: int) -> bytes:
+        """The first `length` bytes of an object (one ranged GET), for sniffing its content."""
+        try:
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=key, Range=f"bytes=0-{max(length, 1) - 1}"
+            )
+            return bytes(response["Body"].read())
+        except Exception as exc:
+            raise self._error(exc, key, "read") from exc
+
 
 def content_disposition(filename: str, *, inline: bool = False) -> str:
     """RFC 6266 header naming the original file, ASCII fallback plus UTF-8 filename*."""

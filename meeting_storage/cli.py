@@ -221,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the local SeaweedFS server for a loopback endpoint",
     )
     embedded.add_argument("--data-dir", type=Path, default=Path(".data/s3"))
+
+    serve = commands.add_parser(
+        "serve", parents=[common], help="serve the REST API (OpenAPI docs at /docs)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     return parser
 
 
@@ -935,6 +941,45 @@ def _cmd_embedded_s3(
     return {"started": True, "_human": "Stopped."}
 
 
+def _cmd_serve(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
+    import secrets
+    from dataclasses import replace
+
+    import uvicorn
+
+    from .api import check_bind_address, create_app
+
+    if not 0 <= args.port <= 65535:
+        raise InvalidInputError(f"--port must be between 0 and 65535, not {args.port}.")
+    settings: Settings = load_settings()
+    check_bind_address(args.host, settings.api_token)
+    if settings.api_token is None:
+        # Loopback only (checked above): a fresh token for this run, shown to whoever started it.
+        settings = replace(settings, api_token=secrets.token_urlsafe(32))
+        print(
+            f"API_TOKEN is not set; the token for this run is: {settings.api_token}\n"
+            "Set API_TOKEN in .env to keep one across restarts.",
+            file=sys.stderr,
+            flush=True,
+        )
+    app = create_app(settings=settings)
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(
+        f"REST API on http://{shown}:{args.port} (docs at /docs). Press Ctrl+C to stop.",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        server_header=False,
+        proxy_headers=False,
+        log_level="info",
+    )
+    return {"started": True, "_human": "Stopped."}
+
+
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -959,4 +1004,5 @@ _COMMANDS: dict[
     "deleted": _cmd_deleted,
     "undelete": _cmd_undelete,
     "embedded-s3": _cmd_embedded_s3,
+    "serve": _cmd_serve,
 }

@@ -33,7 +33,8 @@ def _some(items: list[str]) -> str:
     return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
 
 
-def run_checks(storage: MeetingStorage) -> Iterator[Check]:
+def run_checks(storage: MeetingStorage, *, contents: bool = True) -> Iterator[Check]:
+    """Every check in order; `contents=False` stops before those that list every meeting."""
     settings = storage.settings
     bucket = settings.bucket
     endpoint = settings.s3_endpoint_url or "AWS S3"
@@ -81,6 +82,8 @@ def run_checks(storage: MeetingStorage) -> Iterator[Check]:
         yield Check("lifecycle", "warn", f"the lifecycle rules cannot be read: {exc.message}")
     if rules is not None:
         yield from _lifecycle_checks(rules, custom_endpoint=bool(settings.s3_endpoint_url))
+    if not contents:
+        return
 
     try:
         yield from _content_checks(

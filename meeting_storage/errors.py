@@ -58,6 +58,13 @@ class UnsupportedMediaTypeError(InvalidInputError):
     http_status = 415
 
 
+class UnauthorizedError(MeetingStorageError):
+    """A REST API request without the right bearer token (API_TOKEN)."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
 class NotFoundError(MeetingStorageError):
     code = "not_found"
     http_status = 404

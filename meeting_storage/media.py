@@ -28,6 +28,39 @@ _KINDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Content types a client may declare for a presigned upload -> (stored type, extension).
+# The declared type is signed into the upload; the bytes are sniffed again when processed.
+_DECLARED_TYPES: dict[str, tuple[str, str]] = {
+    **{content_type: (content_type, extension) for content_type, extension in _KINDS.values()},
+    "audio/mp3": ("audio/mpeg", "mp3"),
+    "audio/x-m4a": ("audio/mp4", "m4a"),
+    "audio/m4a": ("audio/mp4", "m4a"),
+    "audio/x-wav": ("audio/wav", "wav"),
+    "audio/wave": ("audio/wav", "wav"),
+    "audio/vnd.wave": ("audio/wav", "wav"),
+    "audio/webm": ("audio/webm", "webm"),
+    "audio/x-flac": ("audio/flac", "flac"),
+    "audio/opus": ("audio/ogg", "ogg"),
+}
+ACCEPTED_CONTENT_TYPES = tuple(sorted(_DECLARED_TYPES))
+
+
+def declared_media(content_type: str) -> tuple[str, str]:
+    """Return (content type, extension) for a type a client declares before uploading.
+
+    Parameters (`; codecs=opus`) and case are ignored; anything but an accepted audio/video
+    type is refused with UnsupportedMediaTypeError.
+    """
+    bare = content_type.split(";", 1)[0].strip().lower() if isinstance(content_type, str) else ""
+    if bare not in _DECLARED_TYPES:
+        shown = repr(content_type)[:80]
+        raise UnsupportedMediaTypeError(
+            f"{shown} is not an accepted recording type; use one of: "
+            f"{', '.join(ACCEPTED_CONTENT_TYPES)}."
+        )
+    return _DECLARED_TYPES[bare]
+
+
 def detect_media(head: bytes, filename: str) -> tuple[str, str]:
     """Return (content type, extension) of an audio/video file from its first bytes.
 

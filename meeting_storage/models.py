@@ -278,3 +278,87 @@ class DoctorReport:
             "checks": [check.to_dict() for check in self.checks],
             "repairs": [repair.to_dict() for repair in self.repairs],
         }
+
+
+@dataclass(frozen=True)
+class PresignedUpload:
+    """Where and how a client uploads a recording straight to S3.
+
+    POST: send `fields` as form fields, then the file as the last field named "file".
+    PUT: send the file as the body with exactly `headers`.
+    """
+
+    audio_s3_key: str
+    filename: str
+    method: str
+    url: str
+    content_type: str
+    min_bytes: int
+    max_bytes: int
+    expires_at: datetime
+    fields: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "audio_s3_key": self.audio_s3_key,
+            "filename": self.filename,
+            "method": self.method,
+            "url": self.url,
+            "fields": self.fields,
+            "headers": self.headers,
+            "content_type": self.content_type,
+            "min_bytes": self.min_bytes,
+            "max_bytes": self.max_bytes,
+            "expires_at": self.expires_at.astimezone(UTC).isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class PrefixUsage:
+    """What is stored under one prefix, from a full listing."""
+
+    prefix: str
+    location: str
+    objects: int = 0
+    bytes: int = 0
+    bytes_by_class: dict[str, int] = field(default_factory=dict)
+    written_recently: int = 0  # objects last written within the footprint's window
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prefix": self.prefix,
+            "location": self.location,
+            "objects": self.objects,
+            "bytes": self.bytes,
+            "bytes_by_class": dict(self.bytes_by_class),
+            "written_recently": self.written_recently,
+        }
+
+
+@dataclass(frozen=True)
+class StorageFootprint:
+    measured_at: datetime
+    window_days: int
+    prefixes: list[PrefixUsage] = field(default_factory=list)
+
+    @property
+    def bytes_by_class(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for usage in self.prefixes:
+            for storage_class, size in usage.bytes_by_class.items():
+                total[storage_class] = total.get(storage_class, 0) + size
+        return total
+
+    @property
+    def written_recently(self) -> int:
+        return sum(usage.written_recently for usage in self.prefixes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "measured_at": self.measured_at.astimezone(UTC).isoformat(),
+            "window_days": self.window_days,
+            "objects": sum(usage.objects for usage in self.prefixes),
+            "bytes": sum(usage.bytes for usage in self.prefixes),
+            "prefixes": [usage.to_dict() for usage in self.prefixes],
+        }

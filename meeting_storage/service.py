@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from . import archive, cost_model, footprint, hardening, layout, lifecycle, migrate
+from . import archive, cost_model, hardening, layout, lifecycle, migrate
 from .analysis import Extraction, Extractor, RuleBasedExtractor
 from .analysis.transcript import normalise_text
 from .aws import make_s3_client
@@ -38,12 +38,19 @@ from .errors import (
     NotFoundError,
     translate_boto_error,
 )
+from .footprint import Footprint, measure
 from .index import DEFAULT_LIMIT, MAX_LIMIT, MeetingIndex, validate_limit
 from .index.document import SearchText, search_text_of, with_action_item_facts
 from .index.factory import make_index
 from .index.query import MeetingFilter
 from .index.s3json import S3JsonIndex
-from .media import SNIFF_BYTES, SizeLimitedReader, detect_media, wav_duration_seconds
+from .media import (
+    SNIFF_BYTES,
+    SizeLimitedReader,
+    declared_media,
+    detect_media,
+    wav_duration_seconds,
+)
 from .models import (
     STATUS_AWAITING_TRANSCRIPT,
     STATUS_COMPLETE,
@@ -55,11 +62,14 @@ from .models import (
     Meeting,
     MeetingPage,
     MeetingRecord,
+    PrefixUsage,
+    PresignedUpload,
     ProcessResult,
+    StorageFootprint,
     UploadedAudio,
     utc_now,
 )
-from .pricing import PriceTable, prices_for
+from .pricing import ARCHIVED_CLASSES, PriceTable, prices_for
 from .retry import retrying
 from .settings import MAX_PRESIGN_SECONDS, Settings
 
@@ -71,6 +81,8 @@ if TYPE_CHECKING:
 READ_WORKERS = 8
 INDEX_ATTEMPTS = 3
 RECENTLY_DELETED_DAYS = lifecycle.DEFAULT_NONCURRENT_DAYS
+UPLOAD_METHODS = ("POST", "PUT")
+FOOTPRINT_WINDOW_DAYS = 30
 Progress = Callable[[int, int], None]
 
 
@@ -190,14 +202,7 @@ class MeetingStorage:
                 if duration_seconds is None:
                     duration_seconds = uploaded.duration_seconds
             elif audio_s3_key is not None:
-                layout.validate_audio_key(audio_s3_key)
-                info = self.audio.head(audio_s3_key)
-                if info is None:
-                    raise NotFoundError(
-                        f"Audio {audio_s3_key!r} is not in s3://{self.settings.bucket}; upload it "
-                        "first with `upload` and pass the key it returns."
-                    )
-                audio_size, content_type = info.size, info.content_type
+                audio_size, content_type = self._check_stored_audio(audio_s3_key)
             if filename:
                 display_name = layout.sanitize_filename(filename)
             elif audio_s3_key:
@@ -326,6 +331,103 @@ class MeetingStorage:
             s3_index=isinstance(self.index, S3JsonIndex),
         )
 
+    def analyse(self, text: str) -> Extraction:
+        """The analysis `process` stores, without storing anything."""
+        return self.extractor.extract(normalise_text(text))
+
+    def create_upload(
+        self,
+        filename: str,
+        content_type: str,
+        *,
+        size: int | None = None,
+        method: str = "POST",
+        expires_in: int | None = None,
+    ) -> PresignedUpload:
+        """Presign an upload of one recording straight to meetings/{uuid}_{filename}.
+
+        S3 enforces the key, the declared Content-Type and the size (a POST policy's
+        content-length-range, or the Content-Length signed into a PUT URL); `process` checks
+        the bytes themselves (magic bytes, MAX_UPLOAD_MB) before a meeting refers to them.
+        """
+        method = method.upper() if isinstance(method, str) else ""
+        if method not in UPLOAD_METHODS:
+            raise InvalidInputError(f"method must be one of {', '.join(UPLOAD_METHODS)}.")
+        content_type, extension = declared_media(content_type)
+        limit = self.settings.max_upload_bytes
+        if size is not None and size < 1:
+            raise InvalidInputError("size must be at least 1 byte; a recording cannot be empty.")
+        if size is not None and size > limit:
+            raise FileTooLargeError(
+                f"{size} bytes is larger than the {self.settings.max_upload_mb} MB limit "
+                "(MAX_UPLOAD_MB); upload a shorter or compressed recording."
+            )
+        if method == "PUT" and size is None:
+            raise InvalidInputError(
+                "A presigned PUT signs the exact Content-Length: give the file's size."
+            )
+        seconds = self._expiry(expires_in)
+        safe_name = layout.sanitize_filename(filename)
+        if layout.file_extension(safe_name) not in {extension, *_same_family(extension)}:
+            safe_name = layout.sanitize_filename(f"{safe_name}.{extension}")
+        key = layout.new_audio_key(safe_name)
+        expires_at = utc_now() + timedelta(seconds=seconds)
+        if method == "POST":
+            low, high = (size, size) if size is not None else (1, limit)
+            url, fields = self.audio.presign_post(
+                key, seconds, content_type=content_type, min_bytes=low, max_bytes=high
+            )
+            return PresignedUpload(
+                audio_s3_key=key,
+                filename=safe_name,
+                method=method,
+                url=url,
+                content_type=content_type,
+                min_bytes=low,
+                max_bytes=high,
+                expires_at=expires_at,
+                fields=fields,
+            )
+        assert size is not None
+        url = self.audio.presign_put(key, seconds, content_type=content_type, size=size)
+        return PresignedUpload(
+            audio_s3_key=key,
+            filename=safe_name,
+            method=method,
+            url=url,
+            content_type=content_type,
+            min_bytes=size,
+            max_bytes=size,
+            expires_at=expires_at,
+            headers={"Content-Type": content_type, "Content-Length": str(size)},
+        )
+
+    def _check_stored_audio(self, audio_s3_key: str) -> tuple[int, str]:
+        """Size and real content type of an uploaded recording a meeting is about to refer to.
+
+        A recording uploaded with a presigned URL never passed through `upload_audio`, so its
+        size and its first bytes are checked here the same way.
+        """
+        layout.validate_audio_key(audio_s3_key)
+        info = self.audio.head(audio_s3_key)
+        if info is None:
+            raise NotFoundError(
+                f"Audio {audio_s3_key!r} is not in s3://{self.settings.bucket}; upload it "
+                "first with `upload` and pass the key it returns."
+            )
+        name = layout.filename_from_audio_key(audio_s3_key)
+        if info.size > self.settings.max_upload_bytes:
+            raise FileTooLargeError(
+                f"{name!r} is larger than the {self.settings.max_upload_mb} MB limit "
+                "(MAX_UPLOAD_MB); upload a shorter or compressed recording."
+            )
+        if info.size == 0:
+            raise InvalidInputError(f"{name!r} is empty; upload a recording with sound in it.")
+        if info.storage_class in ARCHIVED_CLASSES:
+            return info.size, info.content_type or "application/octet-stream"
+        content_type, _ = detect_media(self.audio.read_start(audio_s3_key, SNIFF_BYTES), name)
+        return info.size, content_type
+
     # ----------------------------------------------------------------- reading
 
     def list_meetings(
@@ -334,8 +436,22 @@ class MeetingStorage:
         cursor: str | None = None,
         search: str | None = None,
         filters: MeetingFilter | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> MeetingPage:
-        """Newest first, or ranked by relevance when searching a full-text index."""
+        """Newest first, or ranked by relevance when searching a full-text index.
+
+        `since` (inclusive) and `until` (exclusive) bound the meeting time; they are the
+        index's own date filter, so every backend pages them with its own cursors.
+        """
+        if since is not None or until is not None:
+            base = filters or MeetingFilter()
+            filters = replace(
+                base,
+                date_from=since if since is not None else base.date_from,
+                date_to=until if until is not None else base.date_to,
+            )
         return self.index.list(
             validate_limit(limit), cursor, (search or "").strip() or None, filters
         )
@@ -392,12 +508,16 @@ class MeetingStorage:
             raise NotFoundError(f"Meeting {meeting_id} has no audio.")
         return self._presign(record, expires_in)
 
-    def _presign(self, record: MeetingRecord, expires_in: int | None = None) -> str:
+    def _expiry(self, expires_in: int | None) -> int:
         seconds = self.settings.presigned_url_expiry if expires_in is None else expires_in
         if not 1 <= seconds <= MAX_PRESIGN_SECONDS:
             raise InvalidInputError(
                 f"expires_in must be between 1 and {MAX_PRESIGN_SECONDS} seconds, not {seconds}."
             )
+        return seconds
+
+    def _presign(self, record: MeetingRecord, expires_in: int | None = None) -> str:
+        seconds = self._expiry(expires_in)
         assert record.audio_s3_key is not None
         return self.audio.presign_get(
             record.audio_s3_key,
@@ -498,12 +618,44 @@ class MeetingStorage:
 
         return reindex(self, progress=progress, restart=restart)
 
-    def doctor(self, *, fix: bool = False) -> DoctorReport:
-        """Health checks; with `fix`, first repair drift between the index and S3."""
+    def doctor(self, *, fix: bool = False, contents: bool = True) -> DoctorReport:
+        """Health checks; with `fix`, first repair drift between the index and S3;
+        `contents=False` skips the checks that list every meeting (readiness probes)."""
         from .doctor import repair, run_checks
 
         repairs = repair(self) if fix else []
-        return DoctorReport(checks=list(run_checks(self)), repairs=repairs)
+        return DoctorReport(checks=list(run_checks(self, contents=contents)), repairs=repairs)
+
+    def footprint(self, now: datetime | None = None) -> StorageFootprint:
+        """Objects and bytes under meetings/, transcriptions/ and index/ (a paginated listing),
+        by storage class, and how many were written in the last FOOTPRINT_WINDOW_DAYS days."""
+        now = now or utc_now()
+        recent = now - timedelta(days=FOOTPRINT_WINDOW_DAYS)
+        usages = []
+        for store, prefix in (
+            (self.audio, layout.AUDIO_PREFIX),
+            (self.documents, layout.TRANSCRIPTIONS_PREFIX),
+            (self.documents, layout.INDEX_PREFIX),
+        ):
+            objects = size = written = 0
+            by_class: dict[str, int] = {}
+            for info in store.iter_objects(prefix):
+                objects += 1
+                size += info.size
+                by_class[info.storage_class] = by_class.get(info.storage_class, 0) + info.size
+                if info.last_modified is not None and info.last_modified >= recent:
+                    written += 1
+            usages.append(
+                PrefixUsage(
+                    prefix=prefix,
+                    location=store.location,
+                    objects=objects,
+                    bytes=size,
+                    bytes_by_class=by_class,
+                    written_recently=written,
+                )
+            )
+        return StorageFootprint(measured_at=now, window_days=FOOTPRINT_WINDOW_DAYS, prefixes=usages)
 
     def index_entries(self) -> Iterator[MeetingRecord]:
         """Every meeting the index lists (one page of MAX_LIMIT at a time)."""
@@ -517,12 +669,11 @@ class MeetingStorage:
 
     # ----------------------------------------------------------------- cost
 
-    def footprint(self) -> footprint.Footprint:
-        """Bytes and objects by prefix and storage class, and per meeting (a paginated listing)."""
+    def detailed_footprint(self) -> Footprint:
+        """What the cost review needs: bytes and objects by prefix and storage class, per
+        meeting (joined with the index's records), and old versions in a versioned bucket."""
         versioned = self.audio.versioning_status() != "Disabled"
-        return footprint.measure(
-            self.audio, self.documents, list(self.index_entries()), versioned=versioned
-        )
+        return measure(self.audio, self.documents, list(self.index_entries()), versioned=versioned)
 
     def cost_report(
         self,
@@ -536,7 +687,7 @@ class MeetingStorage:
         the bucket's recent history and its lifecycle policy; `overrides` replace any of them
         (keyword arguments named like `cost_model.Usage` fields)."""
         now = now or datetime.now(UTC)
-        measured = self.footprint()
+        measured = self.detailed_footprint()
         if usage is None:
             usage = cost_model.usage_from_history(measured.contents(), now, self._default_usage())
         return cost_model.build_report(
@@ -548,7 +699,7 @@ class MeetingStorage:
     ) -> cost_model.LifecycleComparison:
         """What `policy` saves over `months` at the bucket's recent rate of meetings."""
         now = datetime.now(UTC)
-        contents = self.footprint().contents()
+        contents = self.detailed_footprint().contents()
         usage = replace(
             cost_model.usage_from_history(contents, now, self._default_usage()),
             archive_days=policy.archive_days,

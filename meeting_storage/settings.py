@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,6 +32,8 @@ _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 # Streamed uploads of unknown size use 16 MiB parts and S3 allows 10,000 parts (~156 GiB).
 MAX_UPLOAD_MB_LIMIT = 150_000
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 presigned URLs cannot live longer than 7 days
+MIN_API_TOKEN_LENGTH = 16
+_API_TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII: it travels in an HTTP header
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,10 @@ class Settings:
     aws_secret_access_key: str | None = None
     aws_session_token: str | None = None
     local_data_dir: Path = Path(".data/local")
+    # REST API: the bearer token every endpoint but health requires, and the largest request
+    # body it reads (the multipart upload is limited by max_upload_bytes instead).
+    api_token: str | None = field(default=None, repr=False)
+    api_max_body_bytes: int = 25 * 1024 * 1024
 
     @property
     def uploads_dir(self) -> Path:
@@ -187,6 +193,15 @@ class Settings:
         secret_key = text("AWS_SECRET_ACCESS_KEY")
         if (access_key is None) != (secret_key is None):
             problems.append("set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither")
+        api_token = text("API_TOKEN")
+        if api_token is not None and (
+            len(api_token) < MIN_API_TOKEN_LENGTH or not _API_TOKEN_RE.match(api_token)
+        ):
+            problems.append(
+                f"API_TOKEN must be at least {MIN_API_TOKEN_LENGTH} printable ASCII characters "
+                "without spaces; generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
         settings = cls(
             bucket=bucket or "",
             region=region,
@@ -205,6 +220,8 @@ class Settings:
             aws_secret_access_key=secret_key,
             aws_session_token=text("AWS_SESSION_TOKEN"),
             local_data_dir=Path(text("LOCAL_DATA_DIR") or ".data/local"),
+            api_token=api_token,
+            api_max_body_bytes=integer("API_MAX_BODY_MB", 25, 1, 1024) * 1024 * 1024,
         )
         if problems:
             raise ConfigurationError("Invalid configuration: " + "; ".join(problems) + ".")

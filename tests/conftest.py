@@ -54,7 +54,7 @@ Carol: It would be nice to have a voice search feature, but it is optional.
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's .env, AWS config or credentials."""
     for name in list(os.environ):
-        if name.startswith(("AWS_", "S3_", "DYNAMODB_")) or name in {
+        if name.startswith(("AWS_", "S3_", "DYNAMODB_", "API_")) or name in {
             "STORE_IN_S3",
             "SKIP_LOCAL_STORAGE",
             "USE_DYNAMODB",

@@ -2,9 +2,10 @@
 policy `iam-policy` generates allows each one.
 
 A call is the package's when it goes through the entry points a deployment uses: the
-`MeetingStorage` facade (service.py) or the command line (cli.py), which is where the dashboard
-and the API come in too. Calls on worker threads (the facade's thread pools, s3transfer's
-upload threads) count as well. Calls made by tests and fixtures themselves, directly or
+`MeetingStorage` facade (service.py, which the dashboard calls), the command line (cli.py) and
+the REST API (api.py). Calls on worker threads (the facade's thread pools, s3transfer's upload
+threads, the API's request threads) count as well. A presigned POST is recorded as the
+PutObject it allows. Calls made by tests and fixtures themselves, directly or
 through low-level helpers with arguments of their own (`storage.audio.iter_objects("")` to
 see every key), are not recorded, nor are the embedded server's (only `make run` uses it).
 """
@@ -30,7 +31,7 @@ from meeting_storage import iam
 PACKAGE = str(Path(meeting_storage.__file__).resolve().parent)
 TESTS = str(Path(__file__).resolve().parent)
 THIS_FILE = str(Path(__file__).resolve())
-ENTRY_POINTS = {"service.py", "cli.py", "__main__.py"}
+ENTRY_POINTS = {"service.py", "cli.py", "__main__.py", "api.py"}
 KEPT_PARAMS = ("Bucket", "Key", "Prefix", "VersionId", "TableName", "modelId")
 
 
@@ -89,11 +90,33 @@ def _kept(params: dict[str, Any]) -> str:
     return json.dumps(kept, sort_keys=True, default=str)
 
 
-def _record(service: str, region: str, params: dict[str, Any], model: Any, **_: Any) -> None:
+def _presigned_post_key() -> str | None:
+    """The key of a presigned POST being built: botocore presigns it through the CreateBucket
+    operation model with only the bucket, so the key is read from `generate_presigned_post`."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "generate_presigned_post" and "Key" in frame.f_locals:
+            return str(frame.f_locals["Key"])
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def _record(
+    service: str,
+    region: str,
+    params: dict[str, Any],
+    model: Any,
+    context: dict[str, Any] | None = None,
+    **_: Any,
+) -> None:
     origin = _origin()
     if origin is None:
         return
-    call = Call(service, model.name, region or "us-east-1", _kept(params), origin)
+    operation = model.name
+    if (context or {}).get("is_presign_request") and operation == "CreateBucket":
+        # A presigned POST upload: what the browser may do with it is a PutObject of the key.
+        operation, params = "PutObject", {**params, "Key": _presigned_post_key()}
+    call = Call(service, operation, region or "us-east-1", _kept(params), origin)
     with _lock:
         RECORDED.add(call)
         for captured in _captures:

@@ -40,7 +40,7 @@ def listing(storage: MeetingStorage) -> dict[str, int]:
 def test_footprint_by_prefix_class_and_meeting(storage: MeetingStorage) -> None:
     records = store_three(storage)
     sizes = listing(storage)
-    footprint = storage.footprint()
+    footprint = storage.detailed_footprint()
 
     audio_keys = [r.audio_s3_key for r in records if r.audio_s3_key]
     assert footprint.by_prefix["meetings/"].bytes == sum(sizes[k] for k in audio_keys)
@@ -78,7 +78,7 @@ def test_footprint_counts_archive_classes_and_old_versions(storage: MeetingStora
     client.put_object(Bucket=bucket, Key=key, Body=wav_bytes(1.0), StorageClass="GLACIER")
     storage.delete_meeting(records[1].meeting_id)
 
-    footprint = storage.footprint()
+    footprint = storage.detailed_footprint()
     assert footprint.by_storage_class["GLACIER"].objects == 1
     assert footprint.by_storage_class["GLACIER"].bytes == len(wav_bytes(1.0))
     assert footprint.noncurrent is not None
@@ -98,7 +98,7 @@ def test_the_listing_is_paginated(moto_storage: MeetingStorage) -> None:
         client.put_object(
             Bucket=moto_storage.settings.bucket, Key=f"meetings/{n:032x}_x.wav", Body=b"abc"
         )
-    footprint = moto_storage.footprint()
+    footprint = moto_storage.detailed_footprint()
     assert footprint.by_prefix["meetings/"] == type(footprint.by_prefix["meetings/"])(3015, 1005)
 
 
@@ -268,7 +268,7 @@ def test_documents_kept_locally_are_counted_but_not_billed(moto_settings: Any) -
 
     local = Storage(replaced(moto_settings, store_in_s3=False))
     local.process(SAMPLE_TRANSCRIPT, audio_file=io.BytesIO(wav_bytes()), audio_filename="a.wav")
-    footprint = local.footprint()
+    footprint = local.detailed_footprint()
     assert footprint.by_storage_class["LOCAL"].objects == 6  # four documents, two index objects
     assert footprint.by_storage_class["STANDARD"].objects == 1  # the recording, in S3
     report = local.cost_report(months=1)

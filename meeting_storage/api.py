@@ -1,0 +1,870 @@
+"""The REST API (FastAPI): the design document's endpoints over the same `MeetingStorage`.
+
+Route handlers are thin: validate the request, call one service method, shape the JSON. Every
+failure is `{"success": false, "error": {"code", "message"}}` with the HTTP status the error
+carries (`MeetingStorageError.http_status`), the same codes as the CLI. Every endpoint but
+health requires `Authorization: Bearer <API_TOKEN>`. Request bodies are size-limited before
+they are read; the multipart upload streams its file to S3 as it arrives.
+
+Run it with `python -m meeting_storage serve` (or `make api`); the OpenAPI document is at
+/openapi.json and browsable at /docs.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import ipaddress
+import logging
+import re
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated, Any, Literal
+
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
+import anyio.to_thread
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+)
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .costs import monthly_storage_estimate
+from .errors import (
+    ConfigurationError,
+    FileTooLargeError,
+    InvalidInputError,
+    MeetingStorageError,
+    UnauthorizedError,
+)
+from .index import DEFAULT_LIMIT, MAX_LIMIT
+from .layout import MAX_MEETING_ID_LENGTH, MEETING_ID_RE
+from .models import UploadedAudio
+from .multipart import FILE_FIELD, MultipartFileReader
+from .service import MeetingStorage, open_storage
+from .settings import MAX_PRESIGN_SECONDS, Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api"
+UPLOAD_PATH = f"{API_PREFIX}/meetings/upload"
+# Room for the multipart boundaries and part headers around an upload of MAX_UPLOAD_MB.
+MULTIPART_OVERHEAD = 1024 * 1024
+STREAM_BUFFER = 64 * 1024
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+_STATUS_CODES = {
+    400: "invalid_input",
+    401: "unauthorized",
+    403: "access_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "file_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    503: "backend_unavailable",
+}
+
+StorageFactory = Callable[[], MeetingStorage]
+
+
+# ---------------------------------------------------------------------- wire models
+
+
+def _utf8_text(value: str) -> str:
+    """Refuse lone surrogates (valid JSON escapes, but not text that can be stored)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from exc
+    return value
+
+
+def _iso_only(value: Any) -> Any:
+    """Date-times as ISO 8601 text only: no numbers read as Unix time by accident."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO 8601 date-time such as 2026-01-15T09:30:00Z")
+    return value
+
+
+def _json_integer(value: Any) -> Any:
+    """A JSON integer (6795 or 6795.0), not a string or a boolean that merely converts to one."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a JSON integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be a whole number")
+        return int(value)
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    """An aware UTC datetime; times without a zone are taken as UTC."""
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("is out of range once converted to UTC") from exc
+
+
+Text = Annotated[str, AfterValidator(_utf8_text)]
+# After the constraints in Annotated[...], so that they stay in the JSON schema.
+JSON_INTEGER = BeforeValidator(_json_integer)
+UtcDatetime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_utc)]
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+
+
+class MeetingIdConvertor(Convertor[str]):
+    """Routes /meetings/{meeting_id} only for ids, so /meetings/upload-url is never one."""
+
+    regex = MEETING_ID_RE.pattern.removeprefix("^").removesuffix("$")
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("meeting_id", MeetingIdConvertor())
+MeetingId = Annotated[
+    str,
+    Path(
+        pattern=MEETING_ID_RE.pattern,
+        max_length=MAX_MEETING_ID_LENGTH,
+        examples=["meeting-3f2a9c0d4b5e6f708192a3b4c5d6e7f8"],
+    ),
+]
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["not_found"])
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    success: Literal[False] = False
+    error: ErrorDetail
+    details: list[dict[str, Any]] | None = Field(
+        default=None, description="for 422: which fields were wrong, and why"
+    )
+
+
+class ProcessRequest(BaseModel):
+    text: Text = Field(min_length=1, description="the meeting's transcript")
+    audio_s3_key: Text | None = Field(
+        default=None,
+        max_length=1100,
+        description="a recording already uploaded (upload-url or upload): meetings/{uuid}_{name}",
+    )
+    filename: Text | None = Field(default=None, max_length=1024, description="display file name")
+    title: Text = Field(default="", max_length=1000)
+    tags: list[Annotated[Text, Field(max_length=200)]] = Field(default_factory=list, max_length=50)
+    recorded_at: UtcDatetime | None = Field(
+        default=None, description="when the meeting took place (default: now); UTC if no zone"
+    )
+    store: StrictBool = Field(
+        default=True,
+        description="false: only return the analysis, store nothing (no meeting_id)",
+    )
+
+
+class MeetingRecordOut(BaseModel):
+    """A meeting's metadata.json (the listing entry); more fields may appear."""
+
+    model_config = ConfigDict(extra="allow")
+
+    meeting_id: str
+    timestamp: Timestamp
+    filename: str
+    audio_s3_key: str | None = None
+    action_items_count: int
+    requirements_count: int
+    extraction_method: str
+    bedrock_used: bool
+    title: str = ""
+    tags: list[str] = Field(default_factory=list)
+    audio_size: int | None = None
+    content_type: str | None = None
+    status: str
+
+
+class ProcessResponse(BaseModel):
+    success: Literal[True] = True
+    meeting_id: str | None = Field(description="null when store was false")
+    stored: bool
+    meeting_summary: dict[str, Any]
+    requirements: list[dict[str, Any]]
+    audio_s3_key: str | None = None
+    extraction_method: str
+    bedrock_used: bool
+    indexed: bool = Field(
+        default=True, description="false when the meeting is stored but not listed yet"
+    )
+    index_warning: str | None = Field(
+        default=None, description="why the meeting is not listed yet, and how to list it"
+    )
+
+
+class MeetingListResponse(BaseModel):
+    success: Literal[True] = True
+    meetings: list[MeetingRecordOut]
+    count: int
+    next_cursor: str | None = Field(description="pass as cursor for the next page; null at the end")
+
+
+class MeetingOut(BaseModel):
+    meeting_id: str
+    transcription: str
+    summary: dict[str, Any]
+    requirements: list[dict[str, Any]]
+    metadata: MeetingRecordOut
+    audio_url: str | None = Field(description="presigned GET URL of the recording")
+    audio_unavailable_reason: str | None = None
+
+
+class MeetingResponse(BaseModel):
+    success: Literal[True] = True
+    meeting: MeetingOut
+
+
+class DeleteResponse(BaseModel):
+    success: Literal[True] = True
+    meeting_id: str
+    deleted: list[str]
+    index_entry_removed: bool
+    purged: bool
+    recoverable: bool
+
+
+class UploadUrlRequest(BaseModel):
+    filename: Text = Field(min_length=1, max_length=1024, examples=["Weekly sync.m4a"])
+    content_type: str = Field(max_length=200, examples=["audio/mp4"])
+    size: Annotated[int, Field(ge=1), JSON_INTEGER] | None = Field(
+        default=None, description="bytes; required for PUT"
+    )
+    method: Literal["POST", "PUT"] = "POST"
+    expires_in: Annotated[int, Field(ge=1, le=MAX_PRESIGN_SECONDS), JSON_INTEGER] | None = Field(
+        default=None,
+        description="seconds the upload URL stays valid (default PRESIGNED_URL_EXPIRY)",
+    )
+
+
+class UploadUrlResponse(BaseModel):
+    success: Literal[True] = True
+    audio_s3_key: str
+    filename: str
+    method: Literal["POST", "PUT"]
+    url: str
+    fields: dict[str, str] = Field(description="POST: form fields to send before the file")
+    headers: dict[str, str] = Field(description="PUT: headers to send with the file")
+    content_type: str
+    min_bytes: int
+    max_bytes: int
+    expires_at: Timestamp
+
+
+class UploadResponse(BaseModel):
+    success: Literal[True] = True
+    audio_s3_key: str
+    filename: str
+    size: int
+    content_type: str
+
+
+class HealthResponse(BaseModel):
+    success: Literal[True] = True
+    status: Literal["ok"] = "ok"
+    version: str
+
+
+class CheckOut(BaseModel):
+    name: str
+    status: Literal["ok", "warn", "fail"]
+    message: str | None = Field(default=None, description="with a valid token only")
+    fix: str | None = Field(default=None, description="with a valid token only")
+
+
+class ReadyResponse(BaseModel):
+    success: bool
+    ready: bool
+    checks: list[CheckOut]
+
+
+class PrefixUsageOut(BaseModel):
+    prefix: str
+    location: str
+    objects: int
+    bytes: int
+    bytes_by_class: dict[str, int]
+    written_recently: int
+
+
+class FootprintOut(BaseModel):
+    measured_at: Timestamp
+    window_days: int
+    objects: int
+    bytes: int
+    prefixes: list[PrefixUsageOut]
+
+
+class PricesOut(BaseModel):
+    currency: str
+    region: str
+    as_of: str
+    source: str
+    storage_per_gb_month: dict[str, str]
+    put_per_1000: str
+    get_per_1000: str
+
+
+class EstimateOut(BaseModel):
+    currency: str
+    storage: str = Field(description="decimal string, per month")
+    puts: str
+    gets: str
+    total: str
+    priced_bytes: int
+    unpriced_bytes: dict[str, int]
+    puts_per_month: int
+    gets_per_month: int
+    prices: PricesOut
+
+
+class CostsResponse(BaseModel):
+    success: Literal[True] = True
+    footprint: FootprintOut
+    monthly_estimate: EstimateOut
+    assumptions: list[str]
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        status: {"model": ErrorResponse, "description": _STATUS_CODES.get(status, "error")}
+        for status in statuses
+    }
+
+
+UPLOAD_REQUEST_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [FILE_FIELD],
+                    "properties": {
+                        FILE_FIELD: {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "the recording (m4a, mp3, wav, ogg, webm, mp4, flac)",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+# ---------------------------------------------------------------------- plumbing
+
+
+class RequestTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            413,
+            f"The request body is larger than {limit // (1024 * 1024)} MB; for recordings use "
+            "POST /api/meetings/upload-url and upload straight to S3.",
+        )
+
+
+class BodySizeLimit:
+    """Refuse request bodies over a limit: at once when Content-Length says so, else while
+    the body is read (chunked requests), before any handler sees more than the limit."""
+
+    def __init__(self, app: ASGIApp, *, default: int, per_path: dict[str, int]) -> None:
+        self.app = app
+        self.default = default
+        self.per_path = per_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.per_path.get(scope["path"], self.default)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            error = RequestTooLarge(limit)
+            response = _error_response(413, "file_too_large", error.detail)
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise RequestTooLarge(limit)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+class _StorageProvider:
+    """Opens the storage service on first use (so a bad setting is a 503, not a crash)."""
+
+    def __init__(self, factory: StorageFactory) -> None:
+        self._factory = factory
+        self._storage: MeetingStorage | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> MeetingStorage:
+        with self._lock:
+            if self._storage is None:
+                self._storage = self._factory()
+            return self._storage
+
+
+def get_storage(request: Request) -> MeetingStorage:
+    """The dependency every route gets its MeetingStorage from (override it in tests)."""
+    provider: _StorageProvider = request.app.state.storage_provider
+    return provider()
+
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="The server's API_TOKEN (printed at start when it generated one).",
+)
+
+
+def _token_ok(request: Request, token: str | None) -> bool:
+    expected: str = request.app.state.api_token
+    return token is not None and hmac.compare_digest(token.encode(), expected.encode())
+
+
+def require_token(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    if not _token_ok(request, credentials.credentials if credentials else None):
+        raise UnauthorizedError(
+            "Missing or wrong bearer token: send `Authorization: Bearer <API_TOKEN>`."
+        )
+
+
+def optional_token(request: Request) -> bool:
+    """True for a request with the right bearer token (read directly: the endpoints that use
+    this are public, so the OpenAPI document must not declare a security requirement)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and _token_ok(request, token.strip() or None)
+
+
+Storage = Annotated[MeetingStorage, Depends(get_storage)]
+
+
+def _error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {"success": False, "error": {"code": code, "message": message}}
+    body.update(extra)
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _storage_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, MeetingStorageError)
+    return _error_response(exc.http_status, exc.code, exc.message)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [
+        {
+            "loc": [str(part) for part in error.get("loc", ())],
+            "message": str(error.get("msg", "")),
+            "type": str(error.get("type", "")),
+        }
+        for error in exc.errors()
+    ]
+    summary = "; ".join(f"{'.'.join(d['loc'])}: {d['message']}" for d in details[:5])
+    return _error_response(
+        422, "invalid_input", f"Invalid request: {summary or 'malformed'}.", details=details
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = _STATUS_CODES.get(exc.status_code, "error")
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Each method of a path is its own route; Allow must name them all, not the first.
+        allowed = {
+            method
+            for method in HTTP_METHODS
+            if any(
+                route.matches({**request.scope, "method": method})[0] == Match.FULL
+                for route in request.app.router.routes
+            )
+        }
+        headers["Allow"] = ", ".join(sorted(allowed))
+    return _error_response(exc.status_code, code, str(exc.detail), headers=headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("Unexpected error in %s %s", request.method, request.url.path)
+    return _error_response(
+        500, "internal_error", "Unexpected server error; the server log has the details."
+    )
+
+
+def _package_version() -> str:
+    try:
+        return version("meeting-storage")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+# ---------------------------------------------------------------------- routes
+
+public = APIRouter(prefix=API_PREFIX, tags=["health"])
+router = APIRouter(
+    prefix=API_PREFIX,
+    dependencies=[Depends(require_token)],
+    responses=_errors(401),
+)
+
+
+@public.get("/health", response_model=HealthResponse, summary="Liveness")
+def health() -> dict[str, Any]:
+    """The server is up. No token needed, no storage touched."""
+    return {"success": True, "status": "ok", "version": _package_version()}
+
+
+@public.get(
+    "/health/ready",
+    response_model=ReadyResponse,
+    summary="Readiness (doctor checks)",
+    responses={503: {"model": ReadyResponse, "description": "a check failed"}},
+)
+def ready(storage: Storage, authenticated: Annotated[bool, Depends(optional_token)]) -> Any:
+    """The doctor's configuration, bucket, region, versioning and encryption checks (not the
+    per-meeting ones). 503 when one fails. Messages and fixes only with a valid token."""
+    report = storage.doctor(contents=False)
+    checks = [
+        {
+            "name": check.name,
+            "status": check.status,
+            "message": check.message if authenticated else None,
+            "fix": check.fix if authenticated else None,
+        }
+        for check in report.checks
+    ]
+    body = {"success": report.healthy, "ready": report.healthy, "checks": checks}
+    if report.healthy:
+        return body
+    failed = ", ".join(check.name for check in report.checks if check.status == "fail")
+    body["error"] = {"code": "backend_unavailable", "message": f"Not ready: {failed} failed."}
+    return JSONResponse(body, status_code=503)
+
+
+@router.post(
+    "/meeting/process",
+    response_model=ProcessResponse,
+    tags=["meetings"],
+    summary="Analyse a transcript and store the meeting",
+    responses=_errors(400, 404, 409, 413, 415, 422, 503),
+)
+def process_meeting(body: ProcessRequest, storage: Storage) -> dict[str, Any]:
+    """Extract the summary, action items, decisions and requirements of `text`, and store the
+    whole meeting (with the recording at `audio_s3_key`, if given). With `"store": false` only
+    the analysis is returned and nothing is stored."""
+    if not body.store:
+        extraction = storage.analyse(body.text)
+        return {
+            "success": True,
+            "meeting_id": None,
+            "stored": False,
+            "meeting_summary": extraction.summary,
+            "requirements": extraction.requirements,
+            "audio_s3_key": None,
+            "extraction_method": extraction.method,
+            "bedrock_used": extraction.bedrock_used,
+        }
+    result = storage.process(
+        body.text,
+        audio_s3_key=body.audio_s3_key,
+        filename=body.filename,
+        title=body.title,
+        tags=body.tags,
+        recorded_at=body.recorded_at,
+    )
+    return {"success": True, "stored": True, **result.to_dict()}
+
+
+@router.get(
+    "/meetings",
+    response_model=MeetingListResponse,
+    tags=["meetings"],
+    summary="List meetings, newest first",
+    responses=_errors(400, 422, 503),
+)
+def list_meetings(
+    storage: Storage,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    search: Annotated[str | None, Query(max_length=500)] = None,
+    since: Annotated[
+        UtcDatetime | None, Query(description="meetings at or after this time (UTC if no zone)")
+    ] = None,
+    until: Annotated[
+        UtcDatetime | None, Query(description="meetings before this time (UTC if no zone)")
+    ] = None,
+) -> dict[str, Any]:
+    page = storage.list_meetings(limit, cursor, search, since=since, until=until)
+    meetings = [record.to_dict() for record in page.meetings]
+    return {
+        "success": True,
+        "meetings": meetings,
+        "count": len(meetings),
+        "next_cursor": page.next_cursor,
+    }
+
+
+@router.post(
+    "/meetings/upload-url",
+    response_model=UploadUrlResponse,
+    tags=["recordings"],
+    summary="Presign an upload straight to S3",
+    responses=_errors(400, 413, 415, 422, 503),
+)
+def create_upload_url(body: UploadUrlRequest, storage: Storage) -> dict[str, Any]:
+    """A presigned POST policy (default) or PUT URL for `meetings/{uuid}_{filename}`. S3 itself
+    refuses another key, another Content-Type or a size over MAX_UPLOAD_MB (POST: any size up
+    to it, or exactly `size`; PUT: exactly `size`). Then call /api/meeting/process with the
+    returned `audio_s3_key`."""
+    upload = storage.create_upload(
+        body.filename,
+        body.content_type,
+        size=body.size,
+        method=body.method,
+        expires_in=body.expires_in,
+    )
+    return {"success": True, **upload.to_dict()}
+
+
+@router.post(
+    "/meetings/upload",
+    response_model=UploadResponse,
+    tags=["recordings"],
+    summary="Upload a small recording through the server",
+    openapi_extra=UPLOAD_REQUEST_BODY,
+    responses=_errors(400, 413, 415, 422, 503),
+)
+async def upload_recording(
+    request: Request,
+    storage: Storage,
+    filename: Annotated[
+        str | None, Query(max_length=1024, description="store under this name instead")
+    ] = None,
+) -> dict[str, Any]:
+    """multipart/form-data with the recording in a field named `file`. It is streamed on to
+    S3 as it arrives (checked by its magic bytes, at most MAX_UPLOAD_MB). For large recordings
+    prefer /api/meetings/upload-url, which does not pass through this server."""
+    token = anyio.lowlevel.current_token()
+    body = request.stream()
+
+    async def read_chunk() -> bytes | None:
+        try:
+            return await body.__anext__()
+        except StopAsyncIteration:
+            return None
+
+    def next_chunk() -> bytes | None:
+        try:
+            return anyio.from_thread.run(read_chunk, token=token)
+        except ClientDisconnect as exc:
+            raise InvalidInputError("The client stopped sending the upload.") from exc
+        except RequestTooLarge as exc:
+            raise FileTooLargeError(str(exc.detail)) from exc
+
+    reader = MultipartFileReader(request.headers.get("content-type", ""), next_chunk)
+
+    def upload() -> UploadedAudio:
+        name = reader.open()
+        return storage.upload_audio(io.BufferedReader(reader, STREAM_BUFFER), filename or name)
+
+    uploaded = await anyio.to_thread.run_sync(upload)
+    return {
+        "success": True,
+        "audio_s3_key": uploaded.audio_s3_key,
+        "filename": uploaded.filename,
+        "size": uploaded.size,
+        "content_type": uploaded.content_type,
+    }
+
+
+@router.get(
+    "/meetings/{meeting_id:meeting_id}",
+    response_model=MeetingResponse,
+    tags=["meetings"],
+    summary="One meeting with a presigned audio URL",
+    responses=_errors(400, 404, 422, 503),
+)
+def get_meeting(
+    meeting_id: MeetingId,
+    storage: Storage,
+    expires_in: Annotated[
+        int | None, Query(ge=1, le=MAX_PRESIGN_SECONDS, description="audio URL lifetime (s)")
+    ] = None,
+) -> dict[str, Any]:
+    meeting = storage.get_meeting(meeting_id)
+    data = meeting.to_dict()
+    if expires_in is not None and meeting.audio_url:
+        data["audio_url"] = storage.presign_audio(meeting_id, expires_in)
+    return {"success": True, "meeting": data}
+
+
+@router.delete(
+    "/meetings/{meeting_id:meeting_id}",
+    response_model=DeleteResponse,
+    tags=["meetings"],
+    summary="Delete a meeting and all its files",
+    responses=_errors(400, 404, 409, 422, 503),
+)
+def delete_meeting(
+    meeting_id: MeetingId,
+    storage: Storage,
+    purge: Annotated[
+        bool, Query(description="in a versioned bucket, also remove every old version")
+    ] = False,
+) -> dict[str, Any]:
+    """Removes the recording, every transcription file and the index entry. 404 for a meeting
+    that does not exist; an interrupted delete is finished by calling it again."""
+    report = storage.delete_meeting(meeting_id, purge=purge)
+    return {"success": True, **report.to_dict()}
+
+
+@router.get(
+    "/costs",
+    response_model=CostsResponse,
+    tags=["costs"],
+    summary="Storage footprint and monthly cost estimate",
+    responses=_errors(422, 503),
+)
+def costs(
+    storage: Storage,
+    puts_per_month: Annotated[
+        int | None,
+        Query(ge=0, le=10**12, description="default: objects written in the last 30 days"),
+    ] = None,
+    gets_per_month: Annotated[int, Query(ge=0, le=10**12)] = 0,
+) -> dict[str, Any]:
+    footprint = storage.footprint()
+    puts = footprint.written_recently if puts_per_month is None else puts_per_month
+    estimate = monthly_storage_estimate(footprint.bytes_by_class, puts, gets_per_month)
+    return {
+        "success": True,
+        "footprint": footprint.to_dict(),
+        "monthly_estimate": {
+            **estimate.to_dict(),
+            "puts_per_month": puts,
+            "gets_per_month": gets_per_month,
+        },
+        "assumptions": [
+            "Storage is priced by storage class at the listed prices; classes without a price "
+            "(archives, LOCAL for documents kept on disk) are reported in unpriced_bytes.",
+            "PUTs default to the objects written in the last "
+            f"{footprint.window_days} days (a multipart upload counts once); GETs are as given.",
+            "A GB is 2**30 bytes; data transfer, multipart parts and taxes are not included.",
+        ],
+    }
+
+
+# ---------------------------------------------------------------------- the app
+
+
+def create_app(
+    storage_factory: StorageFactory | None = None, *, settings: Settings | None = None
+) -> FastAPI:
+    """The ASGI app. `settings` default to the environment and .env; the storage service is
+    opened from them on first use unless `storage_factory` provides it."""
+    settings = settings or load_settings()
+    if not settings.api_token:
+        raise ConfigurationError(
+            "API_TOKEN not configured: every endpoint but health needs a bearer token. Set "
+            "API_TOKEN in .env or the environment (`python -m meeting_storage serve` generates "
+            "one for a loopback address)."
+        )
+    resolved = settings
+    app = FastAPI(
+        title="meeting-storage",
+        version=_package_version(),
+        description=(
+            "Store meeting recordings, transcripts, summaries and requirements in Amazon S3. "
+            "Every endpoint but /api/health requires `Authorization: Bearer <API_TOKEN>` "
+            "(use Authorize). Errors are `{success: false, error: {code, message}}`."
+        ),
+    )
+    app.state.api_token = settings.api_token
+    app.state.storage_provider = _StorageProvider(
+        storage_factory or (lambda: open_storage(resolved))
+    )
+    app.add_exception_handler(MeetingStorageError, _storage_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    app.include_router(public)
+    app.include_router(router)
+    app.add_middleware(
+        BodySizeLimit,
+        default=settings.api_max_body_bytes,
+        per_path={UPLOAD_PATH: settings.max_upload_bytes + MULTIPART_OVERHEAD},
+    )
+    return app
+
+
+def is_loopback_host(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind_address(host: str, token: str | None) -> None:
+    """The server never listens beyond this machine without a configured API_TOKEN."""
+    if token is None and not is_loopback_host(host):
+        raise ConfigurationError(
+            f"Refusing to serve on {host} without API_TOKEN: anyone who can reach it could read "
+            "and delete meetings. Set API_TOKEN in .env or the environment, or serve on "
+            "127.0.0.1."
+        )
