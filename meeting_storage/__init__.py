@@ -13,6 +13,7 @@ from .errors import (
     InvalidInputError,
     MeetingStorageError,
     NotFoundError,
+    NotSupportedError,
     TranscriptionError,
     UnsupportedMediaTypeError,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "MeetingStorage",
     "MeetingStorageError",
     "NotFoundError",
+    "NotSupportedError",
     "ProcessResult",
     "Settings",
     "TranscriptionError",

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 
 from .aws import TRANSFER_CONFIG
 from .errors import (
@@ -31,6 +31,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import RestoreRequestTypeDef
 
 DELETE_BATCH = 1000  # DeleteObjects accepts at most 1,000 keys per request
 
@@ -49,6 +50,20 @@ class ObjectInfo:
     last_modified: datetime | None = None
     storage_class: str = "STANDARD"
     content_type: str | None = None
+    restore: str | None = None  # HeadObject's Restore header (archived objects)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One entry of a versioned listing: an object version or a delete marker."""
+
+    key: str
+    version_id: str
+    is_latest: bool
+    delete_marker: bool
+    size: int = 0
+    last_modified: datetime | None = None
+    storage_class: str = "STANDARD"
 
 
 class BlobStore(Protocol):
@@ -158,6 +173,7 @@ class S3BlobStore:
             last_modified=response.get("LastModified"),
             storage_class=str(response.get("StorageClass") or "STANDARD"),
             content_type=response.get("ContentType"),
+            restore=response.get("Restore"),
         )
 
     def iter_objects(self, prefix: str) -> Iterator[ObjectInfo]:
@@ -193,6 +209,74 @@ class S3BlobStore:
         except Exception as exc:
             raise self._error(exc, None, "read the versioning state of") from exc
         return str(response.get("Status") or "Disabled")
+
+    def content_sha256(self, key: str) -> str:
+        """SHA-256 of an object's bytes, streamed (for verifying a copy byte for byte)."""
+        digest = hashlib.sha256()
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            for chunk in body.iter_chunks(1024 * 1024):
+                digest.update(chunk)
+        except Exception as exc:
+            raise self._error(exc, key, "read") from exc
+        return digest.hexdigest()
+
+    def iter_versions(self, prefix: str) -> Iterator[VersionInfo]:
+        """Every version and delete marker under prefix (paginated), newest first per key."""
+        paginator = self.client.get_paginator("list_object_versions")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Versions", []):
+                    yield VersionInfo(
+                        key=item["Key"],
+                        version_id=str(item.get("VersionId")),
+                        is_latest=bool(item.get("IsLatest")),
+                        delete_marker=False,
+                        size=int(item.get("Size", 0)),
+                        last_modified=item.get("LastModified"),
+                        storage_class=str(item.get("StorageClass") or "STANDARD"),
+                    )
+                for item in page.get("DeleteMarkers", []):
+                    yield VersionInfo(
+                        key=item["Key"],
+                        version_id=str(item.get("VersionId")),
+                        is_latest=bool(item.get("IsLatest")),
+                        delete_marker=True,
+                        last_modified=item.get("LastModified"),
+                    )
+        except Exception as exc:
+            raise self._error(exc, prefix, "list the versions of") from exc
+
+    def get_version(self, key: str, version_id: str) -> Blob:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key, VersionId=version_id)
+            data = response["Body"].read()
+        except Exception as exc:
+            raise self._error(exc, key, "read an earlier version of") from exc
+        return Blob(data=data, etag=str(response.get("ETag", "")))
+
+    def delete_versions(self, versions: Sequence[VersionInfo]) -> None:
+        """Remove exact versions (or delete markers, which undeletes the object beneath)."""
+        for version in versions:
+            try:
+                self.client.delete_object(
+                    Bucket=self.bucket, Key=version.key, VersionId=version.version_id
+                )
+            except Exception as exc:
+                raise self._error(exc, version.key, "remove a version of") from exc
+
+    def restore(self, key: str, request: dict[str, Any]) -> bool:
+        """Ask S3 to restore an archived object; False when a restore is already running."""
+        try:
+            self.client.restore_object(
+                Bucket=self.bucket, Key=key, RestoreRequest=cast("RestoreRequestTypeDef", request)
+            )
+        except Exception as exc:
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+            if code == "RestoreAlreadyInProgress":
+                return False
+            raise self._error(exc, key, "restore") from exc
+        return True
 
     def _versions_of(self, keys: Sequence[str]) -> list[Any]:
         wanted = set(keys)

@@ -8,26 +8,31 @@ With --json every command prints one JSON object on stdout: {"success": true, ..
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+from . import archive, iam, lifecycle
 from .analysis import parse_transcript
 from .analysis.backends import make_extractor
 from .analysis.extract import Extractor
 from .analysis.rule_based import RuleBasedExtractor
 from .analysis.transcript import decode_transcript
+from .cost_model import CostReport
 from .embedded import EmbeddedS3
 from .errors import InvalidInputError, MeetingStorageError
 from .index import DEFAULT_LIMIT, MAX_LIMIT
 from .index.query import HIGHLIGHT, MeetingFilter, parse_day
 from .models import STATUS_AWAITING_TRANSCRIPT, MeetingPage, ProcessResult
-from .service import MeetingStorage, open_storage
+from .pricing import GLACIER, RESTORE_TIERS
+from .service import RECENTLY_DELETED_DAYS, MeetingStorage, open_storage
 from .settings import Settings, load_settings
 
 DEFAULT_DASHBOARD_PORT = 8501
@@ -167,6 +172,83 @@ def build_parser() -> argparse.ArgumentParser:
         "cloudformation", parents=[common], help="print a CloudFormation template for the table"
     )
 
+    restore = commands.add_parser(
+        "restore-audio", parents=[common], help="restore a meeting's archived recording"
+    )
+    restore.add_argument("meeting_id")
+    restore.add_argument(
+        "--days",
+        type=int,
+        default=archive.DEFAULT_RESTORE_DAYS,
+        help="keep the restored copy this many days",
+    )
+    restore.add_argument(
+        "--tier",
+        choices=RESTORE_TIERS,
+        default=archive.DEFAULT_RESTORE_TIER,
+        help="retrieval tier (Bulk is cheapest, Expedited fastest)",
+    )
+
+    deleted = commands.add_parser(
+        "deleted", parents=[common], help="list recently deleted meetings (versioned bucket)"
+    )
+    deleted.add_argument("--days", type=int, default=RECENTLY_DELETED_DAYS)
+    undelete = commands.add_parser(
+        "undelete", parents=[common], help="restore a recently deleted meeting"
+    )
+    undelete.add_argument("meeting_id")
+
+    _add_cost_parser(commands, common)
+    _add_lifecycle_parser(commands, common)
+
+    bucket = commands.add_parser("bucket", help="the bucket's hardening state")
+    bucket_commands = bucket.add_subparsers(
+        dest="bucket_command", required=True, parser_class=_Parser
+    )
+    bucket_commands.add_parser(
+        "show", parents=[common], help="versioning, encryption, public access block, lifecycle"
+    )
+    harden = bucket_commands.add_parser(
+        "harden",
+        parents=[common],
+        help="turn on versioning, default encryption and the public access block",
+    )
+    harden.add_argument("--dry-run", action="store_true", help="only say what would change")
+
+    policy = commands.add_parser(
+        "iam-policy", parents=[common], help="print the least-privilege IAM policy"
+    )
+    policy.add_argument("--restore", action="store_true", help="allow restoring archived audio")
+    policy.add_argument(
+        "--admin",
+        action="store_true",
+        help="allow `bucket harden`, `lifecycle apply` and `dynamodb create-table` "
+        "(an administrator's policy)",
+    )
+    policy.add_argument(
+        "--no-versioning",
+        action="store_true",
+        help="leave out old-version actions (purge, recently deleted, undelete)",
+    )
+    policy.add_argument("--transcribe", action="store_true", help="allow Amazon Transcribe")
+    policy.add_argument("--bedrock-model", help="allow invoking this Bedrock model id")
+    policy.add_argument("--dynamodb-table", help="allow this DynamoDB index table")
+    policy.add_argument("--kms-key-arn", help="allow the bucket's SSE-KMS key")
+
+    migrate = commands.add_parser(
+        "migrate", parents=[common], help="import an existing uploads/ folder"
+    )
+    migrate.add_argument("folder", type=Path)
+    migrate.add_argument("--dry-run", action="store_true", help="only say what would happen")
+    migrate.add_argument(
+        "--verify", action="store_true", help="compare what is in S3 with the local files"
+    )
+    migrate.add_argument(
+        "--delete-local",
+        action="store_true",
+        help="delete local files that verified (implies --verify)",
+    )
+
     embedded = commands.add_parser(
         "embedded-s3",
         parents=[common],
@@ -192,6 +274,68 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     return parser
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from exc
+    if not value.is_finite() or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of at least 0")
+    return value
+
+
+def _add_cost_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    cost = commands.add_parser(
+        "cost",
+        parents=[common],
+        help="this month's cost and a projection, line by line",
+        description="What-if inputs default to the bucket's recent history and its lifecycle "
+        "policy; every flag overrides one.",
+    )
+    cost.add_argument("--months", type=int, default=12, help="months to project (1-120)")
+    cost.add_argument("--meetings-per-month", type=int)
+    cost.add_argument("--minutes", type=_decimal, help="average meeting length in minutes")
+    cost.add_argument("--audio-mb", type=_decimal, help="average recording size in MB")
+    cost.add_argument("--documents-kb", type=_decimal, help="average transcript and documents")
+    cost.add_argument(
+        "--lifecycle", action=argparse.BooleanOptionalAction, help="archive and expire meetings"
+    )
+    cost.add_argument("--archive-days", type=int)
+    cost.add_argument("--archive-class", choices=lifecycle.ARCHIVE_CLASSES)
+    retention = cost.add_mutually_exclusive_group()
+    retention.add_argument("--retention-days", type=int, help="expire meetings after this")
+    retention.add_argument("--keep-forever", action="store_true", help="never expire meetings")
+    cost.add_argument("--dynamodb", action=argparse.BooleanOptionalAction)
+    cost.add_argument("--transcribe", action=argparse.BooleanOptionalAction)
+    cost.add_argument("--bedrock", action=argparse.BooleanOptionalAction)
+    cost.add_argument("--bedrock-model")
+    cost.add_argument("--plays-per-meeting", type=_decimal)
+    cost.add_argument("--listings-per-month", type=int)
+    cost.add_argument("--csv", type=Path, help="also write every line item to this CSV file")
+
+
+def _add_lifecycle_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    parser = commands.add_parser("lifecycle", help="the bucket's lifecycle policy")
+    actions = parser.add_subparsers(dest="lifecycle_command", required=True, parser_class=_Parser)
+    actions.add_parser("show", parents=[common], help="the rules and their projected savings")
+    apply = actions.add_parser(
+        "apply", parents=[common], help="archive recordings and expire whole meetings"
+    )
+    apply.add_argument("--archive-days", type=int, default=lifecycle.DEFAULT_ARCHIVE_DAYS)
+    apply.add_argument("--archive-class", choices=lifecycle.ARCHIVE_CLASSES, default=GLACIER)
+    apply.add_argument("--no-archive", action="store_true", help="keep recordings in Standard")
+    expiry = apply.add_mutually_exclusive_group()
+    expiry.add_argument("--expire-days", type=int, default=lifecycle.DEFAULT_EXPIRE_DAYS)
+    expiry.add_argument("--keep-forever", action="store_true", help="never expire meetings")
+    apply.add_argument(
+        "--noncurrent-days",
+        type=int,
+        default=lifecycle.DEFAULT_NONCURRENT_DAYS,
+        help="keep deleted versions (the undelete window) this many days",
+    )
+    apply.add_argument("--dry-run", action="store_true", help="show the rules, write nothing")
 
 
 def main(argv: Sequence[str] | None = None, *, storage: MeetingStorage | None = None) -> int:
@@ -461,6 +605,7 @@ def _cmd_show(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -
     lines = [
         f"{record.meeting_id}  {record.timestamp.isoformat()}  {_printable(record.display_title)}",
         f"Audio: {data['audio_url'] or meeting.audio_unavailable_reason}",
+        *_archive_lines(meeting.audio_archive),
         "",
     ]
     if record.status == STATUS_AWAITING_TRANSCRIPT:
@@ -544,6 +689,301 @@ def _cmd_doctor(args: argparse.Namespace, storage: Callable[[], MeetingStorage])
         **report.to_dict(),
         "_human": "\n".join(lines),
         "_exit_status": 0 if report.healthy else 1,
+    }
+
+
+def _archive_lines(status: Any) -> list[str]:
+    if status is None or not status.archived:
+        return []
+    line = f"Archive: {status.storage_class}, restore {status.restore.replace('_', ' ')}"
+    if status.restored_until is not None:
+        line += f" (playable until {status.restored_until.isoformat()})"
+    return [line]
+
+
+def _money(value: Decimal | float) -> str:
+    amount = Decimal(str(value))
+    return f"${amount:,.2f}" if abs(amount) >= 1 or amount == 0 else f"${amount:.6f}".rstrip("0")
+
+
+def _size(byte_count: int) -> str:
+    size = float(byte_count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.2f} {unit}"
+        size /= 1024
+    return f"{size:,.2f} TiB"
+
+
+def _usage_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    fields = {
+        "meetings_per_month": args.meetings_per_month,
+        "average_minutes": args.minutes,
+        "average_audio_mb": args.audio_mb,
+        "average_documents_kb": args.documents_kb,
+        "lifecycle": args.lifecycle,
+        "archive_days": args.archive_days,
+        "archive_storage_class": args.archive_class,
+        "retention_days": args.retention_days,
+        "dynamodb": args.dynamodb,
+        "transcribe": args.transcribe,
+        "bedrock": args.bedrock,
+        "bedrock_model_id": args.bedrock_model,
+        "plays_per_meeting": args.plays_per_meeting,
+        "listings_per_month": args.listings_per_month,
+    }
+    for name, value in fields.items():
+        if value is not None:
+            overrides[name] = value
+    if args.keep_forever:
+        overrides["retention_days"] = None
+    for name in ("meetings_per_month", "archive_days", "retention_days", "listings_per_month"):
+        value = overrides.get(name)
+        if value is not None and not 0 <= value <= 1_000_000:
+            raise InvalidInputError(f"--{name.replace('_', '-')} must be from 0 to 1,000,000.")
+    return overrides
+
+
+def _cmd_cost(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
+    if not 1 <= args.months <= 120:
+        raise InvalidInputError("--months must be from 1 to 120.")
+    report = storage().cost_report(months=args.months, **_usage_overrides(args))
+    if args.csv is not None:
+        try:
+            with args.csv.open("w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle).writerows(report.csv_rows())
+        except OSError as exc:
+            raise InvalidInputError(f"Cannot write {str(args.csv)!r}: {exc.strerror}.") from exc
+    data = report.to_dict()
+    if args.csv is not None:
+        data["csv"] = str(args.csv)
+    return {**data, "_human": _cost_table(report)}
+
+
+def _cost_table(report: CostReport) -> str:
+    prices, footprint = report.prices, report.footprint
+    lines = [
+        f"Prices: {prices.region}, list prices of {prices.date.isoformat()} (USD)",
+        f"Stored: {_size(footprint.total_bytes)} in {footprint.object_count} objects, "
+        f"{len(footprint.meetings)} meetings",
+    ]
+    for prefix, tally in footprint.by_prefix.items():
+        lines.append(f"  {prefix:<16} {_size(tally.bytes):>14}  {tally.objects} objects")
+    for name, tally in footprint.by_storage_class.items():
+        lines.append(f"  {name:<16} {_size(tally.bytes):>14}  {tally.objects} objects")
+    if footprint.noncurrent is not None:
+        lines.append(f"  {'old versions':<16} {_size(footprint.noncurrent.bytes):>14}")
+    lines += ["", f"This month: {_money(report.monthly.total_usd)}"]
+    for item in report.monthly.items:
+        lines.append(
+            f"  {item.name:<62} {item.quantity:>12.4f} {item.unit:<28} {_money(item.usd):>12}"
+        )
+    usage = report.usage
+    lines += [
+        "",
+        f"Projection ({usage.meetings_per_month} new meeting(s) a month of "
+        f"{usage.average_minutes} min and {usage.average_audio_mb} MB; lifecycle "
+        f"{'on' if usage.lifecycle else 'off'}):",
+    ]
+    for month in report.projection:
+        stored = sum(month.stored_bytes.values())
+        lines.append(
+            f"  month {month.month:>3}: {month.meetings_stored:>7} meetings "
+            f"{_size(stored):>12} {_money(month.total_usd):>12}"
+        )
+    comparison = report.lifecycle
+    lines += [
+        "",
+        f"Over {len(comparison.with_lifecycle)} months: "
+        f"{_money(sum(comparison.without_lifecycle, Decimal(0)))} without lifecycle, "
+        f"{_money(sum(comparison.with_lifecycle, Decimal(0)))} with it "
+        + (
+            f"(saves {_money(comparison.savings_usd)})"
+            if comparison.savings_usd >= 0
+            else f"(costs {_money(-comparison.savings_usd)} more)"
+        ),
+    ]
+    if report.notes:
+        lines += ["", "Notes:", *(f"  - {note}" for note in report.notes)]
+    return "\n".join(lines)
+
+
+def _cmd_lifecycle(
+    args: argparse.Namespace, storage: Callable[[], MeetingStorage]
+) -> dict[str, Any]:
+    service = storage()
+    if args.lifecycle_command == "show":
+        rules = service.lifecycle_rules()
+        policy = lifecycle.LifecyclePolicy.from_rules(rules)
+        problems = [{"status": s, "message": m} for s, m in lifecycle.rule_problems(rules)]
+        savings = service.lifecycle_savings(policy or lifecycle.LifecyclePolicy())
+        lines = [
+            f"Policy: {policy.describe()}" if policy else "Policy: none from this tool",
+            *(f"  rule {rule.get('ID', '?')}: {json.dumps(rule)}" for rule in rules),
+            *(f"{p['status'].upper()}: {p['message']}" for p in problems),
+            _savings_line(savings, applied=policy is not None),
+        ]
+        if policy is None:
+            lines.append("Apply one with `lifecycle apply` (see `lifecycle apply --help`).")
+        return {
+            "rules": rules,
+            "policy": policy.to_dict() if policy else None,
+            "description": policy.describe() if policy else None,
+            "problems": problems,
+            "projected_savings": savings.to_dict(),
+            "_human": "\n".join(lines),
+        }
+    proposed = lifecycle.LifecyclePolicy(
+        archive_days=None if args.no_archive else args.archive_days,
+        archive_storage_class=args.archive_class,
+        expire_days=None if args.keep_forever else args.expire_days,
+        noncurrent_days=args.noncurrent_days,
+    )
+    change = service.apply_lifecycle(proposed, dry_run=args.dry_run)
+    savings = service.lifecycle_savings(proposed)
+    verb = "Would apply" if args.dry_run else "Applied"
+    lines = [
+        f"{verb}: {proposed.describe()}",
+        *(f"  rule {rule.get('ID', '?')}: {json.dumps(rule)}" for rule in change.after),
+        _savings_line(savings, applied=True),
+    ]
+    return {
+        **change.to_dict(),
+        "projected_savings": savings.to_dict(),
+        "_human": "\n".join(lines),
+    }
+
+
+def _savings_line(savings: Any, *, applied: bool) -> str:
+    what = "This policy" if applied else "The default policy"
+    months = len(savings.with_lifecycle)
+    if savings.savings_usd >= 0:
+        effect = f"saves {_money(savings.savings_usd)}"
+    else:
+        effect = f"costs {_money(-savings.savings_usd)} more (transitions cost more than they save)"
+    return f"{what} {effect} over {months} months at the bucket's recent rate of meetings."
+
+
+def _cmd_bucket(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
+    service = storage()
+    if args.bucket_command == "show":
+        state = service.bucket_state()
+        data = state.to_dict()
+        lines = [f"{name}: {value}" for name, value in data.items() if name != "problems"]
+        lines += [f"note: {problem}" for problem in state.problems]
+        return {**data, "_human": "\n".join(lines)}
+    report = service.harden_bucket(dry_run=args.dry_run)
+    if not report.changes:
+        human = f"s3://{service.settings.bucket} needs no changes."
+    else:
+        verb = "Would change" if args.dry_run else "Changed"
+        human = "\n".join(
+            f"{verb} {change.setting}: {change.before} -> {change.after}"
+            for change in report.changes
+        )
+    if report.after.problems:
+        human += "\n" + "\n".join(f"note: {problem}" for problem in report.after.problems)
+    return {**report.to_dict(), "_human": human}
+
+
+def _cmd_iam_policy(
+    args: argparse.Namespace, storage: Callable[[], MeetingStorage]
+) -> dict[str, Any]:
+    settings = storage().settings
+    overrides: dict[str, Any] = {
+        "versioning": not args.no_versioning,
+        "restore": args.restore,
+        "admin": args.admin,
+        "transcribe": args.transcribe,
+        "bedrock_model_id": args.bedrock_model,
+        "kms_key_arn": args.kms_key_arn,
+    }
+    if args.dynamodb_table:
+        overrides["dynamodb_table"] = args.dynamodb_table
+    features = iam.PolicyFeatures.from_settings(settings, **overrides)
+    document = iam.build_policy(settings.bucket, settings.region, features)
+    return {
+        "policy": document,
+        "features": features.to_dict(),
+        "_human": json.dumps(document, indent=2),
+    }
+
+
+def _cmd_migrate(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
+    report = storage().migrate_folder(
+        args.folder,
+        dry_run=args.dry_run,
+        verify=args.verify,
+        delete_local=args.delete_local,
+        progress=_progress_printer(),
+    )
+    counts = report.to_dict()["counts"]
+    verb = "Would import" if args.dry_run else "Imported"
+    lines = [
+        f"{verb} {counts['imported']}, skipped {counts['skipped']}, failed {counts['failed']}"
+        + (
+            f"; verified {counts['verified']}, verification failed {counts['verification_failed']}"
+            if report.verified
+            else ""
+        )
+        + (
+            f"; {'would delete' if args.dry_run else 'deleted'} {counts['deleted_local']} "
+            "local file(s)"
+            if args.delete_local
+            else ""
+        )
+    ]
+    for item in report.imported:
+        lines.append(f"  imported {item['path']} -> {item.get('meeting_id') or '(dry run)'}")
+    for item in report.skipped:
+        lines.append(f"  skipped  {item['path']}: {item['reason']}")
+    for item in report.failed:
+        lines.append(f"  FAILED   {item['path']}: {item['error']['message']}")
+    for item in report.verified:
+        if not item["ok"]:
+            lines.append(f"  NOT VERIFIED {item['path']}: {item['problem']}")
+    return {
+        **report.to_dict(),
+        "_human": "\n".join(lines),
+        "_exit_status": 0 if report.ok else 1,
+    }
+
+
+def _cmd_restore_audio(
+    args: argparse.Namespace, storage: Callable[[], MeetingStorage]
+) -> dict[str, Any]:
+    result = storage().restore_audio(args.meeting_id, days=args.days, tier=args.tier)
+    human = (
+        f"Restore {'requested' if result.requested else 'already in progress'} for "
+        f"{result.meeting_id} ({args.tier} tier, {args.days} days, about "
+        f"{_money(result.estimated_cost_usd)}); status: {result.status.restore.replace('_', ' ')}."
+    )
+    return {**result.to_dict(), "_human": human}
+
+
+def _cmd_deleted(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
+    meetings = storage().recently_deleted(args.days)
+    lines = [
+        f"{m.deleted_at:%Y-%m-%d %H:%M}  {m.record.meeting_id}  "
+        f"{_printable(m.record.display_title)[:60]}"
+        for m in meetings
+    ] or [f"No meetings deleted in the last {args.days} days can be restored."]
+    return {
+        "meetings": [m.to_dict() for m in meetings],
+        "count": len(meetings),
+        "_human": "\n".join(lines),
+    }
+
+
+def _cmd_undelete(
+    args: argparse.Namespace, storage: Callable[[], MeetingStorage]
+) -> dict[str, Any]:
+    record = storage().undelete(args.meeting_id)
+    return {
+        "meeting_id": record.meeting_id,
+        "meeting": record.to_dict(),
+        "_human": f"Restored {record.meeting_id} ({_printable(record.display_title)}).",
     }
 
 
@@ -759,6 +1199,14 @@ _COMMANDS: dict[
     "reindex": _cmd_reindex,
     "doctor": _cmd_doctor,
     "dynamodb": _cmd_dynamodb,
+    "cost": _cmd_cost,
+    "lifecycle": _cmd_lifecycle,
+    "bucket": _cmd_bucket,
+    "iam-policy": _cmd_iam_policy,
+    "migrate": _cmd_migrate,
+    "restore-audio": _cmd_restore_audio,
+    "deleted": _cmd_deleted,
+    "undelete": _cmd_undelete,
     "embedded-s3": _cmd_embedded_s3,
     "dashboard": _cmd_dashboard,
     "serve": _cmd_serve,

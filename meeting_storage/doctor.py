@@ -1,10 +1,11 @@
-"""Health checks: configuration, credentials, bucket, region, versioning, encryption, orphans, drift.
+"""Health checks: configuration, credentials, bucket, region, versioning, encryption, public
+access block, lifecycle rules, orphans, lifecycle-expired meetings, drift.
 
 Each check says what it found and, when something is off, the command or setting that fixes it.
 `repair` (`doctor --fix`) fixes drift between the index and S3, which stays the source of
 truth: it finishes interrupted deletes, removes leftover folders with no metadata.json once
-they are older than the grace period, drops index entries whose meeting is gone, and
-indexes meetings that are stored but not listed.
+they are older than the grace period, drops index entries whose meeting is gone (including
+meetings the lifecycle rule expired), and indexes meetings that are stored but not listed.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from . import layout
-from .errors import MeetingStorageError, NotFoundError, translate_boto_error
+from . import hardening, layout, lifecycle
+from .errors import MeetingStorageError, NotFoundError, NotSupportedError, translate_boto_error
 from .models import STATUS_DELETING, Check, MeetingRecord, Repair
 
 if TYPE_CHECKING:
@@ -74,11 +75,21 @@ def run_checks(storage: MeetingStorage, *, contents: bool = True) -> Iterator[Ch
     except MeetingStorageError as exc:
         yield Check("versioning", "warn", exc.message)
     yield _encryption_check(storage)
+    yield _public_access_check(storage)
+    rules: list[dict[str, object]] | None = None
+    try:
+        rules = storage.lifecycle_rules()
+    except MeetingStorageError as exc:
+        yield Check("lifecycle", "warn", f"the lifecycle rules cannot be read: {exc.message}")
+    if rules is not None:
+        yield from _lifecycle_checks(rules, custom_endpoint=bool(settings.s3_endpoint_url))
     if not contents:
         return
 
     try:
-        yield from _content_checks(storage, Survey.of(storage), index_ok=index_ok)
+        yield from _content_checks(
+            storage, Survey.of(storage), index_ok=index_ok, rules=rules or []
+        )
     except MeetingStorageError as exc:
         yield Check("contents", "fail", exc.message)
 
@@ -101,6 +112,65 @@ def _analysis_check(storage: MeetingStorage) -> Check:
             "set TRANSCRIBER=whisper or none, or use an Amazon S3 bucket",
         )
     return Check("analysis", "ok", message)
+
+
+def _public_access_check(storage: MeetingStorage) -> Check:
+    bucket = storage.settings.bucket
+    try:
+        block = hardening.read_public_access_block(storage.audio.client, bucket)
+    except Exception as exc:
+        error = translate_boto_error(exc, bucket=bucket, action="read the public access block of")
+        if isinstance(error, NotSupportedError):
+            return Check(
+                "public access block",
+                "ok",
+                "this S3 server has no public access block (nothing is public without a policy)",
+            )
+        return Check("public access block", "warn", error.message)
+    if block is not None and all(block.values()):
+        return Check("public access block", "ok", "all public access is blocked")
+    missing = (
+        "no public access block is configured"
+        if block is None
+        else "public access is not fully blocked ("
+        + ", ".join(name for name, on in block.items() if not on)
+        + " off)"
+    )
+    return Check(
+        "public access block",
+        "warn",
+        f"{missing}: a bucket policy or ACL could make recordings public",
+        "run `python -m meeting_storage bucket harden`",
+    )
+
+
+def _lifecycle_checks(rules: list[dict[str, object]], *, custom_endpoint: bool) -> Iterator[Check]:
+    if not rules:
+        yield Check(
+            "lifecycle",
+            "warn",
+            "no lifecycle rules: recordings stay in S3 Standard and are kept forever",
+            "run `python -m meeting_storage lifecycle apply` (archive after 90 days, expire "
+            "after 365; see `lifecycle show`)"
+            + (
+                "; S3-compatible servers may not support lifecycle rules" if custom_endpoint else ""
+            ),
+        )
+        return
+    problems = lifecycle.rule_problems(rules)
+    if problems:
+        worst = "fail" if any(status == "fail" for status, _ in problems) else "warn"
+        yield Check(
+            "lifecycle",
+            worst,
+            "; ".join(message for _, message in problems),
+            "run `python -m meeting_storage lifecycle apply`, and remove or narrow the other "
+            "rules (see `lifecycle show`)",
+        )
+        return
+    policy = lifecycle.LifecyclePolicy.from_rules(rules)
+    described = policy.describe() if policy else f"{len(rules)} rule(s) of your own"
+    yield Check("lifecycle", "ok", described)
 
 
 def _damaged_metadata(storage: MeetingStorage, candidates: list[str]) -> list[str]:
@@ -232,6 +302,16 @@ def repair(storage: MeetingStorage, *, now: datetime | None = None) -> list[Repa
     return repairs
 
 
+def _lifecycle_expired(storage: MeetingStorage, missing: list[str], cutoff: datetime) -> list[str]:
+    """Those of the listed-but-missing meetings whose date is before the expiry cutoff."""
+    expired = []
+    for meeting_id in missing:
+        entry = storage.index.get(meeting_id)
+        if entry is not None and entry.timestamp <= cutoff:
+            expired.append(meeting_id)
+    return expired
+
+
 def _bucket_fix(code: str, bucket: str) -> str:
     if code == "access_denied":
         return "grant the IAM policy in the README (s3:ListBucket on the bucket at least)"
@@ -286,7 +366,13 @@ def _encryption_check(storage: MeetingStorage) -> Check:
     return Check("encryption", "ok", f"default encryption: {', '.join(algorithms) or 'on'}")
 
 
-def _content_checks(storage: MeetingStorage, survey: Survey, *, index_ok: bool) -> Iterator[Check]:
+def _content_checks(
+    storage: MeetingStorage,
+    survey: Survey,
+    *,
+    index_ok: bool,
+    rules: list[dict[str, object]],
+) -> Iterator[Check]:
     now = datetime.now(UTC)
     records = survey.records
     stored_ids = survey.stored_ids
@@ -371,6 +457,23 @@ def _content_checks(storage: MeetingStorage, survey: Survey, *, index_ok: bool) 
     indexed = storage.index.ids()
     # A damaged meeting is not missing: reindexing would only hide it (reported above).
     missing_in_s3 = sorted(indexed - stored_ids - set(damaged))
+    expire_days = lifecycle.expiration_days(rules, layout.TRANSCRIPTIONS_PREFIX)
+    if expire_days is not None:
+        # Listed meetings older than the rule's expiration are gone because S3 expired them:
+        # expected, not drift (`doctor --fix` unlists them).
+        expired = _lifecycle_expired(storage, missing_in_s3, now - timedelta(days=expire_days))
+        missing_in_s3 = [mid for mid in missing_in_s3 if mid not in expired]
+        yield Check(
+            "expired meetings",
+            "warn" if expired else "ok",
+            f"{len(expired)} meeting(s) older than {expire_days} days were expired by the "
+            f"lifecycle rule but are still listed: {_some(expired)}"
+            if expired
+            else "no lifecycle-expired meetings are listed",
+            "run `python -m meeting_storage doctor --fix` to remove them from the list"
+            if expired
+            else "",
+        )
     not_indexed = sorted(stored_ids - indexed)
     if missing_in_s3 or not_indexed:
         parts = []

@@ -97,6 +97,18 @@ def client_error_code(exc: BaseException) -> str:
     return _client_error_parts(exc)[0]
 
 
+class NotSupportedError(MeetingStorageError):
+    """The S3-compatible server does not implement this feature (Amazon S3 does)."""
+
+    code = "not_supported"
+    http_status = 501
+
+
+def is_not_supported(exc: BaseException) -> bool:
+    code, status = _client_error_parts(exc)
+    return code in {"NotImplemented", "MethodNotAllowed"} or status in {405, 501}
+
+
 def _client_error_parts(exc: Any) -> tuple[str, int]:
     response = getattr(exc, "response", None) or {}
     code = str(response.get("Error", {}).get("Code", ""))
@@ -176,6 +188,11 @@ def translate_boto_error(
             )
         if is_precondition_failed(exc):
             return ConflictError(f"{where} was changed by someone else at the same time; retry.")
+        if is_not_supported(exc):
+            return NotSupportedError(
+                f"The S3 server does not support the request to {action} {where} ({code or status}); "
+                "Amazon S3 does. Run this against a real bucket, or skip it on this server."
+            )
         if (
             code in {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"}
             or status >= 500

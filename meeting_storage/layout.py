@@ -24,6 +24,8 @@ TRANSCRIPTIONS_PREFIX = "transcriptions/"
 INDEX_PREFIX = "index/"
 INDEX_KEY = f"{INDEX_PREFIX}meetings.json"
 SEARCH_INDEX_KEY = f"{INDEX_PREFIX}search.json"
+# Every prefix the package writes under, in the order a footprint reports them.
+PREFIXES = (AUDIO_PREFIX, TRANSCRIPTIONS_PREFIX, INDEX_PREFIX)
 
 TRANSCRIPTION_FILE = "transcription.txt"
 SUMMARY_FILE = "summary.json"
@@ -114,6 +116,13 @@ def validate_audio_key(key: str) -> str:
             f"{key!r} is not an audio key of this store; keys look like meetings/<32 hex>_<file name>."
         )
     return key
+
+
+def audio_key_of_local_copy(filename: str) -> str | None:
+    """The audio key a local copy (SKIP_LOCAL_STORAGE=false keeps uploads/{uuid}_{name})
+    was uploaded under, or None for a file name that is not one."""
+    key = f"{AUDIO_PREFIX}{filename}"
+    return key if is_audio_key(key) else None
 
 
 def filename_from_audio_key(key: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
 from typing import IO
@@ -92,28 +93,11 @@ def duration_seconds(head: bytes, extension: str, total_size: int) -> float | No
     """
     try:
         if extension == "wav":
-            return _wav_duration(head, total_size)
+            return wav_duration_seconds(head, total_size)
         if extension == "flac":
             return _flac_duration(head)
     except (struct.error, ValueError):
         return None
-    return None
-
-
-def _wav_duration(head: bytes, total_size: int) -> float | None:
-    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-        return None
-    offset, byte_rate = 12, 0
-    while offset + 8 <= len(head):
-        chunk_id, size = head[offset : offset + 4], struct.unpack_from("<I", head, offset + 4)[0]
-        if chunk_id == b"fmt ":
-            byte_rate = struct.unpack_from("<I", head, offset + 16)[0]
-        elif chunk_id == b"data":
-            available = total_size - (offset + 8)
-            # Streaming recorders may leave the size at 0 or 0xFFFFFFFF: use what arrived.
-            data = size if 0 < size <= available else available
-            return data / byte_rate if byte_rate and data > 0 else None
-        offset += 8 + size + (size & 1)
     return None
 
 
@@ -176,8 +160,8 @@ def _looks_like_mpeg_audio(head: bytes) -> bool:
 class SizeLimitedReader(io.RawIOBase):
     """Replays the sniffed head, then reads the rest, refusing to pass `limit` bytes.
 
-    It also counts bytes and can tee them to a local copy, so one pass over the stream
-    uploads, measures and (optionally) keeps a copy.
+    It also counts and hashes (SHA-256) the bytes and can tee them to a local copy, so one
+    pass over the stream uploads, measures, fingerprints and (optionally) keeps a copy.
     """
 
     def __init__(
@@ -194,7 +178,13 @@ class SizeLimitedReader(io.RawIOBase):
         self._limit = limit
         self._filename = filename
         self._tee = tee
+        self._sha256 = hashlib.sha256()
         self.count = 0
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the bytes read so far (all of them once the upload is done)."""
+        return self._sha256.hexdigest()
 
     def readable(self) -> bool:
         return True
@@ -215,6 +205,34 @@ class SizeLimitedReader(io.RawIOBase):
                 f"{self._filename!r} is larger than the {self._limit // (1024 * 1024)} MB limit "
                 "(MAX_UPLOAD_MB); upload a shorter or compressed recording."
             )
+        if size:
+            self._sha256.update(view[:size])
         if self._tee is not None and size:
             self._tee.write(view[:size])
         return size
+
+
+def wav_duration_seconds(head: bytes, size: int) -> float | None:
+    """Length of a PCM WAV recording from its header and total size, or None for anything else.
+
+    Recorders that stream WAV often leave the data chunk's size at 0 or 0xFFFFFFFF; then the
+    rest of the file is taken as the data.
+    """
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    byte_rate = 0
+    offset = 12
+    while offset + 8 <= len(head):
+        chunk_id = head[offset : offset + 4]
+        (chunk_size,) = struct.unpack_from("<I", head, offset + 4)
+        body = offset + 8
+        if chunk_id == b"fmt " and body + 12 <= len(head):
+            (byte_rate,) = struct.unpack_from("<I", head, body + 8)
+        elif chunk_id == b"data":
+            if not byte_rate:
+                return None
+            available = max(0, size - body)
+            data_size = chunk_size if 0 < chunk_size <= available else available
+            return data_size / byte_rate
+        offset = body + chunk_size + (chunk_size & 1)
+    return None

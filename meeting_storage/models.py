@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .errors import InvalidInputError
@@ -53,6 +54,11 @@ class MeetingRecord:
     # What the user should know about how this meeting was analysed (or why it was not).
     notes: tuple[str, ...] = ()
     schema_version: int = METADATA_SCHEMA_VERSION
+    # What storing and analysing the meeting cost when it was processed (USD, written as a
+    # decimal string, as AWS billing data is), and the SHA-256 of the recording's bytes, which
+    # `migrate` uses to skip recordings already stored. Older records have neither.
+    processing_cost_usd: Decimal | None = None
+    audio_sha256: str | None = None
 
     @property
     def display_title(self) -> str:
@@ -64,6 +70,8 @@ class MeetingRecord:
         data["tags"] = list(self.tags)
         data["notes"] = list(self.notes)
         data["action_item_owners"] = list(self.action_item_owners)
+        if self.processing_cost_usd is not None:
+            data["processing_cost_usd"] = str(self.processing_cost_usd)
         return data
 
     @classmethod
@@ -89,8 +97,10 @@ class MeetingRecord:
                 values["action_items_count"] if open_count is None else int(open_count)
             )
             values["bedrock_used"] = bool(values.get("bedrock_used", False))
+            if values.get("processing_cost_usd") is not None:
+                values["processing_cost_usd"] = Decimal(str(values["processing_cost_usd"]))
             return cls(**values)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
             raise InvalidInputError(f"metadata.json is malformed: {exc}") from exc
 
 
@@ -117,7 +127,36 @@ class UploadedAudio:
     size: int
     content_type: str
     local_copy: str | None = None
+    sha256: str | None = None
     duration_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class ArchiveStatus:
+    """Where a recording's bytes are, and whether it can be played now.
+
+    `restore` is "not_needed" (a class that plays directly: Standard, Standard-IA, Glacier
+    Instant Retrieval), "not_requested", "in_progress" or "restored" (a temporary copy,
+    playable until `restored_until`).
+    """
+
+    storage_class: str
+    archived: bool
+    restore: str
+    restored_until: datetime | None = None
+
+    @property
+    def playable(self) -> bool:
+        return not self.archived or self.restore == "restored"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "storage_class": self.storage_class,
+            "archived": self.archived,
+            "restore": self.restore,
+            "restored_until": self.restored_until.isoformat() if self.restored_until else None,
+            "playable": self.playable,
+        }
 
 
 @dataclass(frozen=True)
@@ -130,6 +169,7 @@ class Meeting:
     requirements: list[dict[str, Any]]
     audio_url: str | None
     audio_unavailable_reason: str | None = None
+    audio_archive: ArchiveStatus | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -140,6 +180,7 @@ class Meeting:
             "metadata": self.record.to_dict(),
             "audio_url": self.audio_url,
             "audio_unavailable_reason": self.audio_unavailable_reason,
+            "audio_archive": self.audio_archive.to_dict() if self.audio_archive else None,
         }
 
 
@@ -188,6 +229,23 @@ class DeletionReport:
             "index_entry_removed": self.index_entry_removed,
             "purged": self.purged,
             "recoverable": self.versioned and not self.purged,
+        }
+
+
+@dataclass(frozen=True)
+class DeletedMeeting:
+    """A meeting deleted from a versioned bucket whose versions are still there to restore."""
+
+    record: MeetingRecord
+    deleted_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "meeting_id": self.record.meeting_id,
+            "title": self.record.display_title,
+            "timestamp": self.record.timestamp.astimezone(UTC).isoformat(),
+            "deleted_at": self.deleted_at.astimezone(UTC).isoformat(),
+            "audio_s3_key": self.record.audio_s3_key,
         }
 
 

@@ -19,17 +19,19 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from . import layout
+from . import archive, cost_model, hardening, layout, lifecycle, migrate
 from .analysis import Extraction, Extractor, Transcript, parse_transcript
 from .analysis.backends import make_extractor, make_transcriber
 from .analysis.transcribe import StoredAudio, Transcriber
 from .aws import make_s3_client
-from .blobs import BlobStore, LocalBlobStore, S3BlobStore, content_disposition
+from .blobs import BlobStore, LocalBlobStore, S3BlobStore, VersionInfo, content_disposition
 from .errors import (
+    BackendUnavailableError,
     ConfigurationError,
     FileTooLargeError,
     InvalidInputError,
@@ -37,10 +39,12 @@ from .errors import (
     NotFoundError,
     translate_boto_error,
 )
-from .index import DEFAULT_LIMIT, MeetingIndex, validate_limit
+from .footprint import Footprint, measure
+from .index import DEFAULT_LIMIT, MAX_LIMIT, MeetingIndex, validate_limit
 from .index.document import SearchText, search_text_of, with_action_item_facts
 from .index.factory import make_index
 from .index.query import MeetingFilter
+from .index.s3json import S3JsonIndex
 from .media import (
     SNIFF_BYTES,
     SizeLimitedReader,
@@ -52,6 +56,8 @@ from .models import (
     STATUS_AWAITING_TRANSCRIPT,
     STATUS_COMPLETE,
     STATUS_DELETING,
+    ArchiveStatus,
+    DeletedMeeting,
     DeletionReport,
     DoctorReport,
     Meeting,
@@ -64,6 +70,7 @@ from .models import (
     UploadedAudio,
     utc_now,
 )
+from .pricing import ARCHIVED_CLASSES, PriceTable, prices_for
 from .retry import retrying
 from .settings import MAX_PRESIGN_SECONDS, Settings
 
@@ -72,9 +79,9 @@ if TYPE_CHECKING:
 
     from .reindex import ReindexReport
 
-ARCHIVED_CLASSES = {"GLACIER", "DEEP_ARCHIVE"}
 READ_WORKERS = 8
 INDEX_ATTEMPTS = 3
+RECENTLY_DELETED_DAYS = lifecycle.DEFAULT_NONCURRENT_DAYS
 UPLOAD_METHODS = ("POST", "PUT")
 FOOTPRINT_WINDOW_DAYS = 30
 Progress = Callable[[int, int], None]
@@ -155,6 +162,7 @@ class MeetingStorage:
             size=reader.count,
             content_type=content_type,
             local_copy=str(local_path) if local_path else None,
+            sha256=reader.sha256,
             duration_seconds=duration_seconds(head, extension, reader.count),
         )
 
@@ -170,6 +178,7 @@ class MeetingStorage:
         tags: Iterable[str] = (),
         recorded_at: datetime | None = None,
         transcript_filename: str | None = None,
+        duration_seconds: float | None = None,
         on_step: StepCallback | None = None,
     ) -> ProcessResult:
         """Analyse a transcript and store the whole meeting; all or nothing.
@@ -179,6 +188,8 @@ class MeetingStorage:
         (`text=None`) the configured transcriber turns the recording into one; when there is
         none, or it fails, the meeting is stored with its audio, marked as awaiting a
         transcript, and `notes` says why; `attach_transcript` completes it later.
+        metadata.json records the recording's length (`duration_seconds`, read from a WAV
+        header, or the transcript's last timestamp), its SHA-256, and what processing cost.
         `on_step` is called with each of PROCESS_STEPS as it starts (a step that does not
         happen is not reported).
         """
@@ -200,13 +211,16 @@ class MeetingStorage:
         try:
             audio_size: int | None = None
             content_type: str | None = None
-            duration: float | None = None
+            audio_sha256: str | None = None
+            uploaded_bytes: int | None = None
             if audio_file is not None:
                 step("upload")
                 uploaded = self.upload_audio(audio_file, audio_filename or filename or "recording")
                 written_audio = audio_s3_key = uploaded.audio_s3_key
                 audio_size, content_type = uploaded.size, uploaded.content_type
-                duration = uploaded.duration_seconds
+                audio_sha256, uploaded_bytes = uploaded.sha256, uploaded.size
+                if duration_seconds is None:
+                    duration_seconds = uploaded.duration_seconds
             elif audio_s3_key is not None:
                 audio_size, content_type = self._check_stored_audio(audio_s3_key)
             if filename:
@@ -242,11 +256,15 @@ class MeetingStorage:
                 audio_size=audio_size,
                 content_type=content_type,
                 status=STATUS_COMPLETE if transcript is not None else STATUS_AWAITING_TRANSCRIPT,
-                # The header's length is exact; a transcript's last timestamp is a fallback.
-                duration_seconds=duration
-                or (transcript.duration_seconds if transcript is not None else None),
+                duration_seconds=(
+                    duration_seconds
+                    if duration_seconds is not None
+                    else (transcript.duration_seconds if transcript is not None else None)
+                ),
                 transcribed_by=transcribed_by,
                 notes=tuple(notes),
+                audio_sha256=audio_sha256,
+                processing_cost_usd=self._processing_cost(uploaded_bytes),
             )
             text = transcript.text if transcript is not None else ""
             record = _with_extraction(record, text, extraction)
@@ -317,7 +335,7 @@ class MeetingStorage:
             status=STATUS_COMPLETE,
             transcribed_by=None,
             notes=extraction.notes,
-            duration_seconds=transcript.duration_seconds or current.duration_seconds,
+            duration_seconds=current.duration_seconds or transcript.duration_seconds,
         )
         text = transcript.text
         record = _with_extraction(completed, text, extraction)
@@ -363,6 +381,25 @@ class MeetingStorage:
             written.append(key)
             self.documents.put(key, data, kind)
         return written
+
+    @property
+    def prices(self) -> PriceTable:
+        """The price table of the bucket's region (us-east-1 prices for other regions)."""
+        return prices_for(self.settings.region)
+
+    def _processing_cost(self, uploaded_bytes: int | None) -> Decimal:
+        """What storing this meeting costs in S3 requests (and, once the analysis uses them,
+        Amazon Transcribe and Bedrock: see cost_model.processing_cost)."""
+        if not self.settings.store_in_s3:  # only the recording goes to S3
+            if uploaded_bytes is None:
+                return Decimal(0)
+            puts = cost_model.audio_upload_requests(uploaded_bytes)
+            return puts * self.prices.s3["STANDARD"].put_per_1k / 1000
+        return cost_model.processing_cost(
+            self.prices,
+            audio_bytes=uploaded_bytes,
+            s3_index=isinstance(self.index, S3JsonIndex),
+        )
 
     def analyse(self, text: str, filename: str | None = None) -> Extraction:
         """The analysis `process` stores, without storing anything."""
@@ -508,6 +545,12 @@ class MeetingStorage:
     def get_record(self, meeting_id: str) -> MeetingRecord:
         """The meeting's metadata.json (the source of truth), or NotFoundError."""
         record = self._read_record(meeting_id)
+        if record is None and self.index.get(meeting_id) is not None:
+            raise NotFoundError(
+                f"Meeting {meeting_id} is listed but no longer in the bucket (expired by the "
+                "lifecycle policy, or deleted outside this tool); `doctor --fix` removes it from "
+                "the list."
+            )
         if record is None or record.status == STATUS_DELETING:
             raise NotFoundError(f"Meeting {meeting_id} not found.")
         return record
@@ -521,7 +564,7 @@ class MeetingStorage:
             transcription = transcript.result().decode("utf-8", "replace")
             summary_data = _json_or(summary.result(), {})
             requirements_data = _json_or(requirements.result(), [])
-        audio_url, reason = self._playable_url(record)
+        audio_url, reason, archive = self._playable_url(record)
         return Meeting(
             record=record,
             transcription=transcription,
@@ -529,6 +572,7 @@ class MeetingStorage:
             requirements=requirements_data if isinstance(requirements_data, list) else [],
             audio_url=audio_url,
             audio_unavailable_reason=reason,
+            audio_archive=archive,
         )
 
     def presign_audio(self, meeting_id: str, expires_in: int | None = None) -> str:
@@ -556,18 +600,24 @@ class MeetingStorage:
             content_type=record.content_type,
         )
 
-    def _playable_url(self, record: MeetingRecord) -> tuple[str | None, str | None]:
+    def _playable_url(
+        self, record: MeetingRecord
+    ) -> tuple[str | None, str | None, ArchiveStatus | None]:
+        """(presigned URL, why there is none, where the audio's bytes are)."""
         if not record.audio_s3_key:
-            return None, "This meeting was stored from a transcript only; it has no audio."
+            return None, "This meeting was stored from a transcript only; it has no audio.", None
         info = self.audio.head(record.audio_s3_key)
         if info is None:
-            return None, "The audio object is missing from the bucket; run `doctor` for details."
-        if info.storage_class in ARCHIVED_CLASSES:
-            return None, (
-                f"The audio is archived in {info.storage_class} and must be restored before it "
-                "can be played."
+            return (
+                None,
+                "The audio object is missing from the bucket (expired by the lifecycle policy, or "
+                "deleted); run `doctor` for details.",
+                None,
             )
-        return self._presign(record), None
+        status = archive.archive_status(info.storage_class, info.restore)
+        if not status.playable:
+            return None, archive.describe(status, self.prices), status
+        return self._presign(record), None, status
 
     # ----------------------------------------------------------------- deleting
 
@@ -680,6 +730,268 @@ class MeetingStorage:
                 )
             )
         return StorageFootprint(measured_at=now, window_days=FOOTPRINT_WINDOW_DAYS, prefixes=usages)
+
+    def index_entries(self) -> Iterator[MeetingRecord]:
+        """Every meeting the index lists (one page of MAX_LIMIT at a time)."""
+        cursor: str | None = None
+        while True:
+            page = self.index.list(MAX_LIMIT, cursor)
+            yield from page.meetings
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    # ----------------------------------------------------------------- cost
+
+    def detailed_footprint(self) -> Footprint:
+        """What the cost review needs: bytes and objects by prefix and storage class, per
+        meeting (joined with the index's records), and old versions in a versioned bucket."""
+        versioned = self.audio.versioning_status() != "Disabled"
+        return measure(self.audio, self.documents, list(self.index_entries()), versioned=versioned)
+
+    def cost_report(
+        self,
+        *,
+        months: int = 12,
+        now: datetime | None = None,
+        usage: cost_model.Usage | None = None,
+        **overrides: Any,
+    ) -> cost_model.CostReport:
+        """This month's estimate and a projection. Without `usage`, the what-if inputs continue
+        the bucket's recent history and its lifecycle policy; `overrides` replace any of them
+        (keyword arguments named like `cost_model.Usage` fields)."""
+        now = now or datetime.now(UTC)
+        measured = self.detailed_footprint()
+        if usage is None:
+            usage = cost_model.usage_from_history(measured.contents(), now, self._default_usage())
+        return cost_model.build_report(
+            self.prices, measured, replace(usage, **overrides), now, months
+        )
+
+    def lifecycle_savings(
+        self, policy: lifecycle.LifecyclePolicy, *, months: int = 12
+    ) -> cost_model.LifecycleComparison:
+        """What `policy` saves over `months` at the bucket's recent rate of meetings."""
+        now = datetime.now(UTC)
+        contents = self.detailed_footprint().contents()
+        usage = replace(
+            cost_model.usage_from_history(contents, now, self._default_usage()),
+            archive_days=policy.archive_days,
+            archive_storage_class=policy.archive_storage_class,
+            retention_days=policy.expire_days,
+        )
+        return cost_model.compare_lifecycle(
+            self.prices, usage, months, cost_model.cohorts_from_history(contents, now)
+        )
+
+    def _default_usage(self) -> cost_model.Usage:
+        """The design document's example, with this bucket's index backend and lifecycle policy."""
+        usage = cost_model.Usage(dynamodb=self.settings.index_backend == "dynamodb")
+        try:
+            policy = lifecycle.LifecyclePolicy.from_rules(self.lifecycle_rules())
+        except MeetingStorageError:  # e.g. a server without lifecycle support
+            policy = None
+        if policy is None:
+            return usage
+        return replace(
+            usage,
+            lifecycle=True,
+            archive_days=policy.archive_days,
+            archive_storage_class=policy.archive_storage_class,
+            retention_days=policy.expire_days,
+        )
+
+    # ----------------------------------------------------------------- lifecycle and hardening
+
+    def lifecycle_rules(self) -> list[dict[str, Any]]:
+        return lifecycle.read_rules(self.audio.client, self.settings.bucket)
+
+    def apply_lifecycle(
+        self, policy: lifecycle.LifecyclePolicy, *, dry_run: bool = False
+    ) -> lifecycle.LifecycleChange:
+        """Write `policy`'s rules (keeping rules this package did not write)."""
+        policy.validate()
+        before = self.lifecycle_rules()
+        after = lifecycle.merge_rules(before, policy)
+        if not dry_run:
+            lifecycle.write_rules(self.audio.client, self.settings.bucket, after)
+        return lifecycle.LifecycleChange(
+            policy=policy, before=before, after=after, applied=not dry_run
+        )
+
+    def bucket_state(self) -> hardening.BucketState:
+        return hardening.read_state(self.audio.client, self.settings.bucket)
+
+    def harden_bucket(self, *, dry_run: bool = False) -> hardening.HardeningReport:
+        """Turn on versioning, default encryption and the public access block where missing."""
+        return hardening.harden(self.audio.client, self.settings.bucket, dry_run=dry_run)
+
+    def migrate_folder(
+        self,
+        folder: Path,
+        *,
+        dry_run: bool = False,
+        verify: bool = False,
+        delete_local: bool = False,
+        progress: Progress | None = None,
+    ) -> migrate.MigrationReport:
+        """Import an uploads/ folder (see migrate.py): idempotent, resumable, verifiable."""
+        return migrate.migrate(
+            self,
+            folder,
+            dry_run=dry_run,
+            verify=verify,
+            delete_local=delete_local,
+            progress=progress,
+        )
+
+    # ----------------------------------------------------------------- archived audio
+
+    def audio_archive(self, meeting_id: str) -> ArchiveStatus:
+        record = self.get_record(meeting_id)
+        if not record.audio_s3_key:
+            raise NotFoundError(f"Meeting {meeting_id} has no audio.")
+        info = self.audio.head(record.audio_s3_key)
+        if info is None:
+            raise NotFoundError(f"The audio of {meeting_id} is missing from the bucket.")
+        return archive.archive_status(info.storage_class, info.restore)
+
+    def restore_audio(
+        self,
+        meeting_id: str,
+        *,
+        days: int = archive.DEFAULT_RESTORE_DAYS,
+        tier: str = archive.DEFAULT_RESTORE_TIER,
+    ) -> archive.RestoreResult:
+        """Ask S3 for a temporary copy of archived audio (RestoreObject); see its progress
+        with `audio_archive` or `get_meeting`."""
+        record = self.get_record(meeting_id)
+        if not record.audio_s3_key:
+            raise NotFoundError(f"Meeting {meeting_id} has no audio.")
+        info = self.audio.head(record.audio_s3_key)
+        if info is None:
+            raise NotFoundError(f"The audio of {meeting_id} is missing from the bucket.")
+        request = archive.restore_request(info.storage_class, days, tier)
+        started = self.audio.restore(record.audio_s3_key, request)
+        after = self.audio.head(record.audio_s3_key) or info
+        return archive.RestoreResult(
+            meeting_id=meeting_id,
+            requested=started,
+            days=days,
+            tier=tier,
+            status=archive.archive_status(after.storage_class, after.restore),
+            estimated_cost_usd=archive.restore_cost(
+                self.prices, info.storage_class, tier, info.size
+            ),
+        )
+
+    # ----------------------------------------------------------------- recently deleted
+
+    def _require_versioned_documents(self) -> None:
+        if not self.settings.store_in_s3:
+            raise ConfigurationError(
+                "Restoring deleted meetings needs the documents in S3 (STORE_IN_S3=true)."
+            )
+        if self.audio.versioning_status() == "Disabled":
+            raise ConfigurationError(
+                f"Versioning is off for s3://{self.settings.bucket}, so deleted meetings cannot "
+                "be restored; `bucket harden` turns it on for future deletes."
+            )
+
+    def recently_deleted(self, within_days: int = RECENTLY_DELETED_DAYS) -> list[DeletedMeeting]:
+        """Meetings deleted (not purged) in the last `within_days` days, newest first."""
+        if not 1 <= within_days <= lifecycle.MAX_DAYS:
+            raise InvalidInputError(f"days must be from 1 to {lifecycle.MAX_DAYS}.")
+        self._require_versioned_documents()
+        cutoff = datetime.now(UTC) - timedelta(days=within_days)
+        by_key: dict[str, list[VersionInfo]] = {}
+        for version in self.audio.iter_versions(layout.TRANSCRIPTIONS_PREFIX):
+            if version.key.endswith("/" + layout.METADATA_FILE):
+                by_key.setdefault(version.key, []).append(version)
+        found = []
+        for key, versions in by_key.items():
+            latest = next((v for v in versions if v.is_latest), None)
+            if latest is None or not latest.delete_marker:
+                continue
+            if latest.last_modified is None or latest.last_modified < cutoff:
+                continue
+            record = self._last_record_version(key, versions)
+            if record is not None:
+                found.append(DeletedMeeting(record=record, deleted_at=latest.last_modified))
+        return sorted(found, key=lambda m: m.deleted_at, reverse=True)
+
+    def undelete(self, meeting_id: str) -> MeetingRecord:
+        """Bring back a deleted meeting from a versioned bucket: remove the delete markers of
+        its audio and files, restore metadata.json's status, and list it again."""
+        layout.validate_meeting_id(meeting_id)
+        self._require_versioned_documents()
+        metadata = layout.metadata_key(meeting_id)
+        versions = list(self.audio.iter_versions(layout.meeting_prefix(meeting_id)))
+        metadata_versions = [v for v in versions if v.key == metadata]
+        latest = next((v for v in metadata_versions if v.is_latest), None)
+        if latest is not None and not latest.delete_marker:
+            current = self._read_record(meeting_id)
+            if current is not None and current.status != STATUS_DELETING:
+                raise InvalidInputError(f"Meeting {meeting_id} is not deleted.")
+        record = self._last_record_version(metadata, metadata_versions)
+        if record is None:
+            raise NotFoundError(
+                f"Meeting {meeting_id} cannot be restored: no earlier version of it is left "
+                "(purged, or removed by the lifecycle rule after the recently-deleted window)."
+            )
+        if record.audio_s3_key and layout.is_audio_key(record.audio_s3_key):
+            versions += [
+                v
+                for v in self.audio.iter_versions(record.audio_s3_key)
+                if v.key == record.audio_s3_key
+            ]
+        # Latest delete markers only: removing one makes the version beneath current again.
+        self.audio.delete_versions([v for v in versions if v.is_latest and v.delete_marker])
+        blob = self.documents.get(metadata)
+        restored = replace(record, status=self._status_before_delete(metadata_versions))
+        self.documents.put(
+            metadata, _json_bytes(restored.to_dict()), "application/json", if_match=blob.etag
+        )
+        summary = _json_or(self._read_document(meeting_id, layout.SUMMARY_FILE), {})
+        requirements = _json_or(self._read_document(meeting_id, layout.REQUIREMENTS_FILE), [])
+        transcript = self._read_document(meeting_id, layout.TRANSCRIPTION_FILE)
+        warning = self._list(
+            restored,
+            search_text_of(
+                summary if isinstance(summary, dict) else {},
+                requirements if isinstance(requirements, list) else [],
+                transcript.decode("utf-8", "replace"),
+            ),
+        )
+        if warning:
+            raise BackendUnavailableError(warning)
+        return restored
+
+    def _last_record_version(self, key: str, versions: list[VersionInfo]) -> MeetingRecord | None:
+        """The newest readable record among the object versions (delete markers skipped)."""
+        candidates = sorted(
+            (v for v in versions if not v.delete_marker),
+            key=lambda v: v.last_modified or datetime.min.replace(tzinfo=UTC),
+            reverse=True,
+        )
+        for version in candidates:
+            record = _record_or_none(self.audio.get_version(key, version.version_id).data)
+            if record is not None:
+                return record
+        return None
+
+    def _status_before_delete(self, versions: list[VersionInfo]) -> str:
+        """The status metadata.json had before `delete` marked it as deleting."""
+        candidates = sorted(
+            (v for v in versions if not v.delete_marker),
+            key=lambda v: v.last_modified or datetime.min.replace(tzinfo=UTC),
+            reverse=True,
+        )
+        for version in candidates:
+            record = _record_or_none(self.audio.get_version(version.key, version.version_id).data)
+            if record is not None and record.status != STATUS_DELETING:
+                return record.status
+        return STATUS_COMPLETE
 
     # ----------------------------------------------------------------- internals
 

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from meeting_storage import Meeting, MeetingStorageError
+from meeting_storage.costs import format_money
 from meeting_storage.models import STATUS_AWAITING_TRANSCRIPT
 from meeting_storage.report import meeting_markdown
 from ui import components, service, upload
@@ -52,6 +53,23 @@ else:
         f"**The recording cannot be played.** {escape_markdown(meeting.audio_unavailable_reason or '')}",
         icon=":material/volume_off:",
     )
+    archived = meeting.audio_archive
+    if archived is not None and archived.archived and not archived.playable:
+        if archived.restore == "in_progress":
+            st.info(
+                "A restore of the recording is in progress; it can be played once S3 has made "
+                "the temporary copy (hours for Standard retrievals).",
+                icon=":material/hourglass_top:",
+            )
+        elif st.button("Restore the recording for 7 days", icon=":material/unarchive:"):
+            with components.storage_errors():
+                restored = storage.restore_audio(record.meeting_id)
+            service.after_write()
+            components.flash(
+                f"Restore requested ({restored.tier} retrieval, about "
+                f"{format_money(restored.estimated_cost_usd)}); the recording plays once it is done."
+            )
+            st.rerun()
 
 # ------------------------------------------------------------------ awaiting a transcript
 if record.status == STATUS_AWAITING_TRANSCRIPT:

@@ -6,6 +6,10 @@ index backend (S3 JSON on moto and SeaweedFS, DynamoDB on moto and dynalite, SQL
 PostgreSQL). Every test gets a fresh bucket, table or database, so tests never see each
 other's meetings. The servers (SeaweedFS, dynalite, PostgreSQL) are started once per session
 on free loopback ports in temporary folders, and stopped at the end.
+
+Every AWS API call the package makes during the run is recorded (`operation_recorder.py`);
+the last test, and failing that the end of the session, checks that the IAM policy
+`iam-policy` generates allows each one.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from moto import mock_aws
 from meeting_storage import MeetingStorage, Settings
 from meeting_storage.aws import make_s3_client
 from meeting_storage.embedded import EmbeddedS3
+from tests import operation_recorder
 
 ACCESS_KEY = "test-access-key"
 SECRET_KEY = "test-secret-key"
@@ -420,3 +425,37 @@ def indexed_storage(backend_settings: Settings) -> Iterator[MeetingStorage]:
     close = getattr(service.index, "close", None)
     if close is not None:
         close()
+
+
+# ---------------------------------------------------------------- the IAM policy covers every call
+
+FINAL_TEST = "test_the_iam_policy_allows_every_call_the_suite_made"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _record_aws_calls() -> Iterator[None]:
+    with operation_recorder.recording():
+        yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the policy check after every other test, whatever order they were collected in."""
+    final = [item for item in items if item.name == FINAL_TEST]
+    items[:] = [item for item in items if item.name != FINAL_TEST] + final
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """When the final test did not run (deselected with -k, or a single file), check here."""
+    if operation_recorder.CHECKED or not operation_recorder.RECORDED:
+        return
+    gaps = operation_recorder.policy_gaps()
+    if gaps:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = "\nThe generated IAM policy misses calls the package made:\n  " + "\n  ".join(
+            gaps
+        )
+        if reporter is not None:
+            reporter.write_line(message, red=True)
+        else:  # pragma: no cover - always present in a normal run
+            print(message)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -128,8 +128,7 @@ def test_recording_is_transcribed_in_place_and_analysed(
         "owner": "Speaker 2",
         "due": "Friday",
     }
-    # The WAV header's length (0.5 s) is exact and wins; the transcript's last time (10.22 s
-    # here) is only the fallback for formats whose header does not say.
+    # The recording's own length (a 0.5 s WAV header) wins over the transcript's last timestamp.
     assert record.duration_seconds == pytest.approx(0.5)
     # Transcribe's output was read and removed: the meeting has exactly the documented files.
     assert keys_in(storage) == {

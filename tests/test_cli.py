@@ -62,6 +62,9 @@ def assert_status_matches(status: int, data: dict[str, Any]) -> None:
     if "healthy" in data:  # doctor: a successful check run exits 1 when something failed
         assert data["success"] is True
         assert status == (0 if data["healthy"] else 1)
+    elif "complete" in data:  # migrate: exits 1 when a file failed to import or verify
+        assert data["success"] is True
+        assert status == (0 if data["complete"] else 1)
     else:
         assert data["success"] is (status == 0)
 

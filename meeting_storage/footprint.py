@@ -1,0 +1,204 @@
+"""What the bucket actually holds: bytes and objects by prefix and storage class, and per meeting.
+
+`summarize` is pure: it folds object listings and meeting records into a `Footprint`.
+`measure` does the listing (paginated ListObjectsV2 per prefix, and ListObjectVersions for
+noncurrent versions in a versioned bucket) and calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from . import layout
+from .blobs import BlobStore, ObjectInfo, S3BlobStore
+from .cost_model import BucketContents, StoredMeeting
+from .models import MeetingRecord
+
+OTHER_PREFIX = "other"
+
+
+@dataclass(frozen=True)
+class Tally:
+    bytes: int = 0
+    objects: int = 0
+
+    def plus(self, size: int) -> Tally:
+        return Tally(self.bytes + size, self.objects + 1)
+
+    def to_dict(self) -> dict[str, int]:
+        return {"bytes": self.bytes, "objects": self.objects}
+
+
+@dataclass(frozen=True)
+class MeetingFootprint:
+    meeting_id: str
+    title: str
+    timestamp: datetime
+    audio_bytes: int
+    document_bytes: int
+    audio_storage_class: str | None
+    audio_seconds: float | None
+    processing_cost_usd: Decimal | None
+
+    @property
+    def stored_bytes(self) -> int:
+        return self.audio_bytes + self.document_bytes
+
+    @property
+    def audio_minutes(self) -> float | None:
+        return None if self.audio_seconds is None else self.audio_seconds / 60
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "meeting_id": self.meeting_id,
+            "title": self.title,
+            "timestamp": self.timestamp.astimezone(UTC).isoformat(),
+            "audio_minutes": self.audio_minutes,
+            "audio_bytes": self.audio_bytes,
+            "document_bytes": self.document_bytes,
+            "stored_bytes": self.stored_bytes,
+            "audio_storage_class": self.audio_storage_class,
+            "processing_cost_usd": (
+                float(self.processing_cost_usd) if self.processing_cost_usd is not None else None
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class Footprint:
+    by_prefix: dict[str, Tally]
+    by_storage_class: dict[str, Tally]
+    meetings: tuple[MeetingFootprint, ...] = ()
+    noncurrent: Tally | None = None  # None: the bucket is not versioned
+    measured_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(tally.bytes for tally in self.by_prefix.values())
+
+    @property
+    def object_count(self) -> int:
+        return sum(tally.objects for tally in self.by_prefix.values())
+
+    def contents(self) -> BucketContents:
+        """The figures the cost model needs."""
+        return BucketContents(
+            bytes_by_class={name: t.bytes for name, t in self.by_storage_class.items()},
+            objects_by_class={name: t.objects for name, t in self.by_storage_class.items()},
+            noncurrent_bytes=self.noncurrent.bytes if self.noncurrent else 0,
+            meetings=tuple(
+                StoredMeeting(
+                    timestamp=m.timestamp,
+                    audio_bytes=m.audio_bytes,
+                    document_bytes=m.document_bytes,
+                    audio_seconds=m.audio_seconds,
+                    processing_cost_usd=m.processing_cost_usd,
+                    audio_storage_class=m.audio_storage_class or "STANDARD",
+                )
+                for m in self.meetings
+            ),
+        )
+
+    def to_dict(self, *, meetings: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "total_bytes": self.total_bytes,
+            "object_count": self.object_count,
+            "by_prefix": {name: tally.to_dict() for name, tally in self.by_prefix.items()},
+            "by_storage_class": {
+                name: tally.to_dict() for name, tally in self.by_storage_class.items()
+            },
+            "noncurrent_versions": self.noncurrent.to_dict() if self.noncurrent else None,
+            "meeting_count": len(self.meetings),
+            "measured_at": self.measured_at.astimezone(UTC).isoformat(),
+        }
+        if meetings:
+            data["meetings"] = [m.to_dict() for m in self.meetings]
+        return data
+
+
+def _prefix_of(key: str) -> str:
+    for prefix in layout.PREFIXES:
+        if key.startswith(prefix):
+            return prefix
+    return OTHER_PREFIX
+
+
+def summarize(
+    objects: Iterable[ObjectInfo],
+    records: Iterable[MeetingRecord],
+    *,
+    noncurrent: Tally | None = None,
+    measured_at: datetime | None = None,
+) -> Footprint:
+    """Fold a listing and the meetings' records into totals and per-meeting figures."""
+    by_prefix: dict[str, Tally] = {prefix: Tally() for prefix in layout.PREFIXES}
+    by_class: dict[str, Tally] = {}
+    audio: dict[str, ObjectInfo] = {}
+    documents: dict[str, int] = {}
+    for info in objects:
+        prefix = _prefix_of(info.key)
+        by_prefix[prefix] = by_prefix.get(prefix, Tally()).plus(info.size)
+        by_class[info.storage_class] = by_class.get(info.storage_class, Tally()).plus(info.size)
+        if prefix == layout.AUDIO_PREFIX:
+            audio[info.key] = info
+        meeting_id = layout.meeting_id_from_key(info.key)
+        if meeting_id is not None:
+            documents[meeting_id] = documents.get(meeting_id, 0) + info.size
+    meetings = []
+    for record in records:
+        stored_audio = audio.get(record.audio_s3_key or "")
+        meetings.append(
+            MeetingFootprint(
+                meeting_id=record.meeting_id,
+                title=record.display_title,
+                timestamp=record.timestamp,
+                audio_bytes=stored_audio.size if stored_audio else 0,
+                document_bytes=documents.get(record.meeting_id, 0),
+                audio_storage_class=stored_audio.storage_class if stored_audio else None,
+                audio_seconds=record.duration_seconds,
+                processing_cost_usd=record.processing_cost_usd,
+            )
+        )
+    meetings.sort(key=lambda m: (m.timestamp, m.meeting_id), reverse=True)
+    return Footprint(
+        by_prefix=by_prefix,
+        by_storage_class=dict(sorted(by_class.items())),
+        meetings=tuple(meetings),
+        noncurrent=noncurrent,
+        measured_at=measured_at or datetime.now(UTC),
+    )
+
+
+def _listing(audio: S3BlobStore, documents: BlobStore) -> Iterator[ObjectInfo]:
+    yield from audio.iter_objects(layout.AUDIO_PREFIX)
+    yield from documents.iter_objects(layout.TRANSCRIPTIONS_PREFIX)
+    yield from documents.iter_objects(layout.INDEX_PREFIX)
+
+
+def noncurrent_versions(audio: S3BlobStore, *, documents_in_s3: bool) -> Tally:
+    """Bytes kept by versioning that no current object shows (deleted or replaced)."""
+    tally = Tally()
+    prefixes = layout.PREFIXES if documents_in_s3 else (layout.AUDIO_PREFIX,)
+    for prefix in prefixes:
+        for version in audio.iter_versions(prefix):
+            if not version.is_latest and not version.delete_marker:
+                tally = tally.plus(version.size)
+    return tally
+
+
+def measure(
+    audio: S3BlobStore,
+    documents: BlobStore,
+    records: Iterable[MeetingRecord],
+    *,
+    versioned: bool,
+) -> Footprint:
+    """List the bucket (and the documents' store) and summarise it."""
+    noncurrent = (
+        noncurrent_versions(audio, documents_in_s3=documents is audio) if versioned else None
+    )
+    return summarize(_listing(audio, documents), records, noncurrent=noncurrent)

@@ -1,0 +1,352 @@
+"""The cost model, checked against figures computed by hand (Decimal, no network)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from meeting_storage import cost_model
+from meeting_storage.aws import TRANSFER_CONFIG
+from meeting_storage.cost_model import (
+    BucketContents,
+    Cohort,
+    StoredMeeting,
+    Usage,
+    bedrock_items,
+    bedrock_tokens,
+    compare_lifecycle,
+    dynamodb_items,
+    monthly_estimate,
+    project,
+    request_items,
+    requests_to_store_meeting,
+    s3_request_class,
+    storage_items,
+    transcribe_items,
+    transfer_items,
+    usage_from_history,
+)
+from meeting_storage.footprint import Tally, summarize
+from meeting_storage.pricing import GLACIER, STANDARD, prices_for
+
+GB = 1024**3
+MB = 1024**2
+US = prices_for("us-east-1")
+NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
+
+
+def total(items: list[cost_model.LineItem]) -> Decimal:
+    return sum((item.usd for item in items), Decimal(0))
+
+
+# ---------------------------------------------------------------- the design document's example
+
+
+def test_5_gb_in_standard_costs_0_115_a_month() -> None:
+    items = storage_items(US, {STANDARD: 5 * GB})
+    assert len(items) == 1
+    assert items[0].name == "S3 Standard storage"
+    assert items[0].quantity == Decimal(5) and items[0].unit == "GB-month"
+    assert items[0].usd == Decimal("0.115")
+
+
+def test_the_100_meeting_example() -> None:
+    """100 meetings x (50 MB audio + 1 MB transcription): the document rounds 5,100 MB to
+    "~5GB = $0.12/month"; exactly, 5,100 MiB is 4.98 GiB and costs $0.1146 a month."""
+    month = project(US, Usage(), months=1)[0]
+    assert month.meetings_stored == 100
+    assert month.stored_bytes == {STANDARD: 100 * (50 + 1) * MB}
+    storage = month.estimate.item("S3 Standard storage")
+    assert storage.quantity == Decimal("4.98046875")
+    assert storage.usd == Decimal("4.98046875") * Decimal("0.023")
+    assert round(storage.usd, 3) == Decimal("0.115")
+    # Requests: 50 MiB goes up in four 16 MiB parts (create, 4 parts, complete: 6 PUTs), then
+    # 3 documents, metadata.json and the index's two objects: 100 x 12 = 1,200 PUTs;
+    # GETs: 100 x 2 index reads + 100 x 2 views x 5 + 100 plays + 300 listings = 1,600.
+    puts = month.estimate.item("S3 PUT, COPY, POST and LIST requests")
+    gets = month.estimate.item("S3 GET, HEAD and other requests")
+    assert (puts.quantity, puts.usd) == (Decimal("1.2"), Decimal("0.0060"))
+    assert (gets.quantity, gets.usd) == (Decimal("1.6"), Decimal("0.00064"))
+    # One play of each recording: 4.88 GB, inside the free 100 GB of data transfer.
+    transfer = month.estimate.item("Data transfer out (first 100 GB free)")
+    assert transfer.usd == 0
+    assert round(month.total_usd, 4) == Decimal("0.1212")
+
+
+def test_storage_accumulates_month_after_month_without_lifecycle() -> None:
+    months = project(US, Usage(), months=12)
+    assert [m.meetings_stored for m in months] == [100 * n for n in range(1, 13)]
+    year_end = months[-1].estimate.item("S3 Standard storage")
+    assert year_end.quantity == Decimal("59.765625")  # 1,200 x 51 MiB
+    assert round(year_end.usd, 2) == Decimal("1.37")
+
+
+# ---------------------------------------------------------------- line items
+
+
+def test_standard_volume_bands() -> None:
+    items = storage_items(US, {STANDARD: 60 * 1024 * GB})  # 60 TB
+    assert [(i.name, i.quantity, i.unit_price_usd) for i in items] == [
+        ("S3 Standard storage (first 50 TB)", Decimal(51200), Decimal("0.023")),
+        ("S3 Standard storage (next 450 TB)", Decimal(10240), Decimal("0.022")),
+    ]
+    assert total(items) == Decimal("1177.600") + Decimal("225.280")
+
+
+def test_archived_objects_carry_40_kb_of_index_data() -> None:
+    items = storage_items(US, {GLACIER: 1000 * MB}, {GLACIER: 1000})
+    by_name = {i.name: i for i in items}
+    glacier = by_name["S3 Glacier Flexible Retrieval storage"]
+    standard = by_name["S3 Standard storage"]
+    assert glacier.quantity == Decimal(1000 * (MB + 32 * 1024)) / GB
+    assert standard.quantity == Decimal(1000 * 8 * 1024) / GB
+    assert glacier.unit_price_usd == Decimal("0.0036")
+
+
+def test_local_documents_are_not_billed_by_s3() -> None:
+    assert storage_items(US, {"LOCAL": 10 * GB}) == []
+
+
+def test_requests() -> None:
+    items = request_items(US, 1000, 10_000)
+    assert [(i.quantity, i.unit, i.usd) for i in items] == [
+        (Decimal(1), "1,000 requests", Decimal("0.005")),
+        (Decimal(10), "1,000 requests", Decimal("0.0040")),
+    ]
+
+
+def test_data_transfer_out_beyond_the_free_100_gb() -> None:
+    items = transfer_items(US, 150 * GB)
+    assert [(i.name, i.quantity, i.usd) for i in items] == [
+        ("Data transfer out (first 100 GB free)", Decimal(100), Decimal(0)),
+        ("Data transfer out (next 10 TB)", Decimal(50), Decimal("4.50")),
+    ]
+
+
+def test_transcribe_per_minute_with_a_15_second_minimum() -> None:
+    assert total(transcribe_items(US, 10, Decimal(30))) == Decimal("7.200")
+    short = transcribe_items(US, 1, Decimal(10) / 60)
+    assert short[0].quantity == Decimal("0.25") and short[0].usd == Decimal("0.006")
+
+
+def test_bedrock_tokens_and_prices() -> None:
+    input_tokens, output_tokens = bedrock_tokens(Decimal(30))
+    assert (input_tokens, output_tokens) == (Decimal(6800), Decimal(1000))
+    items, notes = bedrock_items(
+        US, "anthropic.claude-3-haiku-20240307-v1:0", input_tokens, output_tokens
+    )
+    assert notes == []
+    assert [i.usd for i in items] == [Decimal("0.0017"), Decimal("0.00125")]
+    items, notes = bedrock_items(US, "acme.unknown-v1", input_tokens, output_tokens)
+    assert items == [] and "acme.unknown-v1" in notes[0]
+
+
+def test_dynamodb_on_demand() -> None:
+    items = dynamodb_items(US, Decimal(1_000_000), Decimal(1_000_000), Decimal(30 * GB))
+    assert [(i.name, i.usd) for i in items] == [
+        ("DynamoDB on-demand writes", Decimal("0.625")),
+        ("DynamoDB on-demand reads", Decimal("0.125")),
+        ("DynamoDB storage (first 25 GB free)", Decimal(0)),
+        ("DynamoDB storage (beyond 25 GB)", Decimal("1.25")),
+    ]
+
+
+# ---------------------------------------------------------------- requests the package makes
+
+
+def test_requests_to_store_a_meeting() -> None:
+    assert requests_to_store_meeting(None) == cost_model.RequestCounts(put=6, get=2)
+    assert requests_to_store_meeting(1000) == cost_model.RequestCounts(put=7, get=2)
+    # 40 MiB goes up in three 16 MiB parts: create, 3 parts, complete.
+    assert requests_to_store_meeting(40 * MB) == cost_model.RequestCounts(put=11, get=2)
+    assert requests_to_store_meeting(16 * MB - 1).put == 7
+    assert requests_to_store_meeting(1000, s3_index=False) == cost_model.RequestCounts(5, 0)
+
+
+def test_the_multipart_figures_match_the_transfer_configuration() -> None:
+    assert TRANSFER_CONFIG.multipart_threshold == cost_model.MULTIPART_THRESHOLD_BYTES
+    assert TRANSFER_CONFIG.multipart_chunksize == cost_model.MULTIPART_PART_BYTES
+
+
+@pytest.mark.parametrize(
+    ("operation", "kind"),
+    [
+        ("PutObject", "put"),
+        ("UploadPart", "put"),
+        ("CreateMultipartUpload", "put"),
+        ("CompleteMultipartUpload", "put"),
+        ("ListObjectsV2", "put"),
+        ("ListObjectVersions", "put"),
+        ("GetObject", "get"),
+        ("HeadObject", "get"),
+        ("GetBucketVersioning", "get"),
+        ("DeleteObjects", "free"),
+        ("DeleteObject", "free"),
+        ("RestoreObject", "retrieval"),
+    ],
+)
+def test_s3_request_classes(operation: str, kind: str) -> None:
+    assert s3_request_class(operation) == kind
+
+
+def test_processing_cost_of_one_meeting() -> None:
+    # 7 PUTs and 2 GETs: 7 x $0.000005 + 2 x $0.0000004.
+    assert cost_model.processing_cost(US, audio_bytes=1000) == Decimal("0.0000358")
+    with_ai = cost_model.processing_cost(
+        US,
+        audio_bytes=1000,
+        transcribed_seconds=1800,
+        bedrock_model_id="anthropic.claude-3-haiku-20240307-v1:0",
+        input_tokens=6800,
+        output_tokens=1000,
+    )
+    assert with_ai == Decimal("0.0000358") + Decimal("0.72") + Decimal("0.00295")
+
+
+# ---------------------------------------------------------------- projection and lifecycle
+
+
+def test_lifecycle_archives_audio_after_90_days() -> None:
+    usage = Usage(lifecycle=True)
+    months = project(US, usage, months=4)
+    fourth = months[3]
+    # Ages 90, 60, 30 and 0 days: the first month's recordings are archived in month 4.
+    assert fourth.stored_bytes == {
+        GLACIER: 100 * 50 * MB,
+        STANDARD: 300 * 50 * MB + 400 * MB,
+    }
+    transition = fourth.estimate.item("Lifecycle transitions to S3 Glacier Flexible Retrieval")
+    assert (transition.quantity, transition.usd) == (Decimal("0.1"), Decimal("0.003"))
+    assert all("transition" not in i.name for m in months[:3] for i in m.estimate.items)
+    glacier = fourth.estimate.item("S3 Glacier Flexible Retrieval storage")
+    assert glacier.quantity == Decimal(100 * (50 * MB + 32 * 1024)) / GB
+
+
+def test_meetings_expire_after_the_retention() -> None:
+    usage = Usage(lifecycle=True, archive_days=None, retention_days=60)
+    months = project(US, usage, months=4)
+    assert [m.meetings_stored for m in months] == [100, 200, 200, 200]
+
+
+def test_lifecycle_saves_money_over_a_year() -> None:
+    comparison = compare_lifecycle(US, Usage())
+    assert len(comparison.with_lifecycle) == 12
+    assert comparison.with_lifecycle[:3] == comparison.without_lifecycle[:3]
+    assert comparison.savings_usd > Decimal("4")
+    data = comparison.to_dict()
+    assert data["savings_usd"] == pytest.approx(
+        data["without_lifecycle_usd"] - data["with_lifecycle_usd"]
+    )
+
+
+def test_transcribe_dominates_the_bill() -> None:
+    month = project(US, Usage(transcribe=True, bedrock=True), months=1)[0]
+    by_category = month.estimate.by_category()
+    assert by_category["processing"] == Decimal("72.000") + 100 * Decimal("0.00295")
+    assert by_category["processing"] > 100 * by_category["storage"]
+
+
+def test_dynamodb_replaces_the_index_object() -> None:
+    s3_only = project(US, Usage(), months=1)[0].estimate
+    dynamo = project(US, Usage(dynamodb=True), months=1)[0].estimate
+    assert dynamo.item("DynamoDB on-demand writes").quantity == Decimal("0.0001")
+    assert (
+        dynamo.item("S3 GET, HEAD and other requests").quantity
+        < s3_only.item("S3 GET, HEAD and other requests").quantity
+    )
+
+
+def test_existing_meetings_age_in_the_projection() -> None:
+    old = Cohort(age_days=80, meetings=10, audio_bytes=10 * MB, document_bytes=MB)
+    months = project(US, replace(Usage(lifecycle=True), meetings_per_month=0), 2, [old])
+    assert months[0].stored_bytes == {STANDARD: 10 * 11 * MB}
+    assert months[1].stored_bytes == {GLACIER: 100 * MB, STANDARD: 10 * MB}
+
+
+def test_a_short_archive_before_expiry_is_warned_about() -> None:
+    usage = Usage(lifecycle=True, archive_days=90, retention_days=120)
+    notes = cost_model.usage_notes(US, usage)
+    assert notes and "early-deletion" in notes[0]
+    assert cost_model.usage_notes(US, Usage(lifecycle=True)) == []
+
+
+# ---------------------------------------------------------------- this month, from a footprint
+
+
+def meeting(days_ago: int, audio: int = 50 * MB, cost: str | None = "0.00003") -> StoredMeeting:
+    return StoredMeeting(
+        timestamp=NOW - timedelta(days=days_ago),
+        audio_bytes=audio,
+        document_bytes=20_000,
+        audio_seconds=1800,
+        processing_cost_usd=Decimal(cost) if cost else None,
+    )
+
+
+def test_monthly_estimate_from_the_footprint() -> None:
+    contents = BucketContents(
+        bytes_by_class={STANDARD: 2 * GB, GLACIER: 3 * GB},
+        objects_by_class={STANDARD: 40, GLACIER: 10},
+        noncurrent_bytes=GB,
+        meetings=(meeting(1), meeting(5), meeting(60, cost=None)),
+    )
+    estimate = monthly_estimate(US, contents, Usage(listings_per_month=0), NOW)
+    names = [item.name for item in estimate.items]
+    assert names[:3] == [
+        "S3 Standard storage",
+        "S3 Glacier Flexible Retrieval storage",
+        "S3 noncurrent versions (deleted or replaced, kept by versioning)",
+    ]
+    processing = estimate.item("Processing recorded in metadata.json (this month's meetings)")
+    assert (processing.quantity, processing.usd) == (Decimal(2), Decimal("0.00006"))
+    # Two 50 MiB meetings this month: 2 x 12 PUTs; 2 x 2 index GETs + 2 x 2 views x 5 + 2 plays.
+    assert estimate.item("S3 PUT, COPY, POST and LIST requests").quantity == Decimal("0.024")
+    assert estimate.item("S3 GET, HEAD and other requests").quantity == Decimal("0.026")
+    for item in estimate.items:
+        assert item.usd == item.quantity * item.unit_price_usd
+
+
+def test_usage_from_history() -> None:
+    contents = BucketContents(
+        bytes_by_class={},
+        objects_by_class={},
+        meetings=tuple(meeting(days, audio=20 * MB) for days in (1, 10, 40, 80, 85, 200)),
+    )
+    usage = usage_from_history(contents, NOW)
+    assert usage.meetings_per_month == 2  # 5 meetings in the last 90 days
+    assert usage.average_audio_mb == Decimal("20.000")
+    assert usage.average_minutes == Decimal("30.00")
+    assert usage_from_history(BucketContents({}, {}), NOW) == Usage()
+
+
+def test_report_json_and_csv() -> None:
+    footprint = summarize([], [], noncurrent=Tally(), measured_at=NOW)
+    report = cost_model.build_report(US, footprint, Usage(lifecycle=True), NOW)
+    data = report.to_dict()
+    assert set(data) >= {"prices", "footprint", "monthly", "projection"}
+    assert data["footprint"]["by_prefix"]["meetings/"] == {"bytes": 0, "objects": 0}
+    assert len(data["projection"]) == 12
+    assert data["projection"][0]["month"] == 1
+    assert data["monthly"]["total_usd"] == pytest.approx(float(report.monthly.total_usd))
+    assert any("days old" in note for note in data["notes"])  # NOW is a year after the table
+    rows = report.csv_rows()
+    parsed = list(csv.reader(io.StringIO("\n".join(",".join(f'"{c}"' for c in r) for r in rows))))
+    assert parsed[0] == [
+        "section",
+        "month",
+        "category",
+        "name",
+        "quantity",
+        "unit",
+        "unit_price_usd",
+        "usd",
+    ]
+    assert {row[0] for row in parsed[1:]} >= {"projection", "with lifecycle", "without lifecycle"}
+    for row in parsed[1:]:
+        if row[4]:
+            assert Decimal(row[4]) * Decimal(row[6]) == Decimal(row[7])
