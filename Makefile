@@ -27,10 +27,11 @@ install: $(STAMP) $(NODE_STAMP)
 	cp .env.example .env
 	@echo "Created .env from .env.example (embedded local S3). Edit it to use a real bucket."
 
-## Start everything on the embedded default: a local SeaweedFS S3 server with the bucket from .env.
-## With a real bucket in .env (no loopback AWS_ENDPOINT_URL) nothing local is started.
+## The dashboard (`streamlit run app.py`), printing its URL; on the embedded default also a local
+## SeaweedFS S3 server with the bucket from .env. With a real bucket in .env (no loopback
+## AWS_ENDPOINT_URL) nothing local is started. Ctrl+C stops both.
 run: $(STAMP) .env
-	$(PY) -m meeting_storage embedded-s3
+	$(PY) -m meeting_storage dashboard
 
 ## Serve the REST API on http://127.0.0.1:8000 (OpenAPI docs at /docs); e.g. API_ARGS="--port 9000".
 ## Without API_TOKEN in .env it prints a token for this run. Needs the storage `make run` starts.
@@ -42,20 +43,23 @@ api: $(STAMP) .env
 test: install lint
 	$(PY) -m pytest
 
+SOURCES := meeting_storage ui pages app.py tests bench
+
 lint: $(STAMP)
-	$(PY) -m ruff check meeting_storage tests bench
-	$(PY) -m ruff format --check meeting_storage tests bench
+	$(PY) -m ruff check $(SOURCES)
+	$(PY) -m ruff format --check $(SOURCES)
 	$(PY) -m mypy
 
 format: $(STAMP)
-	$(PY) -m ruff format meeting_storage tests bench
-	$(PY) -m ruff check --fix meeting_storage tests bench
+	$(PY) -m ruff format $(SOURCES)
+	$(PY) -m ruff check --fix $(SOURCES)
 
-## Extraction quality and speed on the shared evaluation set, then listing and search with every
-## index backend at 10,000 meetings (the README's tables).
+## Extraction quality and speed on the shared evaluation set, listing and search with every
+## index backend at 10,000 meetings (the README's tables), and the dashboard's Meetings page.
 bench: install
 	$(PY) -m bench.extraction_quality
 	$(PY) -m bench.list_index
+	$(PY) -m bench.dashboard_list
 
 doctor: $(STAMP)
 	$(PY) -m meeting_storage doctor

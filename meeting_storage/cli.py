@@ -26,6 +26,7 @@ from .analysis.extract import Extractor
 from .analysis.rule_based import RuleBasedExtractor
 from .analysis.transcript import decode_transcript
 from .cost_model import CostReport
+from .embedded import EmbeddedS3
 from .errors import InvalidInputError, MeetingStorageError
 from .index import DEFAULT_LIMIT, MAX_LIMIT
 from .index.query import HIGHLIGHT, MeetingFilter, parse_day
@@ -33,6 +34,8 @@ from .models import STATUS_AWAITING_TRANSCRIPT, MeetingPage, ProcessResult
 from .pricing import GLACIER, RESTORE_TIERS
 from .service import RECENTLY_DELETED_DAYS, MeetingStorage, open_storage
 from .settings import Settings, load_settings
+
+DEFAULT_DASHBOARD_PORT = 8501
 
 
 class UsageError(Exception):
@@ -252,6 +255,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the local SeaweedFS server for a loopback endpoint",
     )
     embedded.add_argument("--data-dir", type=Path, default=Path(".data/s3"))
+
+    dashboard = commands.add_parser(
+        "dashboard",
+        parents=[common],
+        help="run the Streamlit dashboard (and the local SeaweedFS server for a loopback endpoint)",
+    )
+    dashboard.add_argument("--app", type=Path, default=Path("app.py"), help="the dashboard script")
+    dashboard.add_argument(
+        "--port", type=int, help=f"default {DEFAULT_DASHBOARD_PORT}, or a free one"
+    )
+    dashboard.add_argument("--address", default="127.0.0.1", help="address to listen on")
+    dashboard.add_argument("--data-dir", type=Path, default=Path(".data/s3"))
 
     serve = commands.add_parser(
         "serve", parents=[common], help="serve the REST API (OpenAPI docs at /docs)"
@@ -997,31 +1012,38 @@ def _cmd_dynamodb(
     return {"table": table, "created": created, "_human": human}
 
 
-def _cmd_embedded_s3(
-    args: argparse.Namespace, storage: Callable[[], MeetingStorage]
-) -> dict[str, Any]:
+def _embedded_server(settings: Settings, data_dir: Path) -> EmbeddedS3 | None:
+    """The local SeaweedFS server for a loopback endpoint, or None for any other endpoint."""
     from urllib.parse import urlparse
 
     from .embedded import DEFAULT_S3_PORT, EmbeddedS3, is_loopback_endpoint
 
-    settings: Settings = load_settings()
     if not is_loopback_endpoint(settings.s3_endpoint_url):
-        return {
-            "started": False,
-            "_human": f"Using {settings.s3_endpoint_url or 'AWS S3'}; no local server needed.",
-        }
+        return None
     if not (settings.aws_access_key_id and settings.aws_secret_access_key):
         raise InvalidInputError(
             "The embedded server needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in .env "
             "(copy .env.example)."
         )
     port = urlparse(settings.s3_endpoint_url).port or DEFAULT_S3_PORT
-    server = EmbeddedS3(
-        args.data_dir,
+    return EmbeddedS3(
+        data_dir,
         access_key=settings.aws_access_key_id,
         secret_key=settings.aws_secret_access_key,
         s3_port=port,
     )
+
+
+def _cmd_embedded_s3(
+    args: argparse.Namespace, storage: Callable[[], MeetingStorage]
+) -> dict[str, Any]:
+    settings: Settings = load_settings()
+    server = _embedded_server(settings, args.data_dir)
+    if server is None:
+        return {
+            "started": False,
+            "_human": f"Using {settings.s3_endpoint_url or 'AWS S3'}; no local server needed.",
+        }
     # Stop SeaweedFS (its own process group) on SIGTERM too, not only on Ctrl+C.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     with server:
@@ -1083,6 +1105,87 @@ def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _cmd_dashboard(
+    args: argparse.Namespace, storage: Callable[[], MeetingStorage]
+) -> dict[str, Any]:
+    """Start the local S3 server when the endpoint is loopback, then `streamlit run` the app
+    as a child process; Ctrl+C or SIGTERM stops both, and so does either one exiting."""
+    import subprocess
+
+    from .embedded import exit_with_parent, free_port, port_is_free
+
+    app = args.app.resolve()
+    if not app.is_file():
+        raise InvalidInputError(
+            f"The dashboard script {str(args.app)!r} does not exist; run this from the "
+            "project folder (where app.py is) or pass --app."
+        )
+    settings: Settings = load_settings()
+    port = args.port or (
+        DEFAULT_DASHBOARD_PORT if port_is_free(DEFAULT_DASHBOARD_PORT) else free_port()
+    )
+    host = "localhost" if args.address in {"127.0.0.1", "0.0.0.0", "::"} else args.address  # noqa: S104
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    server = _embedded_server(settings, args.data_dir)
+    dashboard: subprocess.Popen[bytes] | None = None
+    status = 0
+    try:
+        if server is not None:
+            server.start()
+            server.ensure_bucket(settings.bucket, settings.region)
+            where = f"SeaweedFS S3 on {server.endpoint_url} (data in {args.data_dir})"
+        else:
+            where = settings.s3_endpoint_url or f"AWS S3 in {settings.region}"
+        dashboard = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(app),
+                "--server.port",
+                str(port),
+                "--server.address",
+                args.address,
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=app.parent,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=exit_with_parent,  # one prctl call between fork and exec
+        )
+        print(
+            f"Storage: bucket {settings.bucket} via {where}.\n"
+            f"Dashboard: http://{host}:{port}  (Ctrl+C stops it"
+            + (" and the local S3 server)" if server is not None else ")"),
+            file=sys.stderr,
+            flush=True,
+        )
+        while dashboard.poll() is None:
+            if server is not None and (server.process is None or server.process.poll() is not None):
+                print(f"error: SeaweedFS stopped; see {server.log_path}", file=sys.stderr)
+                status = 1
+                break
+            time.sleep(0.5)
+        else:
+            status = dashboard.returncode
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if dashboard is not None and dashboard.poll() is None:
+            dashboard.terminate()
+            try:
+                dashboard.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                dashboard.kill()
+                dashboard.wait()
+        if server is not None:
+            server.stop()
+    return {"started": True, "_human": "Stopped.", "_exit_status": status}
+
+
 _COMMANDS: dict[
     str, Callable[[argparse.Namespace, Callable[[], MeetingStorage]], dict[str, Any]]
 ] = {
@@ -1105,5 +1208,6 @@ _COMMANDS: dict[
     "deleted": _cmd_deleted,
     "undelete": _cmd_undelete,
     "embedded-s3": _cmd_embedded_s3,
+    "dashboard": _cmd_dashboard,
     "serve": _cmd_serve,
 }

@@ -86,6 +86,32 @@ def detect_media(head: bytes, filename: str) -> tuple[str, str]:
     return content_type, extension
 
 
+def duration_seconds(head: bytes, extension: str, total_size: int) -> float | None:
+    """The recording's length when its first bytes say it (WAV, FLAC), else None.
+
+    Only the sniffed head and the streamed size are used, so nothing is read twice.
+    """
+    try:
+        if extension == "wav":
+            return wav_duration_seconds(head, total_size)
+        if extension == "flac":
+            return _flac_duration(head)
+    except (struct.error, ValueError):
+        return None
+    return None
+
+
+def _flac_duration(head: bytes) -> float | None:
+    # "fLaC", a 4-byte block header, then STREAMINFO: sample rate (20 bits) and total
+    # samples (36 bits) start at byte 10 of the block.
+    if head[:4] != b"fLaC" or head[4] & 0x7F != 0:
+        return None
+    info = int.from_bytes(head[18:26], "big")
+    sample_rate = info >> 44
+    total_samples = info & ((1 << 36) - 1)
+    return total_samples / sample_rate if sample_rate and total_samples else None
+
+
 # Bitrates in kbit/s by (MPEG-1?, layer); index 0 (free format) and 15 (bad) are refused.
 _BITRATES: dict[tuple[bool, int], tuple[int, ...]] = {
     (True, 1): (0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),

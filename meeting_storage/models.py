@@ -363,6 +363,14 @@ class StorageFootprint:
     def written_recently(self) -> int:
         return sum(usage.written_recently for usage in self.prefixes)
 
+    @property
+    def total_bytes(self) -> int:
+        return sum(usage.bytes for usage in self.prefixes)
+
+    @property
+    def total_objects(self) -> int:
+        return sum(usage.objects for usage in self.prefixes)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "measured_at": self.measured_at.astimezone(UTC).isoformat(),

@@ -50,7 +50,7 @@ from .media import (
     SizeLimitedReader,
     declared_media,
     detect_media,
-    wav_duration_seconds,
+    duration_seconds,
 )
 from .models import (
     STATUS_AWAITING_TRANSCRIPT,
@@ -85,6 +85,10 @@ RECENTLY_DELETED_DAYS = lifecycle.DEFAULT_NONCURRENT_DAYS
 UPLOAD_METHODS = ("POST", "PUT")
 FOOTPRINT_WINDOW_DAYS = 30
 Progress = Callable[[int, int], None]
+# The steps `process` reports to its `on_step` callback, in order; a step that does not
+# apply (no recording to upload, no transcript to analyse) is not reported.
+PROCESS_STEPS = ("upload", "transcription", "extraction", "saving")
+StepCallback = Callable[[str], None]
 
 
 class MeetingStorage:
@@ -159,9 +163,7 @@ class MeetingStorage:
             content_type=content_type,
             local_copy=str(local_path) if local_path else None,
             sha256=reader.sha256,
-            duration_seconds=(
-                wav_duration_seconds(head, reader.count) if content_type == "audio/wav" else None
-            ),
+            duration_seconds=duration_seconds(head, extension, reader.count),
         )
 
     def process(
@@ -177,6 +179,7 @@ class MeetingStorage:
         recorded_at: datetime | None = None,
         transcript_filename: str | None = None,
         duration_seconds: float | None = None,
+        on_step: StepCallback | None = None,
     ) -> ProcessResult:
         """Analyse a transcript and store the whole meeting; all or nothing.
 
@@ -187,7 +190,14 @@ class MeetingStorage:
         transcript, and `notes` says why; `attach_transcript` completes it later.
         metadata.json records the recording's length (`duration_seconds`, read from a WAV
         header, or the transcript's last timestamp), its SHA-256, and what processing cost.
+        `on_step` is called with each of PROCESS_STEPS as it starts (a step that does not
+        happen is not reported).
         """
+
+        def step(name: str) -> None:
+            if on_step is not None:
+                on_step(name)
+
         if audio_file is not None and audio_s3_key is not None:
             raise InvalidInputError("Give either an audio file or an audio S3 key, not both.")
         if text is None and audio_file is None and audio_s3_key is None:
@@ -204,6 +214,7 @@ class MeetingStorage:
             audio_sha256: str | None = None
             uploaded_bytes: int | None = None
             if audio_file is not None:
+                step("upload")
                 uploaded = self.upload_audio(audio_file, audio_filename or filename or "recording")
                 written_audio = audio_s3_key = uploaded.audio_s3_key
                 audio_size, content_type = uploaded.size, uploaded.content_type
@@ -220,16 +231,21 @@ class MeetingStorage:
                 display_name = "transcript.txt"
             if transcript is None and audio_s3_key is not None:
                 audio = StoredAudio(meeting_id, audio_s3_key, content_type, audio_size)
+                if self.transcriber is not None:
+                    step("transcription")
                 transcript, note = self._transcribe(audio)
                 notes += [note] if note else []
                 if transcript is not None and self.transcriber is not None:
                     transcribed_by = self.transcriber.name
+            if transcript is not None:
+                step("extraction")
             extraction = (
                 self.extractor.extract(transcript)
                 if transcript is not None
                 else AWAITING_EXTRACTION
             )
             notes += extraction.notes
+            step("saving")
             record = MeetingRecord(
                 meeting_id=meeting_id,
                 timestamp=(recorded_at or utc_now()),
@@ -521,6 +537,10 @@ class MeetingStorage:
         if not (search or "").strip():
             raise InvalidInputError("Type a word to search for.")
         return self.list_meetings(limit, cursor, search, filters)
+
+    def count_meetings(self) -> int:
+        """How many meetings the index lists."""
+        return len(self.index.ids())
 
     def get_record(self, meeting_id: str) -> MeetingRecord:
         """The meeting's metadata.json (the source of truth), or NotFoundError."""

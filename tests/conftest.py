@@ -209,6 +209,129 @@ def wav_file(tmp_path: Path) -> Path:
     return path
 
 
+# ---------------------------------------------------------------- dashboard
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+APP = PROJECT_ROOT / "app.py"
+STREAMLIT_CONFIG = PROJECT_ROOT / ".streamlit" / "config.toml"
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The environment variables that make load_settings() return these settings."""
+    env = {
+        "S3_BUCKET_NAME": settings.bucket,
+        "AWS_REGION": settings.region,
+        "STORE_IN_S3": str(settings.store_in_s3).lower(),
+        "SKIP_LOCAL_STORAGE": str(settings.skip_local_storage).lower(),
+        "LOCAL_DATA_DIR": str(settings.local_data_dir),
+        "MAX_UPLOAD_MB": str(settings.max_upload_mb),
+        "PRESIGNED_URL_EXPIRY": str(settings.presigned_url_expiry),
+        "INDEX_BACKEND": settings.index_backend,
+        "USE_DYNAMODB": str(settings.use_dynamodb).lower(),
+        "DYNAMODB_TABLE_NAME": settings.dynamodb_table_name,
+        "TRANSCRIBER": settings.transcriber,
+    }
+    if settings.database_url:
+        env["DATABASE_URL"] = settings.database_url
+    if settings.dynamodb_endpoint_url:
+        env["AWS_ENDPOINT_URL_DYNAMODB"] = settings.dynamodb_endpoint_url
+    if settings.aws_access_key_id and settings.aws_secret_access_key:
+        env["AWS_ACCESS_KEY_ID"] = settings.aws_access_key_id
+        env["AWS_SECRET_ACCESS_KEY"] = settings.aws_secret_access_key
+    if settings.s3_endpoint_url:
+        env["AWS_ENDPOINT_URL_S3"] = settings.s3_endpoint_url  # S3 only, as in these settings
+    return env
+
+
+@pytest.fixture
+def streamlit_project_config() -> Iterator[None]:
+    """The options of .streamlit/config.toml, as `streamlit run app.py` would apply them
+    (AppTest itself reads no config file)."""
+    import tomllib
+
+    from streamlit import config
+
+    options = tomllib.loads(STREAMLIT_CONFIG.read_text())
+    saved = {}
+    for section, values in options.items():
+        for name, value in values.items():
+            key = f"{section}.{name}"
+            saved[key] = config.get_option(key)
+            config.set_option(key, value)
+    yield
+    for key, value in saved.items():
+        config.set_option(key, value)
+
+
+@pytest.fixture
+def fresh_dashboard_caches() -> Iterator[None]:
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def use_dashboard_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> MeetingStorage:
+    """Configure the dashboard through the environment (as `.env` would) and return the very
+    service instance its pages use."""
+    for name, value in settings_environment(settings).items():
+        monkeypatch.setenv(name, value)
+    from ui import service
+
+    storage = service.get_storage()
+    assert storage.settings == settings
+    return storage
+
+
+@pytest.fixture
+def dashboard(
+    moto_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    streamlit_project_config: None,
+    fresh_dashboard_caches: None,
+) -> MeetingStorage:
+    """The dashboard on a fresh moto bucket."""
+    return use_dashboard_settings(moto_settings, monkeypatch)
+
+
+@pytest.fixture
+def seaweed_dashboard(
+    seaweed_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    streamlit_project_config: None,
+    fresh_dashboard_caches: None,
+) -> MeetingStorage:
+    """The dashboard on a fresh bucket of the real SeaweedFS server (a loopback endpoint, like
+    the embedded default)."""
+    return use_dashboard_settings(seaweed_settings, monkeypatch)
+
+
+def app_test(timeout: float = 60) -> Any:
+    """The dashboard as AppTest sees it, starting on the home page."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(str(APP), default_timeout=timeout)
+
+
+def unescape(markdown: str) -> str:
+    """The text a reader sees for escaped Markdown."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def table_with(at: Any, column: str) -> Any:
+    """The first st.dataframe on the page that has this column, as a pandas DataFrame."""
+    for element in at.dataframe:
+        frame = element.value
+        if column in frame.columns:
+            return frame
+    raise AssertionError(f"no table with a {column!r} column")
+
+
 # ---------------------------------------------------------------- index backends
 
 INDEX_BACKENDS = [

@@ -1,0 +1,120 @@
+"""The Meetings page with many meetings: time to render its first page, and what it reads.
+
+Seeds the index of a moto bucket with N meetings (one `rebuild`, no per-meeting files, as
+the page must never read them) and renders the page in Streamlit's AppTest: the first page,
+the next page (the first one cached), a date range far in the past, and a search. Prints
+wall time (median of a few runs, caches cleared before each) and S3 requests.
+Run with `make bench`.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+SIZES = (1_000, 10_000)
+REPEATS = 3
+ROOT = Path(__file__).resolve().parent.parent
+BUCKET = "bench-dashboard"
+
+
+def seed(storage: Any, count: int) -> None:
+    from meeting_storage import MeetingRecord
+
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    storage.index.rebuild(
+        MeetingRecord(
+            meeting_id=f"meeting-bench{n:06d}",
+            timestamp=start + timedelta(hours=n),
+            filename=f"meeting-{n}.m4a",
+            title=f"Weekly sync {n}",
+            action_items_count=n % 5,
+            audio_size=40_000_000 + n,
+            duration_seconds=1800.0 + n,
+        )
+        for n in range(count)
+    )
+
+
+def render(action: str) -> tuple[float, int]:
+    """Milliseconds to render the Meetings page after `action`, and S3 requests made."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from ui import service
+
+    storage = service.get_storage()
+    calls: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        calls[model.name] += 1
+
+    storage.audio.client.meta.events.register("before-call.s3.*", count)
+    try:
+        times = []
+        for _ in range(REPEATS):
+            st.cache_data.clear()
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+            at.switch_page("pages/2_Meetings.py")
+            if action == "date range":
+                at.session_state["meetings_dates"] = (date(2024, 1, 2), date(2024, 1, 3))
+            if action == "search":
+                at.session_state["meetings_search"] = "sync 42"
+            if action == "next page":
+                at.run()  # the first page, now cached as it would be
+                button = next(b for b in at.button if b.label == "Older →")
+                button.click()
+            calls.clear()
+            started = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - started)
+            assert not at.exception, at.exception
+            assert len(at.dataframe[0].value) > 0
+        return statistics.median(times) * 1000, sum(calls.values())
+    finally:
+        storage.audio.client.meta.events.unregister("before-call.s3.*", count)
+
+
+def main() -> None:
+    import boto3
+    import streamlit as st
+    from moto import mock_aws
+    from streamlit import config
+
+    config.set_option("server.maxUploadSize", 500)
+    with tempfile.TemporaryDirectory() as folder, mock_aws():
+        os.environ.update(
+            {
+                "S3_BUCKET_NAME": BUCKET,
+                "AWS_REGION": "us-east-1",
+                "AWS_ACCESS_KEY_ID": "bench",
+                "AWS_SECRET_ACCESS_KEY": "bench",
+                "LOCAL_DATA_DIR": folder,
+            }
+        )
+        for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):
+            os.environ.pop(name, None)
+        os.chdir(folder)  # no .env from the project
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
+        from ui import service
+
+        print(f"Meetings page in AppTest on moto; median of {REPEATS} runs, caches cleared\n")
+        header = f"{'meetings':>8} | {'page':<10} | {'render ms':>9} | {'S3 requests':>11}"
+        print(header)
+        print("-" * len(header))
+        for size in SIZES:
+            st.cache_resource.clear()
+            seed(service.get_storage(), size)
+            for action in ("first page", "next page", "date range", "search"):
+                ms, requests = render(action)
+                print(f"{size:>8,} | {action:<10} | {ms:>9.0f} | {requests:>11}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""The whole path in a real browser: SeaweedFS, `streamlit run app.py`, and Debian's Chromium.
+
+Loads the samples, uploads a real recording, finds it in the list, opens it, checks that the
+player's presigned URL returns the recording's bytes, deletes it, and saves a screenshot of
+every page under docs/screenshots/ (shown in the README).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from meeting_storage import MeetingStorage, Settings
+from meeting_storage.embedded import exit_with_parent, free_port
+from meeting_storage.samples import SAMPLES
+from tests.conftest import APP, PROJECT_ROOT, SAMPLE_TRANSCRIPT, settings_environment, wav_bytes
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+VIEWPORT = {"width": 1400, "height": 1000}
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def dashboard_url(seaweed_settings: Settings, tmp_path: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port against a fresh SeaweedFS bucket.
+
+    It runs in an empty folder (no .env there), configured only by its environment; the
+    project's .streamlit/config.toml still applies, being next to app.py.
+    """
+    port = free_port()
+    env = {**os.environ, **settings_environment(seaweed_settings)}
+    log_path = tmp_path / "streamlit.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(APP),
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=exit_with_parent,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, log_path.read_text()
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{url}/_stcore/health", timeout=1).text == "ok":
+                    break
+            assert time.monotonic() < deadline, "streamlit did not start:\n" + log_path.read_text()
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert "Traceback" not in log_path.read_text(), log_path.read_text()
+
+
+def settled(page: Any) -> None:
+    """Wait until the page's script run has finished and the page has drawn."""
+    page.wait_for_selector("[data-test-script-state=notRunning]", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(800)
+    page.wait_for_selector("[data-test-script-state=notRunning]", timeout=TIMEOUT_MS)
+
+
+def grid_titles(page: Any) -> list[str]:
+    """The Title column of the first table, read from the grid's accessible cells."""
+    cells = page.locator("[data-testid=stDataFrame] [role=gridcell][aria-colindex='2']")
+    return [text.strip() for text in cells.all_inner_texts()]
+
+
+def screenshot(page: Any, name: str) -> None:
+    """The whole page (the app scrolls inside its main area, so the window is made as tall
+    as the content, up to a limit, for the picture)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    settled(page)
+    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size(
+        {"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], min(int(height), 2200))}
+    )
+    settled(page)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.set_viewport_size(VIEWPORT)
+
+
+def test_upload_list_play_delete_in_chromium(
+    dashboard_url: str, seaweed_settings: Settings, tmp_path: Path
+) -> None:
+    assert CHROMIUM.is_file(), (
+        "The browser test needs Debian's Chromium at /usr/bin/chromium: "
+        "apt-get install chromium (.ci/run installs it)."
+    )
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    recording = tmp_path / "Product sync.wav"
+    recording.write_bytes(wav_bytes(3.0))
+    started = time.perf_counter()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.set_default_timeout(TIMEOUT_MS)
+
+            # Home: an empty store on a loopback endpoint offers the samples.
+            page.goto(dashboard_url)
+            page.get_by_role("button", name=f"Load {len(SAMPLES)} sample meetings").click()
+            expect(page.get_by_text(f"Stored {len(SAMPLES)} sample meetings.")).to_be_visible()
+            expect(page.get_by_text("Newest meetings")).to_be_visible()
+            screenshot(page, "home")
+
+            # Upload a real recording with a pasted transcript.
+            page.get_by_role("link", name="Upload").first.click()
+            expect(page.get_by_text("up to 500 MB")).to_be_visible()
+            page.locator("[data-testid=stFileUploader] input[type=file]").first.set_input_files(
+                recording
+            )
+            expect(page.get_by_text("Product sync.wav")).to_be_visible()
+            page.get_by_label("…or paste the transcript (optional)").fill(SAMPLE_TRANSCRIPT)
+            page.get_by_label("Title (optional)").fill("Product sync")
+            page.get_by_role("button", name="Store meeting").click()
+            expect(page.get_by_text("Stored Product sync:")).to_be_visible()
+            screenshot(page, "upload")
+
+            # Its page: the player gets a presigned URL that returns the recording's bytes.
+            page.get_by_role("link", name="Open the meeting").click()
+            page.wait_for_url("**/Meeting?id=meeting-*")
+            meeting_url = page.url
+            expect(page.get_by_role("heading", name="Product sync")).to_be_visible()
+            source = page.locator("audio").get_attribute("src")
+            assert source and "X-Amz-Signature=" in source
+            played = requests.get(source, timeout=10)
+            assert played.status_code == 200 and played.content == recording.read_bytes()
+            expect(page.get_by_role("heading", name="Action items (2)")).to_be_visible()
+            expect(page.get_by_text("Participants: Alice, Bob, Carol")).to_be_visible()
+            screenshot(page, "meeting")
+
+            # The list shows it, newest first; selecting its row opens the same page.
+            page.get_by_role("link", name="Meetings").first.click()
+            expect(page.get_by_text("Meetings 1–5, newest first")).to_be_visible()
+            settled(page)
+            assert grid_titles(page)[0] == "Product sync"
+            assert set(grid_titles(page)[1:]) == {sample.title for sample in SAMPLES}
+            screenshot(page, "meetings")
+            grid = page.locator("[data-testid=stDataFrame]").first.bounding_box()
+            assert grid is not None
+            page.mouse.click(grid["x"] + 15, grid["y"] + 35 + 17)  # the first row's checkbox
+            page.wait_for_url(meeting_url)
+
+            # Delete it, confirming by typing; the list no longer shows it.
+            expect(page.get_by_role("heading", name="Product sync")).to_be_visible()
+            page.get_by_role("button", name="Delete meeting…").click()
+            dialog = page.get_by_role("dialog")
+            expect(dialog.get_by_text("This deletes Product sync")).to_be_visible()
+            confirmation = dialog.get_by_role("textbox")
+            confirmation.fill("delete")
+            confirmation.press("Enter")
+            settled(page)
+            dialog.get_by_role("button", name="Delete meeting").click()
+            expect(page.get_by_text("Deleted Product sync.")).to_be_visible()
+            expect(page.get_by_text("Meetings 1–4, newest first")).to_be_visible()
+            settled(page)
+            assert "Product sync" not in grid_titles(page)
+            assert requests.get(source, timeout=10).status_code == 404
+
+            # What it costs.
+            page.get_by_role("link", name="Costs").first.click()
+            expect(page.get_by_text("Storage per month")).to_be_visible()
+            expect(page.get_by_text("Prices in USD as of 2016-12-01", exact=False)).to_be_visible()
+            screenshot(page, "costs")
+        finally:
+            browser.close()
+    print(f"\nbrowser test: {time.perf_counter() - started:.1f} s")
+    storage = MeetingStorage(seaweed_settings)
+    assert {r.title for r in storage.list_meetings().meetings} == {s.title for s in SAMPLES}

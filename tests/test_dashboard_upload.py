@@ -1,0 +1,275 @@
+"""Upload page: the size limit, checks before storing, the streamed upload, steps and the link."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import replace
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from meeting_storage import MeetingStorage, Settings
+from meeting_storage.models import STATUS_AWAITING_TRANSCRIPT
+from tests.conftest import (
+    PROJECT_ROOT,
+    SAMPLE_TRANSCRIPT,
+    STREAMLIT_CONFIG,
+    app_test,
+    unescape,
+    use_dashboard_settings,
+    wav_bytes,
+)
+from ui.upload import STATE_ICONS, ProgressReader
+
+UPLOAD = "pages/1_Upload.py"
+
+
+def open_upload() -> Any:
+    at = app_test().run()
+    at.switch_page(UPLOAD).run()
+    assert not at.exception
+    return at
+
+
+def submit(at: Any) -> Any:
+    at.form_submit_button[0].click().run()
+    assert not at.exception
+    return at
+
+
+def bucket_keys(storage: MeetingStorage) -> set[str]:
+    return {info.key for info in storage.audio.iter_objects("")}
+
+
+def test_the_upload_limit_agrees_everywhere_and_is_stated(dashboard: MeetingStorage) -> None:
+    config = tomllib.loads(STREAMLIT_CONFIG.read_text())
+    example = dict(
+        line.split("=", 1)
+        for line in (PROJECT_ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    package_default = Settings(bucket="any-bucket").max_upload_mb
+    assert (
+        config["server"]["maxUploadSize"] == package_default == int(example["MAX_UPLOAD_MB"]) == 500
+    )
+    at = open_upload()
+    assert "up to **500 MB**" in at.caption[0].value
+    recording = at.file_uploader[0]
+    assert recording.proto.max_upload_size_mb == 500
+    assert set(recording.allowed_type) >= {
+        f".{e}" for e in ("m4a", "mp3", "wav", "ogg", "webm", "mp4", "flac")
+    }
+    assert not at.warning
+
+
+def test_upload_with_transcript_stores_it_and_links_to_it(
+    dashboard: MeetingStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app_test().run()
+    at.switch_page("pages/2_Meetings.py").run()
+    assert "No meetings stored yet." in [i.value for i in at.info]  # now cached
+
+    passed: list[IO[bytes]] = []
+    real_upload = dashboard.upload_audio
+
+    def spy(fileobj: IO[bytes], filename: str, **kwargs: Any) -> Any:
+        passed.append(fileobj)
+        return real_upload(fileobj, filename, **kwargs)
+
+    monkeypatch.setattr(dashboard, "upload_audio", spy)
+    at.switch_page(UPLOAD).run()
+    at.file_uploader[0].set_value(("Team sync.wav", wav_bytes(2.0), "audio/wav"))
+    at.text_area[0].input(SAMPLE_TRANSCRIPT)
+    at.text_input[0].input("Launch planning")
+    submit(at)
+
+    success = unescape(at.success[0].value)
+    assert "Stored **Launch planning**" in success and "action items" in success
+    meeting = dashboard.list_meetings().meetings[0]
+    assert meeting.title == "Launch planning" and meeting.duration_seconds == pytest.approx(2.0)
+    link = next(link for link in at.page_link if link.proto.label == "Open the meeting")
+    assert link.proto.page == "Meeting"
+    assert link.proto.query_string == f"id={meeting.meeting_id}"
+    steps = next(m.value for m in at.markdown if "Upload to S3" in m.value)
+    done = STATE_ICONS["done"]
+    for step in ("Upload to S3", "Extraction", "Saving"):
+        assert f"{done} **{step}**" in steps
+    assert "transcript provided" in steps
+    assert at.get("progress")[0].proto.value == 100
+
+    # Streamed: the page handed Streamlit's uploaded file itself (wrapped only to count bytes)
+    # to the service, and nothing was written to disk.
+    assert isinstance(passed[0], ProgressReader)
+    assert type(passed[0]._source).__name__ == "UploadedFile"
+    assert not (dashboard.settings.local_data_dir).exists()
+
+    # The cached (empty) list was cleared by the upload.
+    at.switch_page("pages/2_Meetings.py").run()
+    assert "Launch planning" in list(at.dataframe[0].value["Title"])
+
+
+def test_recording_without_transcript_waits_for_one(dashboard: MeetingStorage) -> None:
+    at = open_upload()
+    at.file_uploader[0].set_value(("standup.wav", wav_bytes(), "audio/wav"))
+    submit(at)
+    assert "waiting for a transcript" in unescape(at.success[0].value)
+    steps = next(m.value for m in at.markdown if "Upload to S3" in m.value)
+    skipped = STATE_ICONS["skipped"]
+    assert (
+        f"{skipped} **Transcription** — no transcriber configured — stored as waiting for a "
+        "transcript" in steps
+    )
+    assert f"{skipped} **Extraction** — needs a transcript" in steps
+    (record,) = dashboard.list_meetings().meetings
+    assert record.status == STATUS_AWAITING_TRANSCRIPT
+
+
+def test_transcript_file_without_recording(dashboard: MeetingStorage) -> None:
+    at = open_upload()
+    at.file_uploader[1].set_value(("notes.txt", SAMPLE_TRANSCRIPT.encode(), "text/plain"))
+    submit(at)
+    assert at.success
+    (record,) = dashboard.list_meetings().meetings
+    assert record.audio_s3_key is None and record.action_items_count >= 2
+
+
+@pytest.mark.parametrize(
+    ("fill", "message"),
+    [
+        ({}, "Choose a recording, a transcript, or both."),
+        (
+            {"transcript": ("t.txt", b"Ann: hello there", "text/plain"), "pasted": "Ann: hi"},
+            "not both",
+        ),
+        ({"transcript": ("t.txt", "café".encode("latin-1"), "text/plain")}, "is not UTF-8 text"),
+        ({"transcript": ("t.txt", b"   \n ", "text/plain")}, "is empty"),
+    ],
+)
+def test_problems_are_reported_before_anything_is_stored(
+    dashboard: MeetingStorage, fill: dict[str, Any], message: str
+) -> None:
+    at = open_upload()
+    if "transcript" in fill:
+        at.file_uploader[1].set_value(fill["transcript"])
+    if "pasted" in fill:
+        at.text_area[0].input(fill["pasted"])
+    submit(at)
+    assert any(message in unescape(e.value) for e in at.error), [e.value for e in at.error]
+    assert not at.success and not at.get("progress")
+    assert bucket_keys(dashboard) == set()
+
+
+def test_content_that_is_not_audio_is_refused_and_nothing_is_kept(
+    dashboard: MeetingStorage,
+) -> None:
+    at = open_upload()
+    at.file_uploader[0].set_value(("disguised.wav", b"%PDF-1.7 not audio" * 100, "audio/wav"))
+    at.text_area[0].input(SAMPLE_TRANSCRIPT)
+    submit(at)
+    (error,) = [unescape(e.value) for e in at.error]
+    assert error.startswith("**Unsupported file.**") and "looks like application/pdf" in error
+    assert "Traceback" not in error and not at.exception
+    steps = next(m.value for m in at.markdown if "Upload to S3" in m.value)
+    assert f"{STATE_ICONS['failed']} **Upload to S3**" in steps
+    assert at.get("progress")[0].proto.text == "Not stored"
+    assert bucket_keys(dashboard) == set()
+
+
+def test_a_smaller_package_limit_wins_and_is_explained(
+    moto_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    streamlit_project_config: None,
+    fresh_dashboard_caches: None,
+) -> None:
+    storage = use_dashboard_settings(
+        replace(moto_settings, max_upload_bytes=1024 * 1024), monkeypatch
+    )
+    at = open_upload()
+    assert "up to **1 MB**" in at.caption[0].value
+    assert "uploads are limited to the smaller, 1 MB" in at.warning[0].value
+    assert at.file_uploader[0].proto.max_upload_size_mb == 1
+    at.file_uploader[0].set_value(("long.wav", wav_bytes(70), "audio/wav"))  # about 1.1 MB
+    submit(at)
+    assert any("larger than the 1 MB limit" in unescape(e.value) for e in at.error)
+    assert bucket_keys(storage) == set()
+
+
+def test_local_copy_only_when_asked_for(
+    moto_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    streamlit_project_config: None,
+    fresh_dashboard_caches: None,
+    tmp_path: Path,
+) -> None:
+    storage = use_dashboard_settings(replace(moto_settings, skip_local_storage=False), monkeypatch)
+    at = open_upload()
+    assert "a copy is kept in" in at.caption[0].value
+    at.file_uploader[0].set_value(("kept.wav", wav_bytes(), "audio/wav"))
+    submit(at)
+    (copy,) = storage.settings.uploads_dir.iterdir()
+    assert copy.name.endswith("_kept.wav") and copy.read_bytes() == wav_bytes()
+
+
+class FakeTranscriber:
+    name = "fake"
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+
+    def transcribe(self, audio: Any) -> Any:
+        from meeting_storage.analysis import parse_transcript
+        from meeting_storage.errors import BackendUnavailableError
+
+        if self.fail:
+            raise BackendUnavailableError("The transcription service timed out.")
+        return parse_transcript(SAMPLE_TRANSCRIPT, None)
+
+
+def test_a_configured_transcriber_is_a_real_step(
+    dashboard: MeetingStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dashboard, "transcriber", FakeTranscriber())
+    at = open_upload()
+    at.file_uploader[0].set_value(("standup.wav", wav_bytes(), "audio/wav"))
+    submit(at)
+    steps = next(m.value for m in at.markdown if "Upload to S3" in m.value)
+    done = STATE_ICONS["done"]
+    for step in ("Upload to S3", "Transcription", "Extraction", "Saving"):
+        assert f"{done} **{step}**" in steps
+    (record,) = dashboard.list_meetings().meetings
+    assert record.status == "complete" and record.action_items_count >= 2
+
+
+def test_a_failed_transcription_keeps_the_recording_and_says_why(
+    dashboard: MeetingStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dashboard, "transcriber", FakeTranscriber(fail=True))
+    at = open_upload()
+    at.file_uploader[0].set_value(("standup.wav", wav_bytes(), "audio/wav"))
+    submit(at)
+    steps = unescape(next(m.value for m in at.markdown if "Upload to S3" in m.value))
+    assert f"{STATE_ICONS['failed']} **Transcription** — Transcription (fake) failed" in steps
+    assert any("timed out" in unescape(i.value) for i in at.info)
+    assert "waiting for a transcript" in unescape(at.success[0].value)
+    (record,) = dashboard.list_meetings().meetings
+    assert record.status == STATUS_AWAITING_TRANSCRIPT
+
+
+def test_a_webvtt_transcript_is_parsed_and_shown_with_times(dashboard: MeetingStorage) -> None:
+    vtt = (
+        "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Carol>I will send the revised budget "
+        "to finance by Friday.\n\n00:00:05.000 --> 00:00:09.000\n<v Bob>The remote control "
+        "must work with every television sold in Europe.\n"
+    )
+    at = open_upload()
+    at.file_uploader[1].set_value(("sync.vtt", vtt.encode(), "text/vtt"))
+    submit(at)
+    (record,) = dashboard.list_meetings().meetings
+    assert record.action_items_count >= 1 and record.requirements_count >= 1
+    at.query_params["id"] = record.meeting_id
+    at.switch_page("pages/3_Meeting.py").run()
+    assert not at.exception
+    turns = next(d.value for d in at.dataframe if "Said" in d.value.columns)
+    assert list(turns["Speaker"]) == ["Carol", "Bob"]
+    assert list(turns["Time"]) == ["00:00:01", "00:00:05"]

@@ -1,0 +1,195 @@
+"""The storage service for the dashboard, and cached reads of it.
+
+One `MeetingStorage` per configuration (st.cache_resource), built again when `.env` or the
+environment changes. What pages read often (lists, counts, health, a meeting) is cached
+with st.cache_data and a time limit, and `after_write()` clears it after every upload,
+transcript or delete, so every page is right immediately after a write.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import streamlit as st
+
+from meeting_storage import (
+    DoctorReport,
+    Meeting,
+    MeetingPage,
+    MeetingRecord,
+    MeetingStorage,
+    MeetingStorageError,
+    Settings,
+    load_settings,
+    open_storage,
+)
+from meeting_storage.index.query import MeetingFilter
+from meeting_storage.models import Check, StorageFootprint
+
+LIST_TTL = 60  # seconds; writes made through the dashboard clear it at once
+SUMMARY_TTL = 120
+HEALTH_TTL = 300
+MEETING_TTL = 300  # and never more than half the presigned URL's lifetime, see load_meeting
+NEWEST = 5
+
+
+def _settings_key(settings: Settings) -> str:
+    return repr(settings)
+
+
+@st.cache_resource(show_spinner=False, hash_funcs={Settings: _settings_key})
+def _storage_for(settings: Settings) -> MeetingStorage:
+    return open_storage(settings)
+
+
+def get_storage() -> MeetingStorage:
+    """The service for the current settings (.env and the environment, read on every run)."""
+    return _storage_for(load_settings())
+
+
+def store_id(storage: MeetingStorage) -> str:
+    """What makes one store different from another, so caches never mix two stores."""
+    s = storage.settings
+    return "|".join(
+        str(part)
+        for part in (
+            s.s3_endpoint_url or "aws",
+            s.region,
+            s.bucket,
+            s.index_backend,
+            s.dynamodb_endpoint_url,
+            s.dynamodb_table_name,
+            s.database_url,
+            s.store_in_s3,
+            s.local_data_dir,
+        )
+    )
+
+
+# ------------------------------------------------------------------ lists and counts
+
+
+@st.cache_data(ttl=LIST_TTL, show_spinner=False, max_entries=256)
+def _list_page(
+    _storage: MeetingStorage,
+    store: str,
+    size: int,
+    cursor: str | None,
+    search: str,
+    since: datetime | None,
+    until: datetime | None,
+    owner: str,
+) -> MeetingPage:
+    filters = MeetingFilter(date_from=since, date_to=until, owner=owner or None)
+    return _storage.list_meetings(size, cursor, search or None, filters)
+
+
+def list_page(
+    storage: MeetingStorage,
+    size: int,
+    cursor: str | None = None,
+    *,
+    search: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    owner: str = "",
+) -> MeetingPage:
+    """One page of meetings, newest first (best match first for a ranked search), filtered
+    by the index: words, a date range [since, until) and an action-item owner."""
+    return _list_page(
+        storage, store_id(storage), size, cursor, search.strip(), since, until, owner.strip()
+    )
+
+
+@dataclass(frozen=True)
+class Overview:
+    meetings: int
+    footprint: StorageFootprint
+    newest: list[MeetingRecord]
+
+
+@st.cache_data(ttl=SUMMARY_TTL, show_spinner=False)
+def _overview(_storage: MeetingStorage, store: str) -> Overview:
+    return Overview(
+        meetings=_storage.count_meetings(),
+        footprint=_storage.footprint(),
+        newest=_storage.list_meetings(NEWEST).meetings,
+    )
+
+
+def overview(storage: MeetingStorage) -> Overview:
+    """How many meetings, how much is stored, and the newest few."""
+    return _overview(storage, store_id(storage))
+
+
+@st.cache_data(ttl=SUMMARY_TTL, show_spinner=False)
+def _footprint(_storage: MeetingStorage, store: str) -> StorageFootprint:
+    return _storage.footprint()
+
+
+def footprint(storage: MeetingStorage) -> StorageFootprint:
+    """Objects and bytes by prefix and storage class (a paginated listing of the bucket)."""
+    return _footprint(storage, store_id(storage))
+
+
+# ------------------------------------------------------------------ health
+
+
+class _NotCached(Exception):
+    """Carries an unhealthy report out of the cached function, so it is not cached."""
+
+    def __init__(self, report: DoctorReport) -> None:
+        super().__init__("unhealthy")
+        self.report = report
+
+
+@st.cache_data(ttl=HEALTH_TTL, show_spinner=False)
+def _health(_storage: MeetingStorage, store: str, deep: bool) -> DoctorReport:
+    report = _storage.doctor(contents=deep)
+    if not report.healthy:
+        raise _NotCached(report)
+    return report
+
+
+def health(storage: MeetingStorage, *, deep: bool = False) -> DoctorReport:
+    """The doctor's checks; healthy answers are cached, failures are checked again each run.
+    A check that could not run at all is reported as a failed check, never raised."""
+    try:
+        return _health(storage, store_id(storage), deep)
+    except _NotCached as unhealthy:
+        return unhealthy.report
+    except MeetingStorageError as error:
+        return DoctorReport(checks=[Check("doctor", "fail", error.message)])
+
+
+# ------------------------------------------------------------------ one meeting
+
+
+@st.cache_data(ttl=MEETING_TTL, show_spinner=False, max_entries=64)
+def _meeting(_storage: MeetingStorage, store: str, meeting_id: str, window: int) -> Meeting:
+    return _storage.get_meeting(meeting_id)
+
+
+def url_window(expiry_seconds: int, now: float | None = None) -> int:
+    """The number of the half-lifetime period `now` falls in: a URL signed in one period
+    is reused only within it, so it always has at least half its lifetime left."""
+    length = max(1, expiry_seconds // 2)
+    return int((time.time() if now is None else now) // length)
+
+
+def load_meeting(storage: MeetingStorage, meeting_id: str) -> Meeting:
+    """The whole meeting with its presigned audio URL, signed again only when the cached
+    one has used up half its lifetime (or after MEETING_TTL), not on every rerun."""
+    window = url_window(storage.settings.presigned_url_expiry)
+    return _meeting(storage, store_id(storage), meeting_id, window)
+
+
+# ------------------------------------------------------------------ after writes
+
+
+def after_write() -> None:
+    """Forget every cached read, so lists, counts and meetings show the write at once."""
+    for cached in (_list_page, _overview, _footprint, _health, _meeting):
+        cached.clear()
