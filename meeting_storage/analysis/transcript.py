@@ -306,30 +306,30 @@ def _parse_vtt(text: str) -> Iterator[Utterance]:
         first = block[0].strip()
         if first.startswith(("WEBVTT", "NOTE", "STYLE", "REGION")):
             continue
-        index = next((i for i, line in enumerate(block) if _CUE_TIMING.match(line)), None)
-        if index is None:
-            continue
-        timing = _CUE_TIMING.match(block[index])
-        assert timing is not None
-        speaker, body = _cue_text(block[index + 1 :])
-        if body:
-            yield Utterance(
-                body, speaker, parse_timestamp(timing["start"]), parse_timestamp(timing["end"])
-            )
+        cue = _cue(block, len(block))
+        if cue is not None:
+            yield cue
 
 
 def _parse_srt(text: str) -> Iterator[Utterance]:
     for block in _blocks(text):
-        index = next((i for i, line in enumerate(block[:3]) if _CUE_TIMING.match(line)), None)
-        if index is None:
-            continue
-        timing = _CUE_TIMING.match(block[index])
-        assert timing is not None
-        speaker, body = _cue_text(block[index + 1 :])
-        if body:
-            yield Utterance(
+        cue = _cue(block, 3)  # an SRT timing line follows at most a counter line
+        if cue is not None:
+            yield cue
+
+
+def _cue(block: list[str], search: int) -> Utterance | None:
+    """The utterance of a subtitle cue whose timing line is among its first `search` lines."""
+    for index, line in enumerate(block[:search]):
+        timing = _CUE_TIMING.match(line)
+        if timing is not None:
+            speaker, body = _cue_text(block[index + 1 :])
+            if not body:
+                return None
+            return Utterance(
                 body, speaker, parse_timestamp(timing["start"]), parse_timestamp(timing["end"])
             )
+    return None
 
 
 def _merge_cues(cues: Iterable[Utterance]) -> Iterator[Utterance]:
