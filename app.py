@@ -10,6 +10,7 @@ import streamlit as st
 from meeting_storage.embedded import is_loopback_endpoint
 from meeting_storage.samples import SAMPLES, store_samples
 from ui import components, service
+from ui.bucket_view import WARN, bucket_findings, findings_table
 from ui.formatting import escape_markdown, human_size
 
 components.page_setup("Home", ":material/graphic_eq:")
@@ -106,6 +107,23 @@ if storage is not None:
             meetings.metric("Meetings", f"{overview.meetings:,}")
             size.metric("Stored", human_size(overview.footprint.total_bytes))
             objects.metric("Objects", f"{overview.footprint.total_objects:,}")
+        if reachable:
+            state = None
+            with components.storage_errors(stop=False):
+                state = service.bucket_state(storage)
+            if state is not None:
+                findings = bucket_findings(state, settings.region)
+                attention = [f.setting.lower() for f in findings if f.status == WARN]
+                st.markdown(
+                    "**Bucket set-up:** "
+                    + (
+                        escape_markdown(", ".join(attention)) + " need attention"
+                        if attention
+                        else "follows the best practices this server supports"
+                    )
+                    + " (see Costs)."
+                )
+                st.dataframe(findings_table(findings), hide_index=True, width="stretch")
 
     if overview is not None and overview.newest:
         st.subheader("Newest meetings", anchor=False)

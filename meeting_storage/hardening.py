@@ -44,6 +44,7 @@ class BucketState:
     public_access_block_supported: bool = True
     lifecycle_rules: int = 0
     lifecycle_policy: LifecyclePolicy | None = None
+    lifecycle_supported: bool = True
     problems: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -69,7 +70,7 @@ class BucketState:
             if self.public_access_block_supported
             else UNSUPPORTED,
             "public_access_blocked": self.public_access_blocked,
-            "lifecycle_rules": self.lifecycle_rules,
+            "lifecycle_rules": self.lifecycle_rules if self.lifecycle_supported else UNSUPPORTED,
             "lifecycle_policy": self.lifecycle_policy.to_dict() if self.lifecycle_policy else None,
             "hardened": self.hardened,
             "problems": list(self.problems),
@@ -184,6 +185,7 @@ def read_state(client: S3Client, bucket: str) -> BucketState:
         public_access_block_supported=block != UNSUPPORTED,
         lifecycle_rules=len(rule_list),
         lifecycle_policy=LifecyclePolicy.from_rules(rule_list),
+        lifecycle_supported=rules != UNSUPPORTED,
         problems=tuple(problems),
     )
 

@@ -27,7 +27,8 @@ from typing import IO, TYPE_CHECKING, Any
 from . import archive, cost_model, hardening, layout, lifecycle, migrate
 from .analysis import Extraction, Extractor, Transcript, parse_transcript
 from .analysis.backends import make_extractor, make_transcriber
-from .analysis.transcribe import StoredAudio, Transcriber
+from .analysis.extract import METHOD_BEDROCK
+from .analysis.transcribe import TRANSCRIBER_AWS, StoredAudio, Transcriber
 from .aws import make_s3_client
 from .blobs import BlobStore, LocalBlobStore, S3BlobStore, VersionInfo, content_disposition
 from .errors import (
@@ -70,7 +71,7 @@ from .models import (
     UploadedAudio,
     utc_now,
 )
-from .pricing import ARCHIVED_CLASSES, PriceTable, prices_for
+from .pricing import ARCHIVED_CLASSES, DEFAULT_BEDROCK_MODEL, PriceTable, prices_for
 from .retry import retrying
 from .settings import MAX_PRESIGN_SECONDS, Settings
 
@@ -785,12 +786,21 @@ class MeetingStorage:
         )
 
     def _default_usage(self) -> cost_model.Usage:
-        """The design document's example, with this bucket's index backend and lifecycle policy."""
-        usage = cost_model.Usage(dynamodb=self.settings.index_backend == "dynamodb")
         try:
             policy = lifecycle.LifecyclePolicy.from_rules(self.lifecycle_rules())
         except MeetingStorageError:  # e.g. a server without lifecycle support
             policy = None
+        return self.default_usage(policy)
+
+    def default_usage(self, policy: lifecycle.LifecyclePolicy | None) -> cost_model.Usage:
+        """The design document's example, with this bucket's index backend, transcriber,
+        extractor and lifecycle `policy` (None: the bucket has none)."""
+        usage = cost_model.Usage(
+            dynamodb=self.settings.index_backend == "dynamodb",
+            transcribe=self.transcriber is not None and self.transcriber.name == TRANSCRIBER_AWS,
+            bedrock=self.extractor.method == METHOD_BEDROCK,
+            bedrock_model_id=self.settings.bedrock_model_id or DEFAULT_BEDROCK_MODEL,
+        )
         if policy is None:
             return usage
         return replace(

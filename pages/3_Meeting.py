@@ -12,11 +12,17 @@ import pandas as pd
 import streamlit as st
 
 from meeting_storage import Meeting, MeetingStorageError
-from meeting_storage.costs import format_money
 from meeting_storage.models import STATUS_AWAITING_TRANSCRIPT
 from meeting_storage.report import meeting_markdown
 from ui import components, service, upload
-from ui.formatting import escape_markdown, has_speakers, human_date, human_size, speaker_turns
+from ui.formatting import (
+    escape_markdown,
+    format_money,
+    has_speakers,
+    human_date,
+    human_size,
+    speaker_turns,
+)
 
 _CONFIRM = "confirm_delete"
 

@@ -1,205 +1,389 @@
-"""Costs: what is stored now (by prefix and storage class) and what it costs per month, and a
-what-if estimate from the design document's price model, with its assumptions."""
+"""Costs: what is stored, what this month costs line by line, what the next 12 months will cost
+with and without the lifecycle policy, and whether the bucket is set up safely."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from decimal import Decimal
 
-import pandas as pd
 import streamlit as st
 
-from meeting_storage import layout
-from meeting_storage.costs import (
-    DESIGN_DOCUMENT_DYNAMODB_PRICES,
-    DESIGN_DOCUMENT_PRICES,
-    ESTIMATE_NOTES,
-    GIB,
-    OPEN_GETS,
-    Workload,
-    estimate,
-    format_money,
-    format_price,
-    monthly_storage_estimate,
-    requests_per_meeting,
-)
-from ui import components, service
-from ui.formatting import escape_markdown, human_size
+from meeting_storage import MeetingStorageError, cost_model, hardening
+from meeting_storage.lifecycle import ARCHIVE_CLASSES, LifecyclePolicy
+from ui import bucket_view, components, cost_view, service
+from ui.formatting import escape_markdown, format_money, human_size
 
-PREFIX_LABELS = {
-    layout.AUDIO_PREFIX: "recordings",
-    layout.TRANSCRIPTIONS_PREFIX: "transcripts and analysis",
-    layout.INDEX_PREFIX: "listing and search index",
+MONTHS = 12
+CLASS_LABELS = {
+    "STANDARD_IA": "Standard-IA (plays at once)",
+    "GLACIER_IR": "Glacier Instant Retrieval (plays at once)",
+    "GLACIER": "Glacier Flexible Retrieval (restore first)",
+    "DEEP_ARCHIVE": "Deep Archive (restore first)",
 }
 
+_RESET_INPUTS = "_reset_cost_inputs"
+
+
+def after_bucket_change(message: str) -> None:
+    """Show the bucket as it is now, with what-if inputs that start from it again."""
+    service.after_write()
+    st.session_state[_RESET_INPUTS] = True
+    components.flash(escape_markdown(message))
+    st.rerun()
+
+
 components.page_setup("Costs", ":material/payments:")
-st.title("Storage costs", anchor=False)
+if st.session_state.pop(_RESET_INPUTS, False):
+    for key in [key for key in st.session_state if str(key).startswith("cost_")]:
+        del st.session_state[key]
+st.title("Costs", anchor=False)
 storage = components.storage_or_stop()
 settings = storage.settings
-prices = DESIGN_DOCUMENT_PRICES
-dynamodb_prices = DESIGN_DOCUMENT_DYNAMODB_PRICES
-standard = prices.storage_per_gb_month["STANDARD"]
+prices = storage.prices
+with components.storage_errors(), st.spinner("Measuring the bucket…"):
+    basis = service.cost_basis(storage)
+footprint = basis.footprint
 st.caption(
-    f"Prices in {prices.currency} as of {prices.as_of}: S3 Standard {format_price(standard)} per "
-    f"GB-month, PUT {format_price(prices.put_per_1000)} and GET "
-    f"{format_price(prices.get_per_1000)} per 1,000 requests ({escape_markdown(prices.source)}). "
-    f"DynamoDB on-demand as of {dynamodb_prices.as_of}: "
-    f"{format_price(dynamodb_prices.write_per_million)} per million writes and "
-    f"{format_price(dynamodb_prices.read_per_million)} per million reads "
-    f"({escape_markdown(dynamodb_prices.source)})."
+    f"AWS list prices for {prices.region} as of {prices.date.isoformat()}, in US dollars "
+    "before tax, from the AWS pricing pages (S3, data transfer, DynamoDB, Transcribe, "
+    f"Bedrock). A GB is 2³⁰ bytes, as AWS bills. Measured {footprint.measured_at:%H:%M UTC}."
 )
 
-# ------------------------------------------------------------------ now
+# What-if inputs start from the bucket's recent history and its lifecycle policy.
+history = basis.usage
+
+# ------------------------------------------------------------------ stored now
 st.subheader("Stored now", anchor=False)
-with components.storage_errors():
-    usage = service.footprint(storage)
-current = monthly_storage_estimate(usage.bytes_by_class, 0, 0, prices)
-left, middle, right = st.columns(3)
-left.metric("Stored", human_size(usage.total_bytes))
-middle.metric("Objects", f"{usage.total_objects:,}")
-right.metric("Storage per month", format_money(current.storage))
-if usage.total_objects:
+now = footprint.measured_at
+monthly = cost_model.monthly_estimate(prices, footprint.contents(), history, now)
+recorded = [m.processing_cost_usd for m in footprint.meetings if m.processing_cost_usd is not None]
+stored, objects, meetings, this_month = st.columns(4)
+stored.metric("Stored", human_size(footprint.total_bytes))
+objects.metric("Objects", f"{footprint.object_count:,}")
+meetings.metric("Meetings", f"{len(footprint.meetings):,}")
+this_month.metric("This month", format_money(monthly.total_usd))
+if footprint.object_count:
     by_prefix, by_class = st.columns([3, 2])
-    by_prefix.dataframe(
-        pd.DataFrame(
-            {
-                "Prefix": [u.prefix for u in usage.prefixes],
-                "What": [PREFIX_LABELS.get(u.prefix, "") for u in usage.prefixes],
-                "Objects": [u.objects for u in usage.prefixes],
-                "Size": [human_size(u.bytes) for u in usage.prefixes],
-                f"Written in {usage.window_days} days": [
-                    u.written_recently for u in usage.prefixes
-                ],
-            }
-        ),
-        hide_index=True,
-    )
-    classes = sorted(usage.bytes_by_class.items())
-    by_class.dataframe(
-        pd.DataFrame(
-            {
-                "Storage class": [name for name, _ in classes],
-                "Size": [human_size(size) for _, size in classes],
-                "Per month": [
-                    format_money(Decimal(size) / GIB * prices.storage_per_gb_month[name])
-                    if name in prices.storage_per_gb_month
-                    else ("local disk" if name == "LOCAL" else "not priced")
-                    for name, size in classes
-                ],
-            }
-        ),
-        hide_index=True,
-    )
+    by_prefix.dataframe(cost_view.prefix_table(footprint).drop(columns=["Bytes"]), hide_index=True)
+    by_class.dataframe(cost_view.storage_class_table(footprint, prices), hide_index=True)
+    if footprint.noncurrent is not None and footprint.noncurrent.objects:
+        st.caption(
+            f"Versioning keeps {footprint.noncurrent.objects:,} old versions "
+            f"({human_size(footprint.noncurrent.bytes)}) of deleted or replaced objects; they "
+            "are billed as S3 Standard until the lifecycle policy removes them."
+        )
 else:
     st.caption("Nothing is stored yet.")
-for storage_class, size in current.unpriced_bytes.items():
-    if storage_class == "LOCAL":
+
+# ------------------------------------------------------------------ this month
+st.subheader("This month", anchor=False)
+st.caption(
+    "A month of storage at today's footprint, the requests and downloads of this month's "
+    "meetings, and their processing cost as recorded when they were processed."
+)
+if monthly.items:
+    items, chart = st.columns([3, 2])
+    items.dataframe(cost_view.line_items_table(monthly), hide_index=True)
+    totals = cost_view.category_totals(monthly)
+    chart.bar_chart(totals, x="Category", y="USD", horizontal=True, y_label="", x_label="USD")
+else:
+    st.caption("Nothing is billed this month yet.")
+for note in monthly.notes:
+    st.caption(escape_markdown(note))
+if footprint.meetings:
+    st.markdown("**Largest meetings**")
+    st.dataframe(
+        cost_view.largest_meetings(footprint.meetings).drop(columns=["id"]), hide_index=True
+    )
+    if recorded:
         st.caption(
-            f"{human_size(size)} of transcripts and index are on local disk (STORE_IN_S3=false), "
-            "not in S3."
-        )
-    else:
-        st.warning(
-            f"{human_size(size)} in {escape_markdown(storage_class)} is not priced: the design "
-            "document's model only prices S3 Standard, so it is left out of the total."
+            f"Processing recorded for {len(recorded):,} meetings: "
+            f"{format_money(sum(recorded, Decimal(0)))} in all (S3 requests, and Amazon "
+            "Transcribe and Bedrock where they were used)."
         )
 
-# ------------------------------------------------------------------ what if
-st.subheader("Monthly estimate", anchor=False)
-dynamodb_enabled = settings.use_dynamodb or storage.index.name == "dynamodb"
+# ------------------------------------------------------------------ next 12 months
+st.subheader(f"Next {MONTHS} months", anchor=False)
+st.caption(
+    "What-if inputs start from this bucket's recent history (meetings a month over the last "
+    "90 days, average length and size) and its lifecycle policy; change any of them."
+)
 one, two, three, four = st.columns(4)
-meetings = one.number_input(
-    "Meetings per month", min_value=0, max_value=1_000_000, value=100, step=10
+meetings_per_month = one.number_input(
+    "Meetings per month",
+    min_value=0,
+    max_value=1_000_000,
+    value=history.meetings_per_month,
+    step=10,
+    key="cost_meetings",
 )
-audio_mb = two.number_input(
-    "Average recording (MB)", min_value=0.0, max_value=5_000.0, value=50.0, step=5.0
+minutes = two.number_input(
+    "Average length (minutes)",
+    min_value=0.0,
+    max_value=1_440.0,
+    value=float(history.average_minutes),
+    step=5.0,
+    key="cost_minutes",
 )
-retention = three.number_input("Kept for (months)", min_value=1, max_value=120, value=12, step=1)
-opens = four.number_input(
-    "Times each meeting is opened", min_value=0, max_value=1_000, value=3, step=1
+audio_mb = three.number_input(
+    "Average recording (MB)",
+    min_value=0.0,
+    max_value=5_000.0,
+    value=float(history.average_audio_mb),
+    step=5.0,
+    key="cost_audio_mb",
+)
+documents_kb = four.number_input(
+    "Transcript and analysis (KB)",
+    min_value=0.0,
+    max_value=100_000.0,
+    value=float(history.average_documents_kb),
+    step=64.0,
+    key="cost_documents_kb",
+)
+one, two, three, four = st.columns(4)
+use_lifecycle = one.toggle("Lifecycle policy", value=history.lifecycle, key="cost_lifecycle")
+use_dynamodb = two.toggle("DynamoDB index", value=history.dynamodb, key="cost_dynamodb")
+use_transcribe = three.toggle(
+    "Amazon Transcribe",
+    value=history.transcribe,
+    key="cost_transcribe",
+    help="Transcribe each recording with Amazon Transcribe ($ per audio minute).",
+)
+use_bedrock = four.toggle(
+    "Bedrock summaries",
+    value=history.bedrock,
+    key="cost_bedrock",
+    help="Extract the summary and action items with a Bedrock model ($ per token).",
+)
+one, two, three, four = st.columns(4)
+archive_days = one.number_input(
+    "Archive recordings after (days, 0 = never)",
+    min_value=0,
+    max_value=36_500,
+    value=history.archive_days or 0,
+    step=30,
+    key="cost_archive_days",
+)
+archive_class = two.selectbox(
+    "Archive to",
+    ARCHIVE_CLASSES,
+    index=ARCHIVE_CLASSES.index(history.archive_storage_class),
+    format_func=lambda name: CLASS_LABELS.get(name, name),
+    key="cost_archive_class",
+)
+expire_days = three.number_input(
+    "Delete meetings after (days, 0 = keep)",
+    min_value=0,
+    max_value=36_500,
+    value=history.retention_days or 0,
+    step=30,
+    key="cost_expire_days",
+)
+models = sorted(prices.bedrock.values(), key=lambda model: model.label)
+model_ids = [model.model_id for model in models]
+bedrock_model = four.selectbox(
+    "Bedrock model",
+    model_ids,
+    index=model_ids.index(history.bedrock_model_id) if history.bedrock_model_id in model_ids else 0,
+    format_func=lambda model_id: prices.bedrock[model_id].label,
+    key="cost_bedrock_model",
+    disabled=not use_bedrock,
 )
 with st.expander("More assumptions"):
-    document_kb = st.number_input(
-        "Transcript and analysis per meeting (KB)",
+    left, right = st.columns(2)
+    plays = left.number_input(
+        "Times each recording is played (downloads)",
+        min_value=0.0,
+        max_value=1_000.0,
+        value=float(history.plays_per_meeting),
+        step=1.0,
+        key="cost_plays",
+    )
+    listings = right.number_input(
+        "Meeting list views per month",
         min_value=0,
-        max_value=100_000,
-        value=1024,
-        step=64,
-    )
-    list_views = st.number_input(
-        "Meeting list views per month", min_value=0, max_value=1_000_000, value=200, step=50
-    )
-    dynamodb = st.checkbox(
-        "Index in DynamoDB",
-        value=dynamodb_enabled,
-        help="This store's index: " + storage.index.name,
+        max_value=1_000_000,
+        value=history.listings_per_month,
+        step=50,
+        key="cost_listings",
     )
 
-workload = Workload(
-    meetings_per_month=int(meetings),
-    audio_mb=Decimal(str(audio_mb)),
-    document_kb=Decimal(int(document_kb)),
-    retention_months=int(retention),
-    opens_per_meeting=int(opens),
-    list_views_per_month=int(list_views),
-    dynamodb=dynamodb,
+policy = LifecyclePolicy(
+    archive_days=int(archive_days) or None,
+    archive_storage_class=str(archive_class),
+    expire_days=int(expire_days) or None,
 )
-result = estimate(workload, prices)
-steady = result.steady_state
-first_month = result.months[0]
-a, b, c = st.columns(3)
-a.metric("First month", format_money(first_month.total))
-b.metric(f"Every month from month {workload.retention_months}", format_money(steady.total))
-c.metric("Stored then", human_size(float(steady.stored_bytes)))
+policy_problem = None
+try:
+    policy.validate()
+except MeetingStorageError as invalid:
+    policy_problem = invalid.message
+usage = replace(
+    history,
+    meetings_per_month=int(meetings_per_month),
+    average_minutes=Decimal(str(minutes)),
+    average_audio_mb=Decimal(str(audio_mb)),
+    average_documents_kb=Decimal(str(documents_kb)),
+    lifecycle=use_lifecycle,
+    archive_days=policy.archive_days,
+    archive_storage_class=policy.archive_storage_class,
+    retention_days=policy.expire_days,
+    dynamodb=use_dynamodb,
+    transcribe=use_transcribe,
+    bedrock=use_bedrock,
+    bedrock_model_id=str(bedrock_model),
+    plays_per_meeting=Decimal(str(plays)),
+    listings_per_month=int(listings),
+)
+# This month follows the bucket as it is; only the projection follows the what-if inputs.
+report = replace(cost_model.build_report(prices, footprint, usage, now, MONTHS), monthly=monthly)
+comparison = report.lifecycle
+projected = sum((month.total_usd for month in report.projection), Decimal(0))
+with_policy = sum(comparison.with_lifecycle, Decimal(0))
+without_policy = sum(comparison.without_lifecycle, Decimal(0))
 
-chart = pd.DataFrame(
-    {
-        "Month": [m.month for m in result.months],
-        "Storage": [float(m.storage) for m in result.months],
-        "Requests": [float(m.requests) for m in result.months],
-        "DynamoDB": [float(m.dynamodb) for m in result.months],
-    }
+total, last, lifecycle_on, lifecycle_off = st.columns(4)
+total.metric(f"Next {MONTHS} months", format_money(projected))
+last.metric(f"Month {MONTHS}", format_money(report.projection[-1].total_usd))
+lifecycle_on.metric(f"{MONTHS} months with lifecycle", format_money(with_policy))
+lifecycle_off.metric(
+    f"{MONTHS} months without lifecycle",
+    format_money(without_policy),
+    delta=format_money(without_policy - with_policy) + " more"
+    if without_policy > with_policy
+    else None,
+    delta_color="inverse",
 )
-st.bar_chart(
-    chart,
-    x="Month",
-    y=["Storage", "Requests", "DynamoDB"] if dynamodb else ["Storage", "Requests"],
-    y_label="US dollars per month",
-    stack=True,
+if policy_problem:
+    st.warning(escape_markdown(policy_problem), icon=":material/warning:")
+for note in cost_model.usage_notes(prices, usage):
+    st.warning(escape_markdown(note), icon=":material/warning:")
+st.altair_chart(cost_view.projection_chart(report.projection), width="stretch")
+st.dataframe(cost_view.projection_table(report.projection), hide_index=True)
+chosen = st.selectbox(
+    "Line items of month",
+    [month.month for month in report.projection],
+    key="cost_month",
 )
 st.dataframe(
-    pd.DataFrame(
-        {
-            "Month": [m.month for m in result.months],
-            "Meetings stored": [m.stored_meetings for m in result.months],
-            "Stored": [human_size(float(m.stored_bytes)) for m in result.months],
-            "Storage": [format_money(m.storage) for m in result.months],
-            "Requests": [format_money(m.requests) for m in result.months],
-            "DynamoDB": [format_money(m.dynamodb) for m in result.months],
-            "Total": [format_money(m.total) for m in result.months],
-        }
-    ),
-    hide_index=True,
-    height=250,
+    cost_view.line_items_table(report.projection[int(chosen) - 1].estimate), hide_index=True
 )
 
-per = requests_per_meeting(workload)
-st.markdown("**Assumptions**")
-assumptions = [
-    f"Each meeting is {workload.audio_mb} MB of audio plus {workload.document_kb} KB of transcript "
-    f"and analysis; GB means 2³⁰ bytes, as AWS bills.",
-    f"Meetings are deleted after {workload.retention_months} months (by the product or a lifecycle "
-    "rule); deleting is free. Storage is billed on what is stored at the end of each month.",
-    f"Storing a meeting takes {per.puts} PUT-class requests (the recording in 16 MiB parts above "
-    "16 MiB, four documents"
-    + (", rewriting the index's two objects" if not dynamodb else "")
-    + f"); opening one takes {OPEN_GETS} GET-class requests.",
-    (
-        "The index is in DynamoDB: two writes per meeting (store and delete) and one query per "
-        "list view."
-        if dynamodb
-        else "The index is kept in S3 (index/meetings.json and index/search.json): a GET and a "
-        "PUT of each per stored meeting, and one GET per list view; no DynamoDB."
-    ),
-    *ESTIMATE_NOTES,
-]
-st.markdown("\n".join(f"- {line}" for line in assumptions))
+# ------------------------------------------------------------------ lifecycle
+st.subheader("Lifecycle policy", anchor=False)
+state = basis.bucket
+current = bucket_view.bucket_findings(state, settings.region)[-1]
+st.markdown(f"**In the bucket:** {escape_markdown(current.state)}.")
+st.markdown(f"**The policy above:** {escape_markdown(policy.describe())}.")
+saved = without_policy - with_policy
+if saved > 0:
+    st.success(
+        f"Over the next {MONTHS} months it saves {format_money(saved)} "
+        f"({format_money(with_policy)} instead of {format_money(without_policy)}).",
+        icon=":material/savings:",
+    )
+elif saved < 0:
+    st.warning(
+        f"Over the next {MONTHS} months it costs {format_money(-saved)} more than keeping "
+        "everything in S3 Standard (transitions cost more than they save at these sizes).",
+        icon=":material/warning:",
+    )
+else:
+    st.info(f"It changes nothing over the next {MONTHS} months.", icon=":material/info:")
+chart, table = st.columns([3, 2])
+chart.altair_chart(cost_view.lifecycle_chart(comparison), width="stretch")
+table.dataframe(cost_view.lifecycle_table(comparison), hide_index=True)
+if not state.lifecycle_supported:
+    st.caption(
+        "This S3 server does not support lifecycle rules; on Amazon S3, "
+        "`python -m meeting_storage lifecycle apply` sets this policy."
+    )
+elif (
+    policy_problem is None
+    and policy != state.lifecycle_policy
+    and st.button("Apply this policy to the bucket", key="apply_lifecycle")
+):
+    change = None
+    with components.storage_errors(stop=False):
+        change = storage.apply_lifecycle(policy)
+    if change is not None:
+        after_bucket_change(
+            f"Lifecycle policy applied: {policy.describe()} ({len(change.after)} rules in the "
+            "bucket)."
+        )
+
+# ------------------------------------------------------------------ bucket set-up
+st.subheader("Bucket set-up", anchor=False)
+findings = bucket_view.bucket_findings(state, settings.region)
+warnings = [finding for finding in findings if finding.status == bucket_view.WARN]
+if warnings:
+    st.warning(
+        f"s3://{escape_markdown(state.bucket)}: "
+        + ", ".join(escape_markdown(f.setting.lower()) for f in warnings)
+        + " need attention.",
+        icon=":material/shield:",
+    )
+else:
+    st.success(
+        f"s3://{escape_markdown(state.bucket)} follows the best practices this server supports.",
+        icon=":material/verified_user:",
+    )
+st.dataframe(bucket_view.findings_table(findings), hide_index=True)
+for problem in state.problems:
+    st.caption(escape_markdown(problem))
+changes = hardening.plan(state)
+if changes:
+    st.caption(
+        "`bucket harden` would turn on: "
+        + "; ".join(
+            escape_markdown(f"{change.setting} ({change.before} → {change.after})")
+            for change in changes
+        )
+        + "."
+    )
+    if st.button("Turn on what is missing", key="harden_bucket"):
+        hardened = None
+        with components.storage_errors(stop=False):
+            hardened = storage.harden_bucket()
+        if hardened is not None:
+            done = [change.setting for change in hardened.changes if change.applied]
+            after_bucket_change(
+                f"Turned on: {', '.join(done)}." if done else "Nothing needed changing."
+            )
+
+# ------------------------------------------------------------------ export and notes
+st.subheader("Export", anchor=False)
+csv_column, json_column = st.columns(2)
+csv_column.download_button(
+    "Download every line item (CSV)",
+    cost_view.report_csv(report),
+    file_name=f"meeting-storage-costs-{now:%Y-%m-%d}.csv",
+    mime="text/csv",
+    icon=":material/download:",
+)
+json_column.download_button(
+    "Download the whole review (JSON)",
+    json.dumps(report.to_dict(), indent=2),
+    file_name=f"meeting-storage-costs-{now:%Y-%m-%d}.json",
+    mime="application/json",
+    icon=":material/download:",
+)
+with st.expander("How these figures are worked out"):
+    assumptions = [
+        "Storing a meeting: its recording (one PUT, or 16 MiB parts above 16 MiB), three "
+        "documents and metadata.json"
+        + ("" if use_dynamodb else ", and a GET and PUT of each of the S3 index's two objects")
+        + ". Opening one: "
+        f"{cost_model.GETS_PER_VIEW} GETs; playing one downloads the recording once.",
+        f"Bedrock reads about {cost_model.TOKENS_PER_AUDIO_MINUTE} tokens per minute of audio "
+        f"plus {cost_model.PROMPT_TOKENS} of instructions and writes about "
+        f"{cost_model.OUTPUT_TOKENS_PER_MEETING} tokens per meeting.",
+        "Lifecycle: recordings move to the archive class on the day set above (S3 leaves "
+        "objects under 128 KB in place); a whole meeting is deleted on the same day.",
+        "Storage is billed for a whole month on what is stored at its end.",
+        *report.notes,
+    ]
+    st.markdown("\n".join(f"- {escape_markdown(line)}" for line in assumptions))
+    st.caption("Sources: " + ", ".join(prices.sources))

@@ -1,13 +1,21 @@
-"""Costs page: the footprint by prefix and storage class, the estimate, and its assumptions."""
+"""Costs page: the real footprint, this month's line items, the 12-month projection with and
+without lifecycle, the lifecycle policy and its savings, the bucket's set-up, and the export."""
 
 from __future__ import annotations
 
+import csv
 import io
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from meeting_storage import MeetingStorage
-from meeting_storage.costs import DESIGN_DOCUMENT_PRICES, Workload, estimate, format_money
+import pytest
+
+from meeting_storage import MeetingStorage, cost_model
+from meeting_storage.cost_model import Usage
+from meeting_storage.lifecycle import LifecyclePolicy
 from tests.conftest import (
     SAMPLE_TRANSCRIPT,
     app_test,
@@ -16,6 +24,7 @@ from tests.conftest import (
     unescape,
     wav_bytes,
 )
+from ui.formatting import format_money
 
 COSTS = "pages/4_Costs.py"
 
@@ -31,34 +40,86 @@ def metrics(at: Any) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def test_empty_bucket(dashboard: MeetingStorage) -> None:
-    at = open_costs()
-    assert metrics(at)["Stored"] == "0 bytes"
-    assert metrics(at)["Storage per month"] == "$0.00"
-    assert "Nothing is stored yet." in [c.value for c in at.caption]
+def texts(elements: Any) -> list[str]:
+    return [unescape(str(e.value)) for e in elements]
 
 
-def test_prices_are_stated_with_their_date_and_source(dashboard: MeetingStorage) -> None:
-    at = open_costs()
-    caption = unescape(at.caption[0].value)
-    assert "Prices in USD as of 2016-12-01" in caption and "design document" in caption
-    assert "$0.023 per GB-month" in caption and "DynamoDB on-demand as of 2018-11" in caption
-    assert "PUT $0.005 and GET $0.0004 per 1,000 requests" in caption
-    notes = "\n".join(m.value for m in at.markdown)
-    assert "data transfer out" in notes and "GB means 2³⁰ bytes" in notes
+def number_input(at: Any, label: str) -> Any:
+    return next(w for w in at.number_input if w.label == label)
 
 
-def test_footprint_by_prefix_and_storage_class(dashboard: MeetingStorage) -> None:
-    for _ in range(2):
-        dashboard.process(
+def toggle(at: Any, label: str) -> Any:
+    return next(w for w in at.toggle if w.label == label)
+
+
+def button(at: Any, label: str) -> Any:
+    return next(b for b in at.button if b.label == label)
+
+
+def store_meetings(storage: MeetingStorage, count: int) -> None:
+    for _ in range(count):
+        storage.process(
             SAMPLE_TRANSCRIPT, audio_file=io.BytesIO(wav_bytes()), audio_filename="a.wav"
         )
-    archived = dashboard.list_meetings().meetings[0].audio_s3_key
+
+
+def expected_report(storage: MeetingStorage, usage: Usage) -> cost_model.CostReport:
+    return cost_model.build_report(
+        storage.prices, storage.detailed_footprint(), usage, datetime.now(UTC)
+    )
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, bytes]]:
+    """What each download button serves, by MIME type (AppTest keeps no media files)."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    served: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self: Any, data: Any, mimetype: str, *args: Any, **kwargs: Any) -> str:
+        served[mimetype] = data if isinstance(data, bytes) else str(data).encode()
+        return original(self, data, mimetype, *args, **kwargs)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    yield served
+
+
+def test_an_empty_bucket_projects_the_design_documents_example(
+    dashboard: MeetingStorage,
+) -> None:
+    at = open_costs()
+    shown = metrics(at)
+    assert shown["Stored"] == "0 bytes" and shown["Meetings"] == "0"
+    assert "Nothing is stored yet." in texts(at.caption)
+    # No history: 100 meetings a month of 30 minutes and 50 MB, as in the design document.
+    assert number_input(at, "Meetings per month").value == 100
+    assert number_input(at, "Average recording (MB)").value == 50.0
+    report = dashboard.cost_report()
+    assert shown["This month"] == format_money(report.monthly.total_usd)
+    projected = sum((m.total_usd for m in report.projection), Decimal(0))
+    assert shown["Next 12 months"] == format_money(projected)
+    months = table_with(at, "Meetings stored")
+    assert months["Meetings stored"].tolist() == [100 * n for n in range(1, 13)]
+    # Month 1 holds 100 meetings of 50 MB + 1 MB: 4.98 GB of S3 Standard at $0.023.
+    month_one = table_with(at, "Unit price")  # this month's items come first
+    assert "S3 Standard storage" not in month_one["Item"].tolist()  # nothing stored yet
+    month_items = [d.value for d in at.dataframe if "Item" in d.value.columns][1]
+    storage_row = month_items[month_items["Item"] == "S3 Standard storage"].iloc[0]
+    assert storage_row["Quantity"] == "4.9805" and storage_row["Unit price"] == "$0.023"
+    assert storage_row["Cost"] == "$0.11"  # 5,100 MiB x $0.023 = $0.1146
+    caption = texts(at.caption)[0]
+    assert "us-east-1" in caption and "2025-11-01" in caption
+
+
+def test_footprint_by_prefix_storage_class_and_meeting(dashboard: MeetingStorage) -> None:
+    store_meetings(dashboard, 2)
+    archived = dashboard.list_meetings().meetings[0]
     bucket = dashboard.settings.bucket
     s3_client_for(dashboard).copy_object(
         Bucket=bucket,
-        Key=archived,
-        CopySource={"Bucket": bucket, "Key": archived},
+        Key=archived.audio_s3_key,
+        CopySource={"Bucket": bucket, "Key": archived.audio_s3_key},
         StorageClass="GLACIER",
     )
     at = open_costs()
@@ -67,36 +128,170 @@ def test_footprint_by_prefix_and_storage_class(dashboard: MeetingStorage) -> Non
     assert set(by_prefix["Prefix"]) == listed == {"meetings/", "transcriptions/", "index/"}
     assert dict(zip(by_prefix["Prefix"], by_prefix["Objects"], strict=True))["meetings/"] == 2
     by_class = table_with(at, "Storage class")
-    prices = dict(zip(by_class["Storage class"], by_class["Per month"], strict=True))
-    assert prices["GLACIER"] == "not priced" and "$" in prices["STANDARD"]
-    assert "is not priced" in unescape(at.warning[0].value)
+    per_month = dict(zip(by_class["Storage class"], by_class["Per month"], strict=True))
+    assert set(per_month) == {"STANDARD", "GLACIER"}
+    # Every archived object carries 32 KB billed at the Glacier rate ($0.0036/GB-month).
+    glacier_gb = (Decimal(len(wav_bytes())) + 32 * 1024) / 1024**3
+    assert per_month["GLACIER"] == format_money(glacier_gb * Decimal("0.0036"))
     assert metrics(at)["Objects"] == str(len(list(dashboard.audio.iter_objects(""))))
+    assert metrics(at)["Meetings"] == "2"
+    largest = table_with(at, "Recording class")
+    assert sorted(largest["Recording class"]) == ["GLACIER", "STANDARD"]
+    assert all(cost.startswith("$") for cost in largest["Processing cost"])
 
 
-def test_estimate_follows_the_inputs(dashboard: MeetingStorage) -> None:
+def test_this_months_line_items_match_the_cost_model(dashboard: MeetingStorage) -> None:
+    store_meetings(dashboard, 3)
     at = open_costs()
-    default = estimate(Workload())
-    assert metrics(at)["First month"] == format_money(default.months[0].total)
-    assert metrics(at)["Every month from month 12"] == format_money(default.steady_state.total)
-
-    at.number_input[0].set_value(1000).run()  # meetings per month
-    at.number_input[1].set_value(20.0).run()  # MB per recording
-    at.number_input[2].set_value(6).run()  # months kept
-    workload = Workload(meetings_per_month=1000, audio_mb=Decimal("20.0"), retention_months=6)
-    result = estimate(workload)
-    assert metrics(at)["Every month from month 6"] == format_money(result.steady_state.total)
-    table = table_with(at, "Meetings stored")
-    assert table["Meetings stored"].tolist()[:7] == [1000, 2000, 3000, 4000, 5000, 6000, 6000]
-    assert table["Total"].tolist()[5] == format_money(result.months[5].total)
-    assert len(at.get("vega_lite_chart")) == 1
-    assert f"{DESIGN_DOCUMENT_PRICES.storage_per_gb_month['STANDARD']}" in at.caption[0].value
+    report = dashboard.cost_report()
+    items = table_with(at, "Unit price")
+    assert sorted(items["Item"]) == sorted(item.name for item in report.monthly.items)
+    by_name = dict(zip(items["Item"], items["Cost"], strict=True))
+    for item in report.monthly.items:
+        assert by_name[item.name] == format_money(item.usd)
+    recorded = report.monthly.item("Processing recorded in metadata.json (this month's meetings)")
+    assert recorded.quantity == 3
+    assert metrics(at)["This month"] == format_money(report.monthly.total_usd)
+    assert any("Processing recorded for 3 meetings" in c for c in texts(at.caption))
 
 
-def test_dynamodb_what_if(dashboard: MeetingStorage) -> None:
+def test_what_if_inputs_drive_the_projection(dashboard: MeetingStorage) -> None:
     at = open_costs()
-    assert not at.checkbox[0].value  # this store's index is the S3 JSON object
-    at.checkbox[0].check().run()
-    result = estimate(Workload(dynamodb=True))
-    assert metrics(at)["First month"] == format_money(result.months[0].total)
-    assert set(table_with(at, "DynamoDB")["DynamoDB"]) == {format_money(result.months[0].dynamodb)}
-    assert any("The index is in DynamoDB" in m.value for m in at.markdown)
+    number_input(at, "Meetings per month").set_value(1000).run()
+    number_input(at, "Average length (minutes)").set_value(45.0).run()
+    number_input(at, "Average recording (MB)").set_value(20.0).run()
+    toggle(at, "Amazon Transcribe").set_value(True).run()
+    toggle(at, "Bedrock summaries").set_value(True).run()
+    assert not at.exception
+    usage = replace(
+        Usage(),
+        meetings_per_month=1000,
+        average_minutes=Decimal("45.0"),
+        average_audio_mb=Decimal("20.0"),
+        transcribe=True,
+        bedrock=True,
+    )
+    report = expected_report(dashboard, usage)
+    projected = sum((m.total_usd for m in report.projection), Decimal(0))
+    assert metrics(at)["Next 12 months"] == format_money(projected)
+    month_items = [d.value for d in at.dataframe if "Item" in d.value.columns][1]
+    costs = dict(zip(month_items["Item"], month_items["Cost"], strict=True))
+    # 1,000 meetings x 45 minutes x $0.024 a minute.
+    assert costs["Amazon Transcribe (standard batch)"] == "$1,080.00"
+    # Claude 3 Haiku: (45 x 200 + 800) tokens in at $0.00025/1k, 1,000 out at $0.00125/1k.
+    assert costs["Bedrock Claude 3 Haiku input tokens"] == "$2.45"
+    assert costs["Bedrock Claude 3 Haiku output tokens"] == "$1.25"
+    assert len(at.get("vega_lite_chart")) >= 2  # the projection and the lifecycle comparison
+
+    at.selectbox(key="cost_month").set_value(12).run()
+    month_twelve = [d.value for d in at.dataframe if "Item" in d.value.columns][1]
+    twelve = report.projection[11].estimate
+    assert sorted(month_twelve["Item"]) == sorted(item.name for item in twelve.items)
+
+
+def test_lifecycle_savings_and_applying_the_policy(dashboard: MeetingStorage) -> None:
+    at = open_costs()
+    assert not toggle(at, "Lifecycle policy").value  # the bucket has no policy yet
+    comparison = cost_model.compare_lifecycle(dashboard.prices, Usage())
+    saved = comparison.savings_usd
+    assert saved > 0
+    assert metrics(at)["12 months with lifecycle"] == format_money(
+        sum(comparison.with_lifecycle, Decimal(0))
+    )
+    assert any(f"it saves {format_money(saved)}" in message for message in texts(at.success)), (
+        texts(at.success)
+    )
+    assert any(m.startswith("**In the bucket:** no rules") for m in texts(at.markdown))
+    by_month = table_with(at, "With lifecycle")
+    assert by_month["Saved"].tolist()[-1] == format_money(
+        comparison.without_lifecycle[-1] - comparison.with_lifecycle[-1]
+    )
+
+    button(at, "Apply this policy to the bucket").click().run()
+    assert not at.exception
+    assert LifecyclePolicy.from_rules(dashboard.lifecycle_rules()) == LifecyclePolicy()
+    assert any("Lifecycle policy applied" in s for s in texts(at.success))
+    assert any(LifecyclePolicy().describe() in m for m in texts(at.markdown))
+    assert "Apply this policy to the bucket" not in [b.label for b in at.button]
+    assert toggle(at, "Lifecycle policy").value  # the projection now follows the policy
+
+
+def test_an_invalid_policy_is_explained_and_not_offered(dashboard: MeetingStorage) -> None:
+    at = open_costs()
+    number_input(at, "Delete meetings after (days, 0 = keep)").set_value(120).run()
+    assert not at.exception
+    warning = " ".join(texts(at.warning))
+    assert "expire_days (120) must be at least archive_days + 90 (180)" in warning
+    assert "Apply this policy to the bucket" not in [b.label for b in at.button]
+
+
+def test_bucket_set_up_is_shown_and_hardened(dashboard: MeetingStorage) -> None:
+    at = open_costs()
+    findings = table_with(at, "To fix")
+    states = dict(zip(findings["Setting"], findings[""], strict=True))
+    assert states == {
+        "Region": "✅",
+        "Versioning": "⚠️",
+        "Default encryption": "⚠️",
+        "Public access block": "⚠️",
+        "Lifecycle": "⚠️",
+    }
+    assert "need attention" in texts(at.warning)[0]
+    assert any("`bucket harden` would turn on: versioning" in c for c in texts(at.caption))
+
+    button(at, "Turn on what is missing").click().run()
+    assert not at.exception
+    assert dashboard.bucket_state().hardened
+    assert any(
+        "Turned on: versioning, default encryption, public access block." in s
+        for s in texts(at.success)
+    )
+    findings = table_with(at, "To fix")
+    states = dict(zip(findings["Setting"], findings["State"], strict=True))
+    assert states["Default encryption"] == "SSE-S3 (AES256)"
+    assert states["Public access block"] == "all four settings on"
+    assert "Turn on what is missing" not in [b.label for b in at.button]
+
+
+@pytest.mark.seaweedfs
+def test_a_server_without_lifecycle_support(seaweed_dashboard: MeetingStorage) -> None:
+    store_meetings(seaweed_dashboard, 1)
+    at = open_costs()
+    assert metrics(at)["Meetings"] == "1"
+    findings = table_with(at, "To fix")
+    states = dict(zip(findings["Setting"], findings["State"], strict=True))
+    assert "not supported by this S3 server" in states["Public access block"]
+    button(at, "Apply this policy to the bucket").click().run()
+    assert not at.exception
+    errors = texts(at.error)
+    assert any("Not supported by this S3 server" in e and "lifecycle" in e for e in errors)
+    assert table_with(at, "To fix") is not None  # the rest of the page still renders
+    assert seaweed_dashboard.bucket_state().lifecycle_policy is None
+
+
+def test_every_line_item_exports_as_csv(
+    dashboard: MeetingStorage, downloads: dict[str, bytes]
+) -> None:
+    store_meetings(dashboard, 1)
+    open_costs()
+    rows = list(csv.reader(io.StringIO(downloads["text/csv"].decode())))
+    assert rows[0] == [
+        "section",
+        "month",
+        "category",
+        "name",
+        "quantity",
+        "unit",
+        "unit_price_usd",
+        "usd",
+    ]
+    report = dashboard.cost_report()
+    this_month = [row for row in rows if row[0] == "this month"]
+    assert sorted(row[3] for row in this_month) == sorted(i.name for i in report.monthly.items)
+    assert {row[1] for row in rows if row[0] == "projection"} == {str(n) for n in range(1, 13)}
+    assert len([row for row in rows if row[0] == "with lifecycle"]) == 12
+    for row in rows[1:]:
+        if row[4]:  # a line item: quantity x unit price = cost, to the digit
+            assert Decimal(row[4]) * Decimal(row[6]) == Decimal(row[7])
+    document = downloads["application/json"].decode()
+    assert '"lifecycle_comparison"' in document and '"monthly"' in document

@@ -161,3 +161,32 @@ def test_another_index_backend(
     at.switch_page("pages/2_Meetings.py").run()
     at.text_input(key="meetings_search").input("batteries").run()
     assert list(table_with(at, "Title")["Title"]) == ["Remote control launch"]
+
+
+def test_the_bucket_set_up_is_reported(dashboard: MeetingStorage) -> None:
+    at = app_test().run()
+    assert not at.exception
+    findings = table_with(at, "To fix")
+    assert findings["Setting"].tolist() == [
+        "Region",
+        "Versioning",
+        "Default encryption",
+        "Public access block",
+        "Lifecycle",
+    ]
+    assert findings["State"].tolist()[0] == dashboard.settings.region
+    summary = next(t for t in texts(at.markdown) if t.startswith("**Bucket set-up:**"))
+    assert "versioning, default encryption, public access block, lifecycle need attention" in (
+        summary
+    )
+
+    dashboard.harden_bucket()
+    from ui import service
+
+    service.after_write()
+    at.run()
+    summary = next(t for t in texts(at.markdown) if t.startswith("**Bucket set-up:**"))
+    assert "lifecycle need attention" in summary and "versioning" not in summary
+    findings = table_with(at, "To fix")
+    states = dict(zip(findings["Setting"], findings[""], strict=True))
+    assert states["Versioning"] == states["Default encryption"] == "✅"

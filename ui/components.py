@@ -38,6 +38,7 @@ ERROR_TITLES = {
     "access_denied": "Access denied",
     "conflict": "Changed at the same time",
     "backend_unavailable": "Storage unavailable",
+    "not_supported": "Not supported by this S3 server",
 }
 _FLASH = "_flash_message"
 log = logging.getLogger("meeting_storage.dashboard")

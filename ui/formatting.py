@@ -5,10 +5,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from meeting_storage.report import escape_markdown
 
-__all__ = ["Turn", "escape_markdown", "human_date", "human_duration", "human_size", "speaker_turns"]
+__all__ = [
+    "Turn",
+    "escape_markdown",
+    "format_money",
+    "format_price",
+    "format_quantity",
+    "human_date",
+    "human_duration",
+    "human_size",
+    "speaker_turns",
+]
 
 # "[00:01:02] Alice: words", "Alice: words" or just "words" (transcription.txt's forms).
 _LINE_RE = re.compile(
@@ -35,6 +46,29 @@ def human_duration(seconds: float | None) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_price(price: Decimal) -> str:
+    """A unit price exactly as given ($0.023, $0.0004), never rounded to cents."""
+    return f"${price.normalize():f}"
+
+
+def format_money(amount: Decimal) -> str:
+    """Dollars with cents, or up to six decimals for amounts under a cent."""
+    if amount == 0:
+        return "$0.00"
+    if abs(amount) >= Decimal("0.01"):
+        return f"${amount.quantize(Decimal('0.01')):,}"
+    small = f"{amount:.6f}".rstrip("0")
+    return f"${small}" if small not in {"0.", "-0."} else "under $0.000001"
+
+
+def format_quantity(quantity: Decimal) -> str:
+    """A count or an amount with at most four decimals: 1,200 / 4.98 / 0.0012."""
+    if quantity == quantity.to_integral_value():
+        return f"{int(quantity):,}"
+    text = f"{quantity:,.4f}".rstrip("0").rstrip(".")
+    return text if text not in {"0", "-0"} else f"{quantity:.2E}"
 
 
 def human_date(moment: datetime) -> str:

@@ -25,6 +25,9 @@ from meeting_storage import (
     load_settings,
     open_storage,
 )
+from meeting_storage.cost_model import Usage, usage_from_history
+from meeting_storage.footprint import Footprint
+from meeting_storage.hardening import BucketState
 from meeting_storage.index.query import MeetingFilter
 from meeting_storage.models import Check, StorageFootprint
 
@@ -134,6 +137,41 @@ def footprint(storage: MeetingStorage) -> StorageFootprint:
     return _footprint(storage, store_id(storage))
 
 
+@dataclass(frozen=True)
+class CostBasis:
+    """What the Costs page computes from: the measured footprint (per meeting too), the
+    bucket's set-up, and what-if inputs that continue the bucket's recent history."""
+
+    footprint: Footprint
+    bucket: BucketState
+    usage: Usage
+
+
+@st.cache_data(ttl=SUMMARY_TTL, show_spinner=False)
+def _cost_basis(_storage: MeetingStorage, store: str) -> CostBasis:
+    measured = _storage.detailed_footprint()
+    state = _storage.bucket_state()
+    usage = usage_from_history(
+        measured.contents(), measured.measured_at, _storage.default_usage(state.lifecycle_policy)
+    )
+    return CostBasis(footprint=measured, bucket=state, usage=usage)
+
+
+def cost_basis(storage: MeetingStorage) -> CostBasis:
+    """A paginated listing of the bucket and the index, and the bucket's settings."""
+    return _cost_basis(storage, store_id(storage))
+
+
+@st.cache_data(ttl=HEALTH_TTL, show_spinner=False)
+def _bucket_state(_storage: MeetingStorage, store: str) -> BucketState:
+    return _storage.bucket_state()
+
+
+def bucket_state(storage: MeetingStorage) -> BucketState:
+    """Versioning, default encryption, public access block, lifecycle rules and region."""
+    return _bucket_state(storage, store_id(storage))
+
+
 # ------------------------------------------------------------------ health
 
 
@@ -191,5 +229,13 @@ def load_meeting(storage: MeetingStorage, meeting_id: str) -> Meeting:
 
 def after_write() -> None:
     """Forget every cached read, so lists, counts and meetings show the write at once."""
-    for cached in (_list_page, _overview, _footprint, _health, _meeting):
+    for cached in (
+        _list_page,
+        _overview,
+        _footprint,
+        _cost_basis,
+        _bucket_state,
+        _health,
+        _meeting,
+    ):
         cached.clear()
