@@ -83,10 +83,16 @@ st.caption(
     "meetings, and their processing cost as recorded when they were processed."
 )
 if monthly.items:
-    items, chart = st.columns([3, 2])
-    items.dataframe(cost_view.line_items_table(monthly), hide_index=True)
-    totals = cost_view.category_totals(monthly)
-    chart.bar_chart(totals, x="Category", y="USD", horizontal=True, y_label="", x_label="USD")
+    st.dataframe(cost_view.line_items_table(monthly), hide_index=True, width="stretch")
+    st.bar_chart(
+        cost_view.category_totals(monthly),
+        x="Category",
+        y="USD",
+        horizontal=True,
+        x_label="US dollars this month",
+        y_label="",
+        height=200,
+    )
 else:
     st.caption("Nothing is billed this month yet.")
 for note in monthly.notes:
@@ -268,7 +274,9 @@ chosen = st.selectbox(
     key="cost_month",
 )
 st.dataframe(
-    cost_view.line_items_table(report.projection[int(chosen) - 1].estimate), hide_index=True
+    cost_view.line_items_table(report.projection[int(chosen) - 1].estimate),
+    hide_index=True,
+    width="stretch",
 )
 
 # ------------------------------------------------------------------ lifecycle
@@ -330,7 +338,7 @@ else:
         f"s3://{escape_markdown(state.bucket)} follows the best practices this server supports.",
         icon=":material/verified_user:",
     )
-st.dataframe(bucket_view.findings_table(findings), hide_index=True)
+st.dataframe(bucket_view.findings_table(findings), hide_index=True, width="stretch")
 for problem in state.problems:
     st.caption(escape_markdown(problem))
 changes = hardening.plan(state)

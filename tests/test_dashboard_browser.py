@@ -200,8 +200,9 @@ def test_upload_list_play_delete_in_chromium(
 
             # What it costs.
             page.get_by_role("link", name="Costs").first.click()
-            expect(page.get_by_text("Storage per month")).to_be_visible()
-            expect(page.get_by_text("Prices in USD as of 2016-12-01", exact=False)).to_be_visible()
+            expect(page.get_by_text("Next 12 months").first).to_be_visible()
+            expect(page.get_by_text("as of 2025-11-01", exact=False)).to_be_visible()
+            expect(page.get_by_text("Cost per month, by category", exact=False)).to_be_visible()
             screenshot(page, "costs")
         finally:
             browser.close()

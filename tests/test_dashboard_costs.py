@@ -228,13 +228,13 @@ def test_an_invalid_policy_is_explained_and_not_offered(dashboard: MeetingStorag
 def test_bucket_set_up_is_shown_and_hardened(dashboard: MeetingStorage) -> None:
     at = open_costs()
     findings = table_with(at, "To fix")
-    states = dict(zip(findings["Setting"], findings[""], strict=True))
+    states = dict(zip(findings["Setting"], findings["Status"], strict=True))
     assert states == {
-        "Region": "✅",
-        "Versioning": "⚠️",
-        "Default encryption": "⚠️",
-        "Public access block": "⚠️",
-        "Lifecycle": "⚠️",
+        "Region": "ok",
+        "Versioning": "needs attention",
+        "Default encryption": "needs attention",
+        "Public access block": "needs attention",
+        "Lifecycle": "needs attention",
     }
     assert "need attention" in texts(at.warning)[0]
     assert any("`bucket harden` would turn on: versioning" in c for c in texts(at.caption))

@@ -188,5 +188,5 @@ def test_the_bucket_set_up_is_reported(dashboard: MeetingStorage) -> None:
     summary = next(t for t in texts(at.markdown) if t.startswith("**Bucket set-up:**"))
     assert "lifecycle need attention" in summary and "versioning" not in summary
     findings = table_with(at, "To fix")
-    states = dict(zip(findings["Setting"], findings[""], strict=True))
-    assert states["Versioning"] == states["Default encryption"] == "✅"
+    states = dict(zip(findings["Setting"], findings["Status"], strict=True))
+    assert states["Versioning"] == states["Default encryption"] == "ok"

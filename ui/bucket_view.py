@@ -12,6 +12,7 @@ from meeting_storage.hardening import ENCRYPTION_NONE, UNKNOWN, UNSUPPORTED, Buc
 
 ENCRYPTION_LABELS = {"AES256": "SSE-S3 (AES256)", "aws:kms": "SSE-KMS", "aws:kms:dsse": "DSSE-KMS"}
 OK, WARN, INFO = "ok", "warn", "info"
+STATUS_LABELS = {OK: "ok", WARN: "needs attention", INFO: "not available here"}
 HARDEN = "python -m meeting_storage bucket harden"
 APPLY_LIFECYCLE = "python -m meeting_storage lifecycle apply"
 
@@ -100,11 +101,10 @@ def _unknown(value: str) -> str:
 
 
 def findings_table(findings: Sequence[Finding]) -> pd.DataFrame:
-    marks = {OK: "✅", WARN: "⚠️", INFO: "ℹ️"}
     return pd.DataFrame(
         {
-            "": [marks[f.status] for f in findings],
             "Setting": [f.setting for f in findings],
+            "Status": [STATUS_LABELS[f.status] for f in findings],
             "State": [f.state for f in findings],
             "To fix": [f.fix for f in findings],
         }
