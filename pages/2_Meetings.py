@@ -10,8 +10,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import streamlit as st
 
+from meeting_storage.service import RECENTLY_DELETED_DAYS as RESTORE_DAYS
 from ui import components, service
-from ui.formatting import escape_markdown
+from ui.formatting import escape_markdown, human_date
 
 PAGE_SIZES = (25, 50, 100)
 _CURSORS = "meetings_cursors"  # the cursor of every page seen so far, for "Newer"
@@ -75,3 +76,30 @@ page_col.markdown(f"Page {number}", text_alignment="center")
 if older_col.button("Older →", disabled=page.next_cursor is None, width="stretch"):
     cursors.append(page.next_cursor)
     st.rerun()
+
+st.divider()
+if st.toggle(
+    "Show recently deleted meetings",
+    key="meetings_show_deleted",
+    help=f"In a versioned bucket a deleted meeting can be restored for {RESTORE_DAYS} days.",
+):
+    deleted = None
+    with components.storage_errors(stop=False):
+        deleted = service.recently_deleted(storage)
+    if deleted is not None and not deleted:
+        st.caption(f"No meetings were deleted in the last {RESTORE_DAYS} days.")
+    for gone in deleted or []:
+        record = gone.record
+        about, action = st.columns([5, 1], vertical_alignment="center")
+        about.text(  # user text: shown as text, never as Markdown
+            f"{record.display_title}: recorded {human_date(record.timestamp)}, "
+            f"deleted {human_date(gone.deleted_at)}"
+        )
+        if action.button("Restore", key=f"restore_{record.meeting_id}", width="stretch"):
+            restored = None
+            with components.storage_errors(stop=False):
+                restored = storage.undelete(record.meeting_id)
+            if restored is not None:
+                service.after_write()
+                components.flash(f"Restored **{escape_markdown(restored.display_title)}**.")
+                st.rerun()

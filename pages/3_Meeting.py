@@ -14,6 +14,7 @@ import streamlit as st
 from meeting_storage import Meeting, MeetingStorageError
 from meeting_storage.models import STATUS_AWAITING_TRANSCRIPT
 from meeting_storage.report import meeting_markdown
+from meeting_storage.service import RECENTLY_DELETED_DAYS as RESTORE_DAYS
 from ui import components, service, upload
 from ui.formatting import (
     escape_markdown,
@@ -290,7 +291,8 @@ def confirm_delete(meeting: Meeting) -> None:
         service.after_write()
         _close_dialog()
         recoverable = (
-            " It can be recovered from the bucket's versions."
+            " It can be restored from **Show recently deleted meetings** on the Meetings page "
+            f"for {RESTORE_DAYS} days."
             if report.to_dict()["recoverable"]
             else ""
         )

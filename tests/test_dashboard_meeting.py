@@ -253,3 +253,37 @@ def test_a_failed_delete_is_explained_in_the_dialog(
     (error,) = [unescape(e.value) for e in at.error]
     assert error.startswith("**Storage unavailable.** Cannot reach the S3 endpoint")
     assert dashboard.get_record(meeting_id)
+
+
+def test_a_deleted_meeting_is_restored_from_the_meetings_page(dashboard: MeetingStorage) -> None:
+    s3_client_for(dashboard).put_bucket_versioning(
+        Bucket=dashboard.settings.bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
+    meeting_id = store(dashboard, title="Oops <b>review</b>")
+    at = open_meeting(meeting_id)
+    click(at, "Delete meeting…")
+    at.text_input(key="delete_confirmation").input("delete")
+    click(at, "Delete meeting")
+    flash = next(unescape(s.value) for s in at.success if "Deleted" in s.value)
+    assert "restored from **Show recently deleted meetings** on the Meetings page" in flash
+    assert "for 30 days" in flash
+
+    at.switch_page("pages/2_Meetings.py").run()
+    at.toggle(key="meetings_show_deleted").set_value(True).run()
+    assert not at.exception
+    shown = [t.value for t in at.text]
+    assert any(line.startswith("Oops <b>review</b>: recorded ") for line in shown)  # as text
+    click(at, "Restore")
+    assert any("Restored **Oops <b>review</b>**." in unescape(s.value) for s in at.success)
+    assert dashboard.get_record(meeting_id).title == "Oops <b>review</b>"
+    assert list(at.dataframe[0].value["Title"]) == ["Oops <b>review</b>"]
+    assert "Restore" not in [b.label for b in at.button]
+
+
+def test_recently_deleted_needs_versioning_and_says_how(dashboard: MeetingStorage) -> None:
+    at = app_test().run()
+    at.switch_page("pages/2_Meetings.py").run()
+    at.toggle(key="meetings_show_deleted").set_value(True).run()
+    assert not at.exception
+    message = unescape(at.error[0].value)
+    assert "Versioning is off" in message and "bucket harden" in message

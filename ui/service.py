@@ -29,7 +29,7 @@ from meeting_storage.cost_model import Usage, usage_from_history
 from meeting_storage.footprint import Footprint
 from meeting_storage.hardening import BucketState
 from meeting_storage.index.query import MeetingFilter
-from meeting_storage.models import Check, StorageFootprint
+from meeting_storage.models import Check, DeletedMeeting, StorageFootprint
 
 LIST_TTL = 60  # seconds; writes made through the dashboard clear it at once
 SUMMARY_TTL = 120
@@ -137,6 +137,16 @@ def footprint(storage: MeetingStorage) -> StorageFootprint:
     return _footprint(storage, store_id(storage))
 
 
+@st.cache_data(ttl=LIST_TTL, show_spinner=False)
+def _recently_deleted(_storage: MeetingStorage, store: str) -> list[DeletedMeeting]:
+    return _storage.recently_deleted()
+
+
+def recently_deleted(storage: MeetingStorage) -> list[DeletedMeeting]:
+    """Meetings deleted from a versioned bucket within the restore window, newest first."""
+    return _recently_deleted(storage, store_id(storage))
+
+
 @dataclass(frozen=True)
 class CostBasis:
     """What the Costs page computes from: the measured footprint (per meeting too), the
@@ -235,6 +245,7 @@ def after_write() -> None:
         _footprint,
         _cost_basis,
         _bucket_state,
+        _recently_deleted,
         _health,
         _meeting,
     ):
