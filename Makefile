@@ -60,6 +60,7 @@ bench: install
 	$(PY) -m bench.extraction_quality
 	$(PY) -m bench.list_index
 	$(PY) -m bench.dashboard_list
+	$(PY) -m bench.costs_page
 
 doctor: $(STAMP)
 	$(PY) -m meeting_storage doctor

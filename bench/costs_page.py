@@ -1,0 +1,128 @@
+"""The Costs page with many meetings: time to render it, and what it reads.
+
+Seeds a moto bucket with N meetings (the index, plus a recording and the four documents of
+each, as `process` writes them) and renders the Costs page in Streamlit's AppTest: the first
+render with caches cleared (it lists the whole bucket and the index), and a rerun after a
+what-if input changes (the listing is cached; the cost model runs again). Prints wall time
+(median of a few runs) and S3 requests. Run with `make bench`.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+SIZES = (1_000, 5_000)
+REPEATS = 3
+ROOT = Path(__file__).resolve().parent.parent
+BUCKET = "bench-costs"
+
+
+def seed(storage: Any, count: int) -> None:
+    from meeting_storage import MeetingRecord, layout
+
+    start = datetime.now(UTC) - timedelta(days=365)
+    records = []
+    for n in range(count):
+        meeting_id = f"meeting-bench{n:06d}"
+        audio_key = f"{layout.AUDIO_PREFIX}{n:032x}_meeting-{n}.m4a"
+        record = MeetingRecord(
+            meeting_id=meeting_id,
+            timestamp=start + timedelta(hours=n * 365 * 24 // count),
+            filename=f"meeting-{n}.m4a",
+            audio_s3_key=audio_key,
+            title=f"Weekly sync {n}",
+            audio_size=1_000 + n,
+            duration_seconds=1800.0 + n,
+        )
+        storage.audio.client.put_object(Bucket=BUCKET, Key=audio_key, Body=b"a" * (1_000 + n))
+        for name in layout.MEETING_FILES:
+            storage.audio.client.put_object(
+                Bucket=BUCKET, Key=layout.meeting_file_key(meeting_id, name), Body=b"{}" * 200
+            )
+        records.append(record)
+    storage.index.rebuild(records)
+
+
+def render(action: str) -> tuple[float, int]:
+    """Milliseconds to render the Costs page after `action`, and S3 requests made."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from ui import service
+
+    storage = service.get_storage()
+    calls: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        calls[model.name] += 1
+
+    storage.audio.client.meta.events.register("before-call.s3.*", count)
+    try:
+        times = []
+        for _ in range(REPEATS):
+            st.cache_data.clear()
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+            at.switch_page("pages/4_Costs.py")
+            if action == "what-if change":
+                at.run()  # the first render, now cached as it would be
+                widget = next(w for w in at.number_input if w.label == "Meetings per month")
+                widget.set_value(500)
+            calls.clear()
+            started = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - started)
+            assert not at.exception, at.exception
+            assert any(m.label == "Next 12 months" for m in at.metric)
+        return statistics.median(times) * 1000, sum(calls.values())
+    finally:
+        storage.audio.client.meta.events.unregister("before-call.s3.*", count)
+
+
+def main() -> None:
+    import boto3
+    import streamlit as st
+    from moto import mock_aws
+    from streamlit import config
+
+    config.set_option("server.maxUploadSize", 500)
+    with tempfile.TemporaryDirectory() as folder, mock_aws():
+        os.environ.update(
+            {
+                "S3_BUCKET_NAME": BUCKET,
+                "AWS_REGION": "us-east-1",
+                "AWS_ACCESS_KEY_ID": "bench",
+                "AWS_SECRET_ACCESS_KEY": "bench",
+                "LOCAL_DATA_DIR": folder,
+            }
+        )
+        for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):
+            os.environ.pop(name, None)
+        os.chdir(folder)  # no .env from the project
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
+        from ui import service
+
+        print(f"Costs page in AppTest on moto; median of {REPEATS} runs\n")
+        header = (
+            f"{'meetings':>8} | {'objects':>7} | {'render':<15} | {'ms':>6} | {'S3 requests':>11}"
+        )
+        print(header)
+        print("-" * len(header))
+        for size in SIZES:
+            st.cache_resource.clear()
+            storage = service.get_storage()
+            seed(storage, size)  # the index is rebuilt with exactly `size` meetings
+            objects = sum(1 for _ in storage.audio.iter_objects(""))
+            for action in ("first (cold)", "what-if change"):
+                ms, requests = render(action)
+                print(f"{size:>8,} | {objects:>7,} | {action:<15} | {ms:>6.0f} | {requests:>11}")
+
+
+if __name__ == "__main__":
+    main()
