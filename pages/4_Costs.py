@@ -50,7 +50,8 @@ st.caption(
     f"Bedrock). A GB is 2³⁰ bytes, as AWS bills. Measured {footprint.measured_at:%H:%M UTC}."
 )
 
-# What-if inputs start from the bucket's recent history and its lifecycle policy.
+# What-if inputs start from the bucket's recent history and its lifecycle policy (clamped to
+# the inputs' ranges: one very long recording must not break the page).
 history = basis.usage
 
 # ------------------------------------------------------------------ stored now
@@ -120,7 +121,7 @@ meetings_per_month = one.number_input(
     "Meetings per month",
     min_value=0,
     max_value=1_000_000,
-    value=history.meetings_per_month,
+    value=min(history.meetings_per_month, 1_000_000),
     step=10,
     key="cost_meetings",
 )
@@ -128,7 +129,7 @@ minutes = two.number_input(
     "Average length (minutes)",
     min_value=0.0,
     max_value=1_440.0,
-    value=float(history.average_minutes),
+    value=min(float(history.average_minutes), 1_440.0),
     step=5.0,
     key="cost_minutes",
 )
@@ -136,7 +137,7 @@ audio_mb = three.number_input(
     "Average recording (MB)",
     min_value=0.0,
     max_value=5_000.0,
-    value=float(history.average_audio_mb),
+    value=min(float(history.average_audio_mb), 5_000.0),
     step=5.0,
     key="cost_audio_mb",
 )
@@ -144,7 +145,7 @@ documents_kb = four.number_input(
     "Transcript and analysis (KB)",
     min_value=0.0,
     max_value=100_000.0,
-    value=float(history.average_documents_kb),
+    value=min(float(history.average_documents_kb), 100_000.0),
     step=64.0,
     key="cost_documents_kb",
 )

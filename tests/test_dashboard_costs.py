@@ -295,3 +295,10 @@ def test_every_line_item_exports_as_csv(
             assert Decimal(row[4]) * Decimal(row[6]) == Decimal(row[7])
     document = downloads["application/json"].decode()
     assert '"lifecycle_comparison"' in document and '"monthly"' in document
+
+
+def test_history_beyond_the_inputs_ranges_is_clamped(dashboard: MeetingStorage) -> None:
+    dashboard.process(SAMPLE_TRANSCRIPT, title="Offsite", duration_seconds=3 * 24 * 3600.0)
+    at = open_costs()
+    assert number_input(at, "Average length (minutes)").value == 1_440.0
+    assert metrics(at)["Meetings"] == "1"
