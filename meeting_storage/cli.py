@@ -25,13 +25,13 @@ from .analysis.backends import make_extractor
 from .analysis.extract import Extractor
 from .analysis.rule_based import RuleBasedExtractor
 from .analysis.transcript import decode_transcript
-from .cost_model import CostReport
+from .cost_model import CostReport, transcribe_billed_seconds
 from .embedded import EmbeddedS3
 from .errors import InvalidInputError, MeetingStorageError
 from .index import DEFAULT_LIMIT, MAX_LIMIT
 from .index.query import HIGHLIGHT, MeetingFilter, parse_day
-from .models import STATUS_AWAITING_TRANSCRIPT, MeetingPage, ProcessResult
-from .pricing import GLACIER, RESTORE_TIERS
+from .models import STATUS_AWAITING_TRANSCRIPT, MeetingPage, MeetingRecord, ProcessResult
+from .pricing import GLACIER, RESTORE_TIERS, PriceTable
 from .service import RECENTLY_DELETED_DAYS, MeetingStorage, open_storage
 from .settings import Settings, load_settings
 
@@ -589,6 +589,23 @@ def _bold(snippet: str) -> str:
     return "".join(f"\033[1m{part}\033[0m" if n % 2 else part for n, part in enumerate(parts))
 
 
+def _processing_cost_lines(record: MeetingRecord, prices: PriceTable) -> list[str]:
+    """The recorded processing cost and what it was made of, on one line (none if unknown)."""
+    if record.processing_cost_usd is None:
+        return []
+    parts = ["S3 requests"]
+    if record.transcribed_seconds is not None:
+        billed = transcribe_billed_seconds(prices, record.transcribed_seconds)
+        parts.append(f"Amazon Transcribe {billed} s")
+    if record.bedrock_model_id is not None:
+        parts.append(
+            f"Bedrock {_printable(record.bedrock_model_id)} "
+            f"{record.bedrock_input_tokens or 0:,} in + {record.bedrock_output_tokens or 0:,} "
+            "out tokens"
+        )
+    return [f"Processing cost: {_money(record.processing_cost_usd)} ({', '.join(parts)})"]
+
+
 def _printable(text: str) -> str:
     """Terminal-safe text: no escape sequences from user-supplied names."""
     return "".join(ch if ch.isprintable() else "?" for ch in text)
@@ -606,6 +623,7 @@ def _cmd_show(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -
         f"{record.meeting_id}  {record.timestamp.isoformat()}  {_printable(record.display_title)}",
         f"Audio: {data['audio_url'] or meeting.audio_unavailable_reason}",
         *_archive_lines(meeting.audio_archive),
+        *_processing_cost_lines(record, service.prices),
         "",
     ]
     if record.status == STATUS_AWAITING_TRANSCRIPT:

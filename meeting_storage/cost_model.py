@@ -390,6 +390,39 @@ def requests_to_store_meeting(audio_bytes: int | None, *, s3_index: bool = True)
     return RequestCounts(put=put, get=get)
 
 
+def transcribe_billed_seconds(prices: PriceTable, audio_seconds: float) -> int:
+    """Seconds Amazon Transcribe bills for one job: whole seconds, at least the minimum."""
+    return max(math.ceil(audio_seconds), prices.transcribe_minimum_seconds)
+
+
+def analysis_cost(
+    prices: PriceTable,
+    *,
+    transcribed_seconds: float | None = None,
+    bedrock_model_id: str | None = None,
+    input_tokens: int = 0,
+    output_tokens: int = 0,
+    bedrock_prices: PriceTable | None = None,
+) -> Decimal:
+    """Amazon Transcribe for `transcribed_seconds` of audio (None: not used) plus Bedrock for
+    the tokens of `bedrock_model_id` (None: not used) at `bedrock_prices` (the table of the
+    Bedrock region; default `prices`). A model without a price adds nothing."""
+    total = Decimal(0)
+    if transcribed_seconds is not None:
+        # Multiplied before dividing so that whole seconds give an exact figure.
+        billed = transcribe_billed_seconds(prices, transcribed_seconds)
+        total += billed * prices.transcribe_per_minute / 60
+    if bedrock_model_id is not None:
+        items, _ = bedrock_items(
+            bedrock_prices or prices,
+            bedrock_model_id,
+            Decimal(input_tokens),
+            Decimal(output_tokens),
+        )
+        total += sum((item.usd for item in items), Decimal(0))
+    return total
+
+
 def processing_cost(
     prices: PriceTable,
     *,
@@ -399,18 +432,21 @@ def processing_cost(
     input_tokens: int = 0,
     output_tokens: int = 0,
     s3_index: bool = True,
+    bedrock_prices: PriceTable | None = None,
 ) -> Decimal:
     """What storing and analysing one meeting cost when it was processed: S3 requests, plus
-    Amazon Transcribe for `transcribed_seconds` and Bedrock for the tokens, when used."""
+    Amazon Transcribe for `transcribed_seconds` and Bedrock for the tokens, when used (see
+    `analysis_cost`)."""
     counts = requests_to_store_meeting(audio_bytes, s3_index=s3_index)
-    items = request_items(prices, counts.put, counts.get)
-    if transcribed_seconds is not None:
-        items += transcribe_items(prices, 1, Decimal(str(transcribed_seconds)) / 60)
-    if bedrock_model_id is not None:
-        items += bedrock_items(
-            prices, bedrock_model_id, Decimal(input_tokens), Decimal(output_tokens)
-        )[0]
-    return sum((item.usd for item in items), Decimal(0))
+    requests = sum((item.usd for item in request_items(prices, counts.put, counts.get)), Decimal(0))
+    return requests + analysis_cost(
+        prices,
+        transcribed_seconds=transcribed_seconds,
+        bedrock_model_id=bedrock_model_id,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        bedrock_prices=bedrock_prices,
+    )
 
 
 # ---------------------------------------------------------------- what-if inputs

@@ -59,6 +59,14 @@ class MeetingRecord:
     # `migrate` uses to skip recordings already stored. Older records have neither.
     processing_cost_usd: Decimal | None = None
     audio_sha256: str | None = None
+    # What went into processing_cost_usd besides S3 requests, so it can be checked by hand:
+    # the seconds of recording Amazon Transcribe transcribed (only when it did; it bills whole
+    # seconds, at least 15 a job), and the Bedrock model and the tokens of every call made for
+    # this meeting (only when Bedrock was called, also if its answer was then not used).
+    transcribed_seconds: float | None = None
+    bedrock_model_id: str | None = None
+    bedrock_input_tokens: int | None = None
+    bedrock_output_tokens: int | None = None
 
     @property
     def display_title(self) -> str:
@@ -99,6 +107,13 @@ class MeetingRecord:
             values["bedrock_used"] = bool(values.get("bedrock_used", False))
             if values.get("processing_cost_usd") is not None:
                 values["processing_cost_usd"] = Decimal(str(values["processing_cost_usd"]))
+            if values.get("transcribed_seconds") is not None:
+                values["transcribed_seconds"] = float(values["transcribed_seconds"])
+            if values.get("bedrock_model_id") is not None:
+                values["bedrock_model_id"] = str(values["bedrock_model_id"])
+            for name in ("bedrock_input_tokens", "bedrock_output_tokens"):
+                if values.get(name) is not None:
+                    values[name] = int(values[name])
             return cls(**values)
         except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
             raise InvalidInputError(f"metadata.json is malformed: {exc}") from exc

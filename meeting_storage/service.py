@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from . import archive, cost_model, hardening, layout, lifecycle, migrate
-from .analysis import Extraction, Extractor, Transcript, parse_transcript
+from .analysis import Extraction, Extractor, ModelUsage, Transcript, parse_transcript
 from .analysis.backends import make_extractor, make_transcriber
 from .analysis.extract import METHOD_BEDROCK
 from .analysis.transcribe import TRANSCRIBER_AWS, StoredAudio, Transcriber
@@ -190,7 +190,9 @@ class MeetingStorage:
         none, or it fails, the meeting is stored with its audio, marked as awaiting a
         transcript, and `notes` says why; `attach_transcript` completes it later.
         metadata.json records the recording's length (`duration_seconds`, read from a WAV
-        header, or the transcript's last timestamp), its SHA-256, and what processing cost.
+        header, or the transcript's last timestamp), its SHA-256, and what processing cost:
+        S3 requests, Amazon Transcribe for the recording's length when it transcribed it, and
+        the Bedrock tokens the extraction used (see `_processing_cost`).
         `on_step` is called with each of PROCESS_STEPS as it starts (a step that does not
         happen is not reported).
         """
@@ -247,6 +249,13 @@ class MeetingStorage:
             )
             notes += extraction.notes
             step("saving")
+            if duration_seconds is None and transcript is not None:
+                duration_seconds = transcript.duration_seconds
+            transcribed_seconds = None
+            if transcribed_by == TRANSCRIBER_AWS:
+                # An unknown length is billed as the minimum (0 seconds rounds up to it).
+                transcribed_seconds = duration_seconds if duration_seconds is not None else 0.0
+            notes += self._cost_notes(extraction.model_usage)
             record = MeetingRecord(
                 meeting_id=meeting_id,
                 timestamp=(recorded_at or utc_now()),
@@ -257,16 +266,16 @@ class MeetingStorage:
                 audio_size=audio_size,
                 content_type=content_type,
                 status=STATUS_COMPLETE if transcript is not None else STATUS_AWAITING_TRANSCRIPT,
-                duration_seconds=(
-                    duration_seconds
-                    if duration_seconds is not None
-                    else (transcript.duration_seconds if transcript is not None else None)
-                ),
+                duration_seconds=duration_seconds,
                 transcribed_by=transcribed_by,
                 notes=tuple(notes),
                 audio_sha256=audio_sha256,
-                processing_cost_usd=self._processing_cost(uploaded_bytes),
+                processing_cost_usd=self._processing_cost(
+                    uploaded_bytes, transcribed_seconds, extraction.model_usage
+                ),
+                transcribed_seconds=transcribed_seconds,
             )
+            record = _with_model_usage(record, extraction.model_usage)
             text = transcript.text if transcript is not None else ""
             record = _with_extraction(record, text, extraction)
             record = with_action_item_facts(record, extraction.summary)
@@ -322,7 +331,9 @@ class MeetingStorage:
         """Give a stored meeting its transcript (or replace it) and re-run the extraction.
 
         The documents are rewritten first and metadata.json last with If-Match, so a
-        concurrent change is refused (ConflictError) instead of silently overwritten.
+        concurrent change is refused (ConflictError) instead of silently overwritten. What
+        this costs (the rewrite's S3 requests and any Bedrock tokens) is added to the
+        meeting's recorded processing cost.
         """
         transcript = parse_transcript(text, transcript_filename)
         metadata = layout.metadata_key(meeting_id)
@@ -331,13 +342,16 @@ class MeetingStorage:
         if blob is None or current is None or current.status == STATUS_DELETING:
             raise NotFoundError(f"Meeting {meeting_id} not found.")
         extraction = self.extractor.extract(transcript)
+        attach_cost = self._processing_cost(None, None, extraction.model_usage)
         completed = replace(
             current,
             status=STATUS_COMPLETE,
             transcribed_by=None,
-            notes=extraction.notes,
+            notes=(*extraction.notes, *self._cost_notes(extraction.model_usage)),
             duration_seconds=current.duration_seconds or transcript.duration_seconds,
+            processing_cost_usd=(current.processing_cost_usd or Decimal(0)) + attach_cost,
         )
+        completed = _with_model_usage(completed, extraction.model_usage)
         text = transcript.text
         record = _with_extraction(completed, text, extraction)
         record = with_action_item_facts(record, extraction.summary)
@@ -388,19 +402,49 @@ class MeetingStorage:
         """The price table of the bucket's region (us-east-1 prices for other regions)."""
         return prices_for(self.settings.region)
 
-    def _processing_cost(self, uploaded_bytes: int | None) -> Decimal:
-        """What storing this meeting costs in S3 requests (and, once the analysis uses them,
-        Amazon Transcribe and Bedrock: see cost_model.processing_cost)."""
+    @property
+    def bedrock_prices(self) -> PriceTable:
+        """The price table of the region Bedrock runs in (BEDROCK_REGION, else the bucket's)."""
+        return prices_for(self.settings.bedrock_region or self.settings.region)
+
+    def _processing_cost(
+        self,
+        uploaded_bytes: int | None,
+        transcribed_seconds: float | None,
+        model_usage: ModelUsage | None,
+    ) -> Decimal:
+        """What storing and analysing a meeting costs: the S3 requests that write it (with
+        `uploaded_bytes` of recording, or none), Amazon Transcribe for `transcribed_seconds`
+        (None: it did not transcribe) and the Bedrock tokens of `model_usage`."""
+        analysis = cost_model.analysis_cost(
+            self.prices,
+            transcribed_seconds=transcribed_seconds,
+            bedrock_model_id=model_usage.model_id if model_usage else None,
+            input_tokens=model_usage.input_tokens if model_usage else 0,
+            output_tokens=model_usage.output_tokens if model_usage else 0,
+            bedrock_prices=self.bedrock_prices,
+        )
         if not self.settings.store_in_s3:  # only the recording goes to S3
             if uploaded_bytes is None:
-                return Decimal(0)
+                return analysis
             puts = cost_model.audio_upload_requests(uploaded_bytes)
-            return puts * self.prices.s3["STANDARD"].put_per_1k / 1000
-        return cost_model.processing_cost(
+            return puts * self.prices.s3["STANDARD"].put_per_1k / 1000 + analysis
+        requests = cost_model.processing_cost(
             self.prices,
             audio_bytes=uploaded_bytes,
             s3_index=isinstance(self.index, S3JsonIndex),
         )
+        return requests + analysis
+
+    def _cost_notes(self, model_usage: ModelUsage | None) -> list[str]:
+        """A note when the recorded processing cost has to leave the Bedrock tokens out."""
+        prices = self.bedrock_prices
+        if model_usage is None or prices.bedrock_model(model_usage.model_id) is not None:
+            return []
+        return [
+            f"The processing cost leaves out Bedrock: {model_usage.model_id} has no price in "
+            f"the {prices.region} price table (meeting_storage/pricing.py)."
+        ]
 
     def analyse(self, text: str, filename: str | None = None) -> Extraction:
         """The analysis `process` stores, without storing anything."""
@@ -1071,6 +1115,22 @@ def _user_text(value: str, what: str) -> str:
 AWAITING_EXTRACTION = Extraction(
     summary={"summary": "", "action_items": [], "decisions": []}, requirements=[], method="none"
 )
+
+
+def _with_model_usage(record: MeetingRecord, usage: ModelUsage | None) -> MeetingRecord:
+    """The record with `usage`'s tokens added to the Bedrock tokens it already has. Tokens of
+    another model are not added up: the fields then describe the latest model's calls."""
+    if usage is None:
+        return record
+    same_model = record.bedrock_model_id == usage.model_id
+    earlier_input = (record.bedrock_input_tokens or 0) if same_model else 0
+    earlier_output = (record.bedrock_output_tokens or 0) if same_model else 0
+    return replace(
+        record,
+        bedrock_model_id=usage.model_id,
+        bedrock_input_tokens=earlier_input + usage.input_tokens,
+        bedrock_output_tokens=earlier_output + usage.output_tokens,
+    )
 
 
 def _with_extraction(record: MeetingRecord, text: str, extraction: Extraction) -> MeetingRecord:

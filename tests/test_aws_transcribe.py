@@ -7,7 +7,9 @@ Transcribe output document where the job was told to put it.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from meeting_storage.analysis.aws_transcribe import AwsTranscribeTranscriber, me
 from meeting_storage.analysis.transcribe import StoredAudio
 from meeting_storage.errors import TranscriptionError
 from meeting_storage.models import STATUS_AWAITING_TRANSCRIPT, STATUS_COMPLETE
+from meeting_storage.pricing import prices_for
 from tests.conftest import REGION, wav_bytes
 
 FIXTURE = Path(__file__).parent / "fixtures" / "aws-transcribe-output.json"
@@ -139,6 +142,73 @@ def test_recording_is_transcribed_in_place_and_analysed(
     }
 
 
+# 7 PUTs (the recording, three documents, metadata.json, two index objects) x $0.000005 and
+# 2 GETs (the index objects) x $0.0000004.
+S3_REQUESTS_USD = 7 * Decimal("0.000005") + 2 * Decimal("0.0000004")
+
+
+def expect_a_completed_job(stubber: Stubber, bucket: str) -> None:
+    expect_start(stubber, bucket)
+    for status in ("IN_PROGRESS", "COMPLETED"):  # the wait in between writes the output
+        stubber.add_response(
+            "get_transcription_job", job_status(status), {"TranscriptionJobName": ANY}
+        )
+
+
+@pytest.mark.parametrize(
+    ("audio_seconds", "transcribe_usd"),
+    [
+        # 40 s / 60 x $0.024 a minute.
+        (40.0, Decimal(40) * Decimal("0.024") / 60),
+        # Half a second is billed as the 15-second minimum: 15 s / 60 x $0.024.
+        (0.5, Decimal(15) * Decimal("0.024") / 60),
+    ],
+)
+def test_a_transcribed_meeting_records_the_seconds_and_their_cost(
+    transcribe: tuple[MeetingStorage, Stubber, FakeJob],
+    audio_seconds: float,
+    transcribe_usd: Decimal,
+) -> None:
+    storage, stubber, _ = transcribe
+    assert prices_for(REGION).transcribe_per_minute == Decimal("0.024")
+    assert transcribe_usd in (Decimal("0.016"), Decimal("0.006"))  # exact, no rounding
+    expect_a_completed_job(stubber, storage.settings.bucket)
+
+    result = storage.process(
+        None, audio_file=io.BytesIO(wav_bytes(audio_seconds)), audio_filename="sync.wav"
+    )
+
+    record = result.record
+    stored = json.loads(storage.documents.get(layout.metadata_key(record.meeting_id)).data)
+    # The WAV header's length, not the transcript's last timestamp (10.22 s).
+    assert stored["transcribed_seconds"] == audio_seconds
+    assert stored["bedrock_model_id"] is None  # the rule-based extractor ran
+    assert Decimal(stored["processing_cost_usd"]) == transcribe_usd + S3_REQUESTS_USD
+
+    # The month's estimate counts it as recorded: Transcribe included.
+    report = storage.cost_report(months=1)
+    recorded = report.monthly.item("Processing recorded in metadata.json (this month's meetings)")
+    assert (recorded.quantity, recorded.usd) == (1, transcribe_usd + S3_REQUESTS_USD)
+
+
+def test_show_prints_what_the_processing_cost_is_made_of(
+    transcribe: tuple[MeetingStorage, Stubber, FakeJob], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from meeting_storage.cli import main
+
+    storage, stubber, _ = transcribe
+    expect_a_completed_job(stubber, storage.settings.bucket)
+    record = storage.process(
+        None, audio_file=io.BytesIO(wav_bytes(0.5)), audio_filename="sync.wav"
+    ).record
+
+    assert main(["show", record.meeting_id], storage=storage) == 0
+
+    # $0.006 for 15 s of Transcribe (the minimum) plus $0.0000358 of S3 requests.
+    line = "Processing cost: $0.006036 (S3 requests, Amazon Transcribe 15 s)"
+    assert line in capsys.readouterr().out.splitlines()
+
+
 def test_a_failed_job_keeps_the_upload_and_says_why(
     transcribe: tuple[MeetingStorage, Stubber, FakeJob],
 ) -> None:
@@ -154,6 +224,7 @@ def test_a_failed_job_keeps_the_upload_and_says_why(
     assert result.record.status == STATUS_AWAITING_TRANSCRIPT
     (note,) = result.record.notes
     assert "failed: The audio is too short." in note and "attach-transcript" in note
+    assert result.record.transcribed_seconds is None  # AWS does not bill failed jobs
     assert storage.audio.head(result.record.audio_s3_key or "") is not None
     assert storage.list_meetings().meetings[0].notes == (note,)
 

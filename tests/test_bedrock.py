@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from meeting_storage import MeetingStorage, Settings, layout
-from meeting_storage.analysis import RuleBasedExtractor, parse_transcript
+from meeting_storage.analysis import ModelUsage, RuleBasedExtractor, parse_transcript
 from meeting_storage.analysis.backends import make_extractor
 from meeting_storage.analysis.bedrock import (
     BedrockExtractor,
@@ -22,7 +24,8 @@ from meeting_storage.analysis.bedrock import (
     parse_json_answer,
     validate_outcome,
 )
-from tests.conftest import SAMPLE_TRANSCRIPT, wav_bytes
+from meeting_storage.pricing import prices_for
+from tests.conftest import REGION, SAMPLE_TRANSCRIPT, wav_bytes
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -44,11 +47,18 @@ ANSWER = {
 }
 
 
-def converse_response(text: str, stop: str = "end_turn") -> dict[str, Any]:
+def converse_response(
+    text: str, stop: str = "end_turn", *, tokens: tuple[int, int] = (100, 50)
+) -> dict[str, Any]:
+    input_tokens, output_tokens = tokens
     return {
         "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
         "stopReason": stop,
-        "usage": {"inputTokens": 100, "outputTokens": 50, "totalTokens": 150},
+        "usage": {
+            "inputTokens": input_tokens,
+            "outputTokens": output_tokens,
+            "totalTokens": input_tokens + output_tokens,
+        },
         "metrics": {"latencyMs": 420},
     }
 
@@ -89,6 +99,7 @@ def test_a_valid_answer_is_used_and_recorded_truthfully(bedrock: tuple[Any, Stub
     assert result.decisions == [{"text": "Use rechargeable batteries"}]
     assert [r["priority"] for r in result.requirements] == ["MUST", "COULD"]
     assert result.summary["participants"] == ["Alice", "Bob", "Carol"]
+    assert result.model_usage == ModelUsage(MODEL, input_tokens=100, output_tokens=50)
 
 
 def test_a_long_transcript_is_chunked_and_merged_not_truncated(
@@ -106,13 +117,22 @@ def test_a_long_transcript_is_chunked_and_merged_not_truncated(
     )
     for n in range(len(chunks)):
         partial = {**ANSWER, "summary": f"part {n + 1}", "decisions": [f"decision {n + 1}"]}
-        stubber.add_response("converse", converse_response(json.dumps(partial)), expected_request())
+        answer = converse_response(json.dumps(partial), tokens=(1000 + n, 200 + n))
+        stubber.add_response("converse", answer, expected_request())
     merged = {**ANSWER, "summary": "The whole meeting.", "decisions": ["decision 1", "decision 3"]}
-    stubber.add_response("converse", converse_response(json.dumps(merged)), expected_request())
+    reduced = converse_response(json.dumps(merged), tokens=(3000, 400))
+    stubber.add_response("converse", reduced, expected_request())
 
     result = BedrockExtractor(client, MODEL, chunk_chars=600).extract(transcript)
 
     assert result.bedrock_used and result.summary["summary"] == "The whole meeting."
+    # Every call is billed: the map calls' tokens plus the reduce call's.
+    maps = range(len(chunks))
+    assert result.model_usage == ModelUsage(
+        MODEL,
+        input_tokens=sum(1000 + n for n in maps) + 3000,
+        output_tokens=sum(200 + n for n in maps) + 400,
+    )
     assert len(prompts) == len(chunks) + 1
     assert prompts[0].startswith(f"Transcript part 1 of {len(chunks)}")
     assert "Sofia, can you" in " ".join(prompts[:-1])  # the end of the meeting was sent too
@@ -140,6 +160,7 @@ def test_service_errors_fall_back_to_the_rule_based_extractor(
     )
     (note,) = result.notes
     assert note.startswith(f"Amazon Bedrock ({MODEL}) was not used") and reason in note
+    assert result.model_usage is None  # no call was answered, so none was billed
 
 
 @pytest.mark.parametrize(
@@ -160,6 +181,27 @@ def test_answers_breaking_the_contract_fall_back(
     result = BedrockExtractor(client, MODEL).extract(parse_transcript(SAMPLE_TRANSCRIPT))
     assert not result.bedrock_used and result.method == "rule_based"
     assert "did not follow the JSON contract" in result.notes[0] and reason in result.notes[0]
+    # The rejected answer was still billed.
+    assert result.model_usage == ModelUsage(MODEL, input_tokens=100, output_tokens=50)
+
+
+def test_a_fallback_after_answered_calls_keeps_their_tokens(
+    bedrock: tuple[Any, Stubber],
+) -> None:
+    client, stubber = bedrock
+    transcript = parse_transcript((FIXTURES / "messy-planning.txt").read_text())
+    assert len(chunk_transcript(transcript, 600)) >= 3
+    first = converse_response(json.dumps(ANSWER), tokens=(1200, 300))
+    second = converse_response(json.dumps(ANSWER), tokens=(1100, 250))
+    stubber.add_response("converse", first, expected_request())
+    stubber.add_response("converse", second, expected_request())
+    stubber.add_client_error("converse", service_error_code="ThrottlingException")
+
+    result = BedrockExtractor(client, MODEL, chunk_chars=600).extract(transcript)
+
+    assert result.method == "rule_based" and not result.bedrock_used
+    assert "ThrottlingException" in result.notes[-1]
+    assert result.model_usage == ModelUsage(MODEL, input_tokens=2300, output_tokens=550)
 
 
 def test_an_answer_cut_off_at_the_token_limit_falls_back(bedrock: tuple[Any, Stubber]) -> None:
@@ -168,6 +210,7 @@ def test_an_answer_cut_off_at_the_token_limit_falls_back(bedrock: tuple[Any, Stu
     stubber.add_response("converse", cut_off, expected_request())
     result = BedrockExtractor(client, MODEL).extract(parse_transcript(SAMPLE_TRANSCRIPT))
     assert not result.bedrock_used and "output token limit" in result.notes[0]
+    assert result.model_usage == ModelUsage(MODEL, input_tokens=100, output_tokens=50)
 
 
 def test_the_stored_meeting_says_which_extractor_ran_and_why(
@@ -195,6 +238,87 @@ def test_the_stored_meeting_says_which_extractor_ran_and_why(
     assert (second["extraction_method"], second["bedrock_used"]) == ("rule_based", False)
     assert "ThrottlingException" in second["notes"][0]
     assert fell_back.to_dict()["notes"] == second["notes"]
+    assert second["bedrock_model_id"] is None and second["bedrock_input_tokens"] is None
+
+
+def test_a_bedrock_meeting_records_its_tokens_and_their_cost(
+    moto_storage: MeetingStorage, bedrock: tuple[Any, Stubber]
+) -> None:
+    client, stubber = bedrock
+    moto_storage.extractor = BedrockExtractor(client, MODEL)
+    answer = converse_response(json.dumps(ANSWER), tokens=(3000, 500))
+    stubber.add_response("converse", answer, expected_request())
+
+    record = moto_storage.process(SAMPLE_TRANSCRIPT, audio_file=io.BytesIO(wav_bytes())).record
+
+    stored = json.loads(moto_storage.documents.get(layout.metadata_key(record.meeting_id)).data)
+    assert (stored["bedrock_model_id"], stored["bedrock_input_tokens"]) == (MODEL, 3000)
+    assert stored["bedrock_output_tokens"] == 500
+    assert stored["transcribed_seconds"] is None  # the transcript was given
+    haiku = prices_for(REGION).bedrock[MODEL]
+    assert (haiku.input_per_1k_tokens, haiku.output_per_1k_tokens) == (
+        Decimal("0.00025"),
+        Decimal("0.00125"),
+    )
+    # 3,000 / 1,000 x $0.00025 in + 500 / 1,000 x $0.00125 out, plus the S3 requests
+    # (7 PUTs x $0.000005 + 2 GETs x $0.0000004).
+    s3_requests = 7 * Decimal("0.000005") + 2 * Decimal("0.0000004")
+    expected = 3 * Decimal("0.00025") + Decimal("0.5") * Decimal("0.00125") + s3_requests
+    assert expected == Decimal("0.0014108")
+    assert Decimal(stored["processing_cost_usd"]) == expected
+    assert moto_storage.list_meetings().meetings[0].processing_cost_usd == expected
+
+
+def test_attaching_a_transcript_adds_its_cost_to_the_meeting(
+    moto_storage: MeetingStorage, bedrock: tuple[Any, Stubber]
+) -> None:
+    client, stubber = bedrock
+    assert moto_storage.transcriber is None  # the recording waits for a transcript
+    waiting = moto_storage.process(None, audio_file=io.BytesIO(wav_bytes())).record
+    # 7 PUTs x $0.000005 + 2 GETs x $0.0000004: the upload, its documents and the index.
+    assert waiting.processing_cost_usd == Decimal("0.0000358")
+    assert waiting.bedrock_model_id is None
+
+    moto_storage.extractor = BedrockExtractor(client, MODEL)
+    for tokens in ((3000, 500), (1000, 100)):
+        answer = converse_response(json.dumps(ANSWER), tokens=tokens)
+        stubber.add_response("converse", answer, expected_request())
+    attached = moto_storage.attach_transcript(waiting.meeting_id, SAMPLE_TRANSCRIPT).record
+    replaced = moto_storage.attach_transcript(waiting.meeting_id, SAMPLE_TRANSCRIPT).record
+
+    # Each attach rewrites the documents (6 PUTs, 2 GETs: $0.0000308) and calls Bedrock:
+    # 3 x $0.00025 + 0.5 x $0.00125 = $0.001375, then 1 x $0.00025 + 0.1 x $0.00125.
+    rewrite = 6 * Decimal("0.000005") + 2 * Decimal("0.0000004")
+    first_call = 3 * Decimal("0.00025") + Decimal("0.5") * Decimal("0.00125")
+    second_call = 1 * Decimal("0.00025") + Decimal("0.1") * Decimal("0.00125")
+    assert attached.processing_cost_usd == Decimal("0.0000358") + rewrite + first_call
+    assert replaced.processing_cost_usd == attached.processing_cost_usd + rewrite + second_call
+    assert (attached.bedrock_input_tokens, attached.bedrock_output_tokens) == (3000, 500)
+    assert (replaced.bedrock_input_tokens, replaced.bedrock_output_tokens) == (4000, 600)
+    stored = json.loads(moto_storage.documents.get(layout.metadata_key(waiting.meeting_id)).data)
+    assert Decimal(stored["processing_cost_usd"]) == replaced.processing_cost_usd
+    assert (stored["bedrock_model_id"], stored["bedrock_input_tokens"]) == (MODEL, 4000)
+
+
+def test_bedrock_is_priced_in_its_own_region(
+    moto_settings: Settings, bedrock: tuple[Any, Stubber]
+) -> None:
+    client, stubber = bedrock
+    # Nova has a price in us-east-1 but none in the eu-west-1 table.
+    nova = "amazon.nova-lite-v1:0"
+    storage = MeetingStorage(replace(moto_settings, bedrock_region="eu-west-1"))
+    storage.extractor = BedrockExtractor(client, nova)
+    stubber.add_response(
+        "converse",
+        converse_response(json.dumps(ANSWER), tokens=(3000, 500)),
+        {**expected_request(), "modelId": nova},
+    )
+
+    record = storage.process(SAMPLE_TRANSCRIPT).record
+
+    assert (record.bedrock_input_tokens, record.bedrock_output_tokens) == (3000, 500)
+    assert record.processing_cost_usd == 6 * Decimal("0.000005") + 2 * Decimal("0.0000004")
+    assert "has no price in the eu-west-1 price table" in record.notes[-1]
 
 
 def test_the_extractor_follows_the_settings(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ from meeting_storage.cost_model import (
     usage_from_history,
 )
 from meeting_storage.footprint import Tally, summarize
-from meeting_storage.pricing import GLACIER, STANDARD, prices_for
+from meeting_storage.pricing import GLACIER, STANDARD, PriceTable, prices_for
 
 GB = 1024**3
 MB = 1024**2
@@ -206,6 +206,40 @@ def test_processing_cost_of_one_meeting() -> None:
         output_tokens=1000,
     )
     assert with_ai == Decimal("0.0000358") + Decimal("0.72") + Decimal("0.00295")
+
+
+def test_processing_cost_bills_transcribe_per_whole_second_with_a_minimum() -> None:
+    s3_requests = Decimal("0.0000358")
+
+    def transcribe_usd(seconds: float) -> Decimal:
+        return cost_model.processing_cost(US, audio_bytes=1000, transcribed_seconds=seconds) - (
+            s3_requests
+        )
+
+    # 15 s minimum a job: 15 / 60 x $0.024 = $0.006, however short the recording.
+    assert transcribe_usd(0) == transcribe_usd(0.5) == transcribe_usd(15) == Decimal("0.006")
+    # Whole seconds, rounded up: 61.2 s is billed as 62 s = 62 / 60 x $0.024 = $0.0248.
+    assert transcribe_usd(61.2) == transcribe_usd(62) == Decimal("0.0248")
+    assert cost_model.transcribe_billed_seconds(US, 61.2) == 62
+    assert cost_model.processing_cost(US, audio_bytes=1000) == s3_requests  # not transcribed
+
+
+def test_bedrock_tokens_are_priced_in_the_bedrock_region() -> None:
+    nova = "amazon.nova-lite-v1:0"  # priced in us-east-1, not in the eu-west-1 table
+    europe = prices_for("eu-west-1")
+
+    def bedrock_usd(prices: PriceTable, bedrock_prices: PriceTable | None = None) -> Decimal:
+        return cost_model.analysis_cost(
+            prices,
+            bedrock_model_id=nova,
+            input_tokens=10_000,
+            output_tokens=2_000,
+            bedrock_prices=bedrock_prices,
+        )
+
+    # 10 x $0.00006 in + 2 x $0.00024 out.
+    assert bedrock_usd(US) == bedrock_usd(europe, bedrock_prices=US) == Decimal("0.00108")
+    assert bedrock_usd(europe) == 0  # no price: left out (the service adds a note)
 
 
 # ---------------------------------------------------------------- projection and lifecycle

@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ import boto3
 import pytest
 
 from meeting_storage import InvalidInputError, MeetingRecord, MeetingStorage, layout
+from meeting_storage.analysis import Transcript, parse_transcript
+from meeting_storage.analysis.transcribe import TRANSCRIBER_WHISPER, StoredAudio
 from meeting_storage.cost_model import processing_cost
 from meeting_storage.pricing import prices_for
 from tests.conftest import REGION, SAMPLE_TRANSCRIPT, s3_client_for, wav_bytes
@@ -116,11 +119,53 @@ def test_metadata_records_hash_length_and_processing_cost(moto_storage: MeetingS
     assert listed.processing_cost_usd == expected and listed.audio_sha256 == stored["audio_sha256"]
 
 
+class OfflineTranscriber:
+    """Stands in for faster-whisper: a transcript, and no AWS bill."""
+
+    name = TRANSCRIBER_WHISPER
+
+    def transcribe(self, audio: StoredAudio) -> Transcript:
+        return parse_transcript(SAMPLE_TRANSCRIPT)
+
+
+def test_an_offline_transcription_adds_no_transcribe_cost(moto_storage: MeetingStorage) -> None:
+    moto_storage.transcriber = OfflineTranscriber()
+    audio = wav_bytes(40.0)
+    record = moto_storage.process(None, audio_file=io.BytesIO(audio), audio_filename="x.wav").record
+    assert record.transcribed_by == "whisper" and record.duration_seconds == 40.0
+    stored = json.loads(moto_storage.documents.get(layout.metadata_key(record.meeting_id)).data)
+    assert stored["transcribed_seconds"] is None
+    assert stored["processing_cost_usd"] == "0.0000358"  # S3 requests only
+
+
+def test_the_processing_breakdown_round_trips() -> None:
+    record = MeetingRecord(
+        meeting_id="meeting-abc123",
+        timestamp=datetime(2026, 1, 15, 10, 30, tzinfo=UTC),
+        filename="M.m4a",
+        processing_cost_usd=Decimal("0.0173608"),
+        transcribed_seconds=40.0,
+        bedrock_model_id="anthropic.claude-3-haiku-20240307-v1:0",
+        bedrock_input_tokens=3000,
+        bedrock_output_tokens=500,
+    )
+    data = json.loads(json.dumps(record.to_dict()))
+    assert data["transcribed_seconds"] == 40.0 and data["bedrock_input_tokens"] == 3000
+    assert MeetingRecord.from_dict(data) == record
+    # Numbers as DynamoDB and older writers may hand them back.
+    loose = {**data, "transcribed_seconds": 40, "bedrock_output_tokens": Decimal(500)}
+    assert MeetingRecord.from_dict(loose) == record
+    with pytest.raises(InvalidInputError, match="malformed"):
+        MeetingRecord.from_dict({**data, "bedrock_input_tokens": "many"})
+
+
 def test_older_metadata_without_the_new_fields_still_reads() -> None:
     old = {"meeting_id": "meeting-abc123", "timestamp": "2024-01-15T10:30:00", "filename": "M.m4a"}
     record = MeetingRecord.from_dict(old)
     assert record.processing_cost_usd is None and record.audio_sha256 is None
     assert record.to_dict()["processing_cost_usd"] is None
+    assert record.transcribed_seconds is None and record.bedrock_model_id is None
+    assert record.bedrock_input_tokens is None and record.bedrock_output_tokens is None
     with pytest.raises(InvalidInputError, match="malformed"):
         MeetingRecord.from_dict({**old, "processing_cost_usd": "a lot"})
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -73,7 +74,17 @@ def walk(index: MeetingIndex, limit: int, **kwargs: object) -> list[str]:
 
 
 def test_put_get_round_trip(index: MeetingIndex) -> None:
-    original = record(1, duration_seconds=1234.5, audio_size=98765, content_type="audio/mp4")
+    original = record(
+        1,
+        duration_seconds=1234.5,
+        audio_size=98765,
+        content_type="audio/mp4",
+        processing_cost_usd=Decimal("0.5377608"),
+        transcribed_seconds=1234.5,
+        bedrock_model_id="anthropic.claude-3-haiku-20240307-v1:0",
+        bedrock_input_tokens=4915,
+        bedrock_output_tokens=812,
+    )
     index.put(original, SearchText(summary="hello"))
     assert index.get(original.meeting_id) == original
     assert index.get(record(2).meeting_id) is None

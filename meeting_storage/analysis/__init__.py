@@ -5,13 +5,14 @@ extract.py defines what an extractor returns; rule_based.py and bedrock.py are e
 transcribe.py defines transcribers, with aws_transcribe.py and whisper.py as backends.
 """
 
-from .extract import Extraction, Extractor
+from .extract import Extraction, Extractor, ModelUsage
 from .rule_based import RuleBasedExtractor
 from .transcript import Transcript, Utterance, decode_transcript, parse_transcript
 
 __all__ = [
     "Extraction",
     "Extractor",
+    "ModelUsage",
     "RuleBasedExtractor",
     "Transcript",
     "Utterance",

@@ -13,18 +13,22 @@ object of this shape, checked field by field:
 Any failure (throttling, access denied, an unknown model, invalid JSON, a broken contract,
 no network) falls back to the rule-based extractor; the result then says
 extraction_method "rule_based", bedrock_used false, and carries a note saying why.
+
+The result's `model_usage` sums the input and output tokens Bedrock reported for every call
+that got an answer, including answers that were then rejected and calls made before a later
+one failed: Bedrock bills those too.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import client_error_code
-from .extract import METHOD_BEDROCK, PRIORITIES, Extraction, Extractor
+from .extract import METHOD_BEDROCK, PRIORITIES, Extraction, Extractor, ModelUsage
 from .rule_based import RuleBasedExtractor
 from .transcript import Transcript
 
@@ -57,6 +61,21 @@ class ContractError(ValueError):
     """The model's answer is not the JSON object the contract asks for."""
 
 
+@dataclass
+class _TokenTally:
+    """The tokens of one extraction's answered calls so far."""
+
+    answers: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def add(self, response: Mapping[str, Any]) -> None:
+        usage = response.get("usage") or {}
+        self.answers += 1
+        self.input_tokens += int(usage.get("inputTokens") or 0)
+        self.output_tokens += int(usage.get("outputTokens") or 0)
+
+
 class BedrockExtractor:
     """Extraction with a Bedrock model through the Converse API, with a rule-based fallback."""
 
@@ -78,15 +97,21 @@ class BedrockExtractor:
         self.max_tokens = max_tokens
 
     def extract(self, transcript: Transcript) -> Extraction:
+        tally = _TokenTally()
         try:
-            outcome = self._map_reduce(transcript)
+            outcome = self._map_reduce(transcript, tally)
         except Exception as exc:  # any failure means: use the rule-based extractor
             result = self.fallback.extract(transcript)
             note = (
                 f"Amazon Bedrock ({self.model_id}) was not used: {failure_reason(exc)} "
                 "The rule-based extractor was used instead."
             )
-            return replace(result, bedrock_used=False, notes=(*result.notes, note))
+            return replace(
+                result,
+                bedrock_used=False,
+                notes=(*result.notes, note),
+                model_usage=self._usage(tally),
+            )
         summary: dict[str, Any] = {
             "summary": outcome["summary"],
             "action_items": outcome["action_items"],
@@ -98,26 +123,33 @@ class BedrockExtractor:
             requirements=outcome["requirements"],
             method=METHOD_BEDROCK,
             bedrock_used=True,
+            model_usage=self._usage(tally),
         )
 
-    def _map_reduce(self, transcript: Transcript) -> dict[str, Any]:
+    def _usage(self, tally: _TokenTally) -> ModelUsage | None:
+        if not tally.answers:
+            return None
+        return ModelUsage(self.model_id, tally.input_tokens, tally.output_tokens)
+
+    def _map_reduce(self, transcript: Transcript, tally: _TokenTally) -> dict[str, Any]:
         chunks = chunk_transcript(transcript, self.chunk_chars)
         partials = [
-            self._ask(MAP_PROMPT.format(part=n, parts=len(chunks), text=chunk))
+            self._ask(MAP_PROMPT.format(part=n, parts=len(chunks), text=chunk), tally)
             for n, chunk in enumerate(chunks, start=1)
         ]
         if len(partials) == 1:
             return partials[0]
         parts_json = json.dumps(partials, ensure_ascii=False)
-        return self._ask(REDUCE_PROMPT.format(parts=len(partials), parts_json=parts_json))
+        return self._ask(REDUCE_PROMPT.format(parts=len(partials), parts_json=parts_json), tally)
 
-    def _ask(self, prompt: str) -> dict[str, Any]:
+    def _ask(self, prompt: str, tally: _TokenTally) -> dict[str, Any]:
         response = self.client.converse(
             modelId=self.model_id,
             system=[{"text": SYSTEM_PROMPT}],
             messages=[{"role": "user", "content": [{"text": prompt}]}],
             inferenceConfig={"maxTokens": self.max_tokens, "temperature": 0.0},
         )
+        tally.add(response)  # billed whether or not the answer is usable
         if response.get("stopReason") == "max_tokens":
             raise ContractError("the answer was cut off at the output token limit")
         content = response.get("output", {}).get("message", {}).get("content", [])

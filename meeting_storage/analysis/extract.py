@@ -18,6 +18,15 @@ METHOD_BEDROCK = "bedrock"
 
 
 @dataclass(frozen=True)
+class ModelUsage:
+    """The tokens a language model was billed for, summed over every call of one extraction."""
+
+    model_id: str
+    input_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True)
 class Extraction:
     summary: dict[str, Any]
     requirements: list[dict[str, Any]] = field(default_factory=list)
@@ -25,6 +34,9 @@ class Extraction:
     bedrock_used: bool = False
     # Things the user should know about how this came about (e.g. why Bedrock was not used).
     notes: tuple[str, ...] = ()
+    # The model calls that were billed, also when their answer was not used (a fallback after
+    # a broken answer); None when no model was called.
+    model_usage: ModelUsage | None = None
 
     @property
     def action_items(self) -> list[dict[str, Any]]:
