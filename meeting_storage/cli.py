@@ -25,13 +25,14 @@ from .analysis.backends import make_extractor
 from .analysis.extract import Extractor
 from .analysis.rule_based import RuleBasedExtractor
 from .analysis.transcript import decode_transcript
-from .cost_model import CostReport, transcribe_billed_seconds
+from .cost_model import CostReport
 from .embedded import EmbeddedS3
 from .errors import InvalidInputError, MeetingStorageError
 from .index import DEFAULT_LIMIT, MAX_LIMIT
 from .index.query import HIGHLIGHT, MeetingFilter, parse_day
 from .models import STATUS_AWAITING_TRANSCRIPT, MeetingPage, MeetingRecord, ProcessResult
 from .pricing import GLACIER, RESTORE_TIERS, PriceTable
+from .report import processing_breakdown
 from .service import RECENTLY_DELETED_DAYS, MeetingStorage, open_storage
 from .settings import Settings, load_settings
 
@@ -593,17 +594,8 @@ def _processing_cost_lines(record: MeetingRecord, prices: PriceTable) -> list[st
     """The recorded processing cost and what it was made of, on one line (none if unknown)."""
     if record.processing_cost_usd is None:
         return []
-    parts = ["S3 requests"]
-    if record.transcribed_seconds is not None:
-        billed = transcribe_billed_seconds(prices, record.transcribed_seconds)
-        parts.append(f"Amazon Transcribe {billed} s")
-    if record.bedrock_model_id is not None:
-        parts.append(
-            f"Bedrock {_printable(record.bedrock_model_id)} "
-            f"{record.bedrock_input_tokens or 0:,} in + {record.bedrock_output_tokens or 0:,} "
-            "out tokens"
-        )
-    return [f"Processing cost: {_money(record.processing_cost_usd)} ({', '.join(parts)})"]
+    parts = ", ".join(_printable(part) for part in processing_breakdown(record, prices))
+    return [f"Processing cost: {_money(record.processing_cost_usd)} ({parts})"]
 
 
 def _printable(text: str) -> str:

@@ -10,11 +10,28 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .models import Meeting
+from .cost_model import transcribe_billed_seconds
+from .models import Meeting, MeetingRecord
+from .pricing import PriceTable
 
 # CommonMark lets a backslash escape any ASCII punctuation. Escaping all of it also breaks
 # GFM autolinks (`www.`, `http://`, `a@b.c`), emoji short codes and `$math$`.
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def processing_breakdown(record: MeetingRecord, prices: PriceTable) -> list[str]:
+    """What a meeting's recorded processing cost is made of: S3 requests, and the Amazon
+    Transcribe seconds and Bedrock tokens billed when it was processed."""
+    parts = ["S3 requests"]
+    if record.transcribed_seconds is not None:
+        billed = transcribe_billed_seconds(prices, record.transcribed_seconds)
+        parts.append(f"Amazon Transcribe {billed} s")
+    if record.bedrock_model_id is not None:
+        parts.append(
+            f"Bedrock {record.bedrock_model_id} {record.bedrock_input_tokens or 0:,} in + "
+            f"{record.bedrock_output_tokens or 0:,} out tokens"
+        )
+    return parts
 
 
 def escape_markdown(text: str) -> str:

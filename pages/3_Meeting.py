@@ -13,7 +13,7 @@ import streamlit as st
 
 from meeting_storage import Meeting, MeetingStorageError
 from meeting_storage.models import STATUS_AWAITING_TRANSCRIPT
-from meeting_storage.report import meeting_markdown
+from meeting_storage.report import meeting_markdown, processing_breakdown
 from meeting_storage.service import RECENTLY_DELETED_DAYS as RESTORE_DAYS
 from ui import components, service, upload
 from ui.formatting import (
@@ -214,6 +214,14 @@ with transcript_tab:
             components.plain("\n".join(t.text for t in shown))
 
 with details_tab:
+    if record.processing_cost_usd is not None:
+        st.metric(
+            "Processing cost",
+            format_money(record.processing_cost_usd),
+            help="Recorded when the meeting was processed: "
+            + escape_markdown(", ".join(processing_breakdown(record, storage.prices)))
+            + ".",
+        )
     st.subheader("Metadata", anchor=False)
     st.json(record.to_dict(), expanded=True)
     share_url = st.context.url

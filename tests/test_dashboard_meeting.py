@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -19,6 +20,7 @@ from tests.conftest import (
     wav_bytes,
 )
 from ui import service
+from ui.formatting import format_money
 
 MEETING = "pages/3_Meeting.py"
 HOSTILE_TITLE = "**Board** [meeting](http://evil.example) <b>x</b>"
@@ -110,6 +112,9 @@ def test_summary_tables_transcript_and_downloads(dashboard: MeetingStorage) -> N
     assert all(b.proto.url for b in at.download_button)
     metadata = at.get("json")[0].proto.body
     assert meeting_id in metadata and '"audio_size"' in metadata
+    cost = next(m for m in at.metric if m.label == "Processing cost")
+    assert cost.value == format_money(meeting.record.processing_cost_usd or Decimal(-1))
+    assert "S3 requests" in cost.proto.help
 
 
 def test_user_text_never_renders_as_markdown(dashboard: MeetingStorage) -> None:
