@@ -45,7 +45,7 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .costs import monthly_storage_estimate
+from . import cost_model
 from .errors import (
     ConfigurationError,
     FileTooLargeError,
@@ -310,51 +310,154 @@ class ReadyResponse(BaseModel):
     checks: list[CheckOut]
 
 
-class PrefixUsageOut(BaseModel):
-    prefix: str
-    location: str
-    objects: int
+class TallyOut(BaseModel):
     bytes: int
-    bytes_by_class: dict[str, int]
-    written_recently: int
+    objects: int
+
+
+class MeetingFootprintOut(BaseModel):
+    meeting_id: str
+    title: str
+    timestamp: Timestamp
+    audio_minutes: float | None
+    audio_bytes: int
+    document_bytes: int
+    stored_bytes: int
+    audio_storage_class: str | None = Field(description="null: no recording in S3")
+    processing_cost_usd: float | None = Field(description="as recorded in metadata.json")
 
 
 class FootprintOut(BaseModel):
+    total_bytes: int
+    object_count: int
+    by_prefix: dict[str, TallyOut] = Field(
+        description="meetings/ (recordings), transcriptions/, index/ and other"
+    )
+    by_storage_class: dict[str, TallyOut] = Field(
+        description="S3 storage classes, and LOCAL for documents kept on disk (STORE_IN_S3=false)"
+    )
+    noncurrent_versions: TallyOut | None = Field(
+        description="deleted or replaced objects kept by versioning; null: not versioned"
+    )
+    meeting_count: int
     measured_at: Timestamp
-    window_days: int
-    objects: int
-    bytes: int
-    prefixes: list[PrefixUsageOut]
+    meetings: list[MeetingFootprintOut] = Field(
+        default_factory=list,
+        description="per meeting, newest first; present only with ?meetings=true",
+    )
+
+
+class BedrockPriceOut(BaseModel):
+    input: float
+    output: float
 
 
 class PricesOut(BaseModel):
-    currency: str
+    """The dated list-price table the estimate uses (USD)."""
+
     region: str
-    as_of: str
-    source: str
-    storage_per_gb_month: dict[str, str]
-    put_per_1000: str
-    get_per_1000: str
+    date: str = Field(json_schema_extra={"format": "date"})
+    currency: str
+    sources: list[str]
+    storage_per_gb_month: dict[str, float]
+    put_per_1k_requests: float
+    get_per_1k_requests: float
+    transition_per_1k_requests: dict[str, float]
+    transfer_out_per_gb: float
+    transfer_out_free_gb: float
+    dynamodb_write_per_million: float
+    dynamodb_read_per_million: float
+    dynamodb_storage_per_gb_month: float
+    transcribe_per_minute: float
+    bedrock_per_1k_tokens: dict[str, BedrockPriceOut] = Field(description="by model id")
+    notes: list[str]
+
+
+class UsageOut(BaseModel):
+    """The what-if inputs of the projection: the bucket's recent history and set-up, with any
+    query parameter applied."""
+
+    meetings_per_month: int
+    average_minutes: float
+    average_audio_mb: float
+    average_documents_kb: float
+    lifecycle: bool
+    archive_days: int | None
+    archive_storage_class: str
+    retention_days: int | None = Field(description="null: meetings are kept forever")
+    dynamodb: bool
+    transcribe: bool
+    bedrock: bool
+    bedrock_model_id: str
+    plays_per_meeting: float
+    views_per_meeting: float
+    listings_per_month: int
+
+
+COST_CATEGORIES = ", ".join(
+    (
+        cost_model.STORAGE,
+        cost_model.REQUESTS,
+        cost_model.LIFECYCLE,
+        cost_model.TRANSFER,
+        cost_model.PROCESSING,
+        cost_model.INDEX,
+    )
+)
+
+
+class LineItemOut(BaseModel):
+    """usd is exactly quantity x unit_price_usd."""
+
+    name: str = Field(examples=["S3 Standard storage"])
+    category: str = Field(description=f"one of: {COST_CATEGORIES}")
+    quantity: float
+    unit: str = Field(examples=["GB-month"])
+    unit_price_usd: float
+    usd: float
 
 
 class EstimateOut(BaseModel):
-    currency: str
-    storage: str = Field(description="decimal string, per month")
-    puts: str
-    gets: str
-    total: str
-    priced_bytes: int
-    unpriced_bytes: dict[str, int]
-    puts_per_month: int
-    gets_per_month: int
-    prices: PricesOut
+    total_usd: float
+    items: list[LineItemOut]
+    notes: list[str]
+
+
+class ProjectedMonthOut(BaseModel):
+    month: int = Field(description="1 is the current month")
+    meetings_stored: int
+    stored_gb: dict[str, float] = Field(description="by storage class")
+    total_usd: float
+    by_category: dict[str, float]
+    items: list[LineItemOut]
+
+
+class LifecycleMonthOut(BaseModel):
+    month: int
+    with_lifecycle_usd: float
+    without_lifecycle_usd: float
+
+
+class LifecycleComparisonOut(BaseModel):
+    months: int
+    with_lifecycle_usd: float
+    without_lifecycle_usd: float
+    savings_usd: float
+    by_month: list[LifecycleMonthOut]
 
 
 class CostsResponse(BaseModel):
+    """The cost review of `python -m meeting_storage cost --json`."""
+
     success: Literal[True] = True
+    prices: PricesOut
     footprint: FootprintOut
-    monthly_estimate: EstimateOut
-    assumptions: list[str]
+    usage: UsageOut
+    monthly: EstimateOut = Field(description="this calendar month, line by line")
+    projection: list[ProjectedMonthOut]
+    projection_total_usd: float
+    lifecycle_comparison: LifecycleComparisonOut
+    notes: list[str]
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -803,40 +906,108 @@ def delete_meeting(
     return {"success": True, **report.to_dict()}
 
 
+# lifecycle.ARCHIVE_CLASSES, spelt out for the OpenAPI document (a test checks they agree).
+ArchiveClass = Literal["STANDARD_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]
+
+
+def _what_if_count(description: str) -> Any:
+    return Query(ge=0, le=cost_model.MAX_WHAT_IF_COUNT, description=description)
+
+
+def _what_if_amount(description: str) -> Any:
+    return Query(ge=0, le=float(cost_model.MAX_WHAT_IF_AMOUNT), description=description)
+
+
 @router.get(
     "/costs",
     response_model=CostsResponse,
+    response_model_exclude_unset=True,
     tags=["costs"],
-    summary="Storage footprint and monthly cost estimate",
+    summary="Footprint, this month's cost and a projection, line by line",
     responses=_errors(422, 503),
 )
 def costs(
     storage: Storage,
-    puts_per_month: Annotated[
-        int | None,
-        Query(ge=0, le=10**12, description="default: objects written in the last 30 days"),
+    months: Annotated[
+        int, Query(ge=1, le=cost_model.MAX_PROJECTION_MONTHS, description="months to project")
+    ] = 12,
+    meetings: Annotated[
+        bool, Query(description="include footprint.meetings, one entry per stored meeting")
+    ] = False,
+    meetings_per_month: Annotated[int | None, _what_if_count("new meetings a month")] = None,
+    average_minutes: Annotated[
+        float | None, _what_if_amount("average meeting length in minutes")
     ] = None,
-    gets_per_month: Annotated[int, Query(ge=0, le=10**12)] = 0,
+    average_audio_mb: Annotated[
+        float | None, _what_if_amount("average recording size in MB")
+    ] = None,
+    average_documents_kb: Annotated[
+        float | None, _what_if_amount("average transcript and documents per meeting in KB")
+    ] = None,
+    lifecycle: Annotated[
+        bool | None, Query(description="archive recordings and expire meetings")
+    ] = None,
+    archive_days: Annotated[
+        int | None, _what_if_count("archive recordings after this many days")
+    ] = None,
+    archive_storage_class: Annotated[
+        ArchiveClass | None, Query(description="the storage class recordings are archived to")
+    ] = None,
+    retention_days: Annotated[
+        int | None,
+        _what_if_count("expire meetings after this many days (not with keep_forever)"),
+    ] = None,
+    keep_forever: Annotated[
+        bool, Query(description="never expire meetings (not with retention_days)")
+    ] = False,
+    dynamodb: Annotated[
+        bool | None, Query(description="a DynamoDB index instead of the S3 JSON index")
+    ] = None,
+    transcribe: Annotated[
+        bool | None, Query(description="transcribe every meeting with Amazon Transcribe")
+    ] = None,
+    bedrock: Annotated[bool | None, Query(description="summarise with Amazon Bedrock")] = None,
+    bedrock_model_id: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=cost_model.MAX_MODEL_ID_LENGTH,
+            description="the Bedrock model priced",
+        ),
+    ] = None,
+    plays_per_meeting: Annotated[
+        float | None, _what_if_amount("plays of each new recording (billed as data transfer)")
+    ] = None,
+    listings_per_month: Annotated[
+        int | None, _what_if_count("views of the meeting list a month")
+    ] = None,
 ) -> dict[str, Any]:
-    footprint = storage.footprint()
-    puts = footprint.written_recently if puts_per_month is None else puts_per_month
-    estimate = monthly_storage_estimate(footprint.bytes_by_class, puts, gets_per_month)
-    return {
-        "success": True,
-        "footprint": footprint.to_dict(),
-        "monthly_estimate": {
-            **estimate.to_dict(),
-            "puts_per_month": puts,
-            "gets_per_month": gets_per_month,
+    """What `python -m meeting_storage cost --json` prints: the price table, what is stored,
+    this calendar month's cost line by line, a month-by-month projection, and the projection
+    with and without the lifecycle policy. The what-if inputs default to the bucket's recent
+    history and set-up (its lifecycle policy, index backend, transcriber and extractor); each
+    query parameter overrides one. 400 when both retention_days and keep_forever are given."""
+    overrides = cost_model.usage_overrides(
+        {
+            "meetings_per_month": meetings_per_month,
+            "average_minutes": average_minutes,
+            "average_audio_mb": average_audio_mb,
+            "average_documents_kb": average_documents_kb,
+            "lifecycle": lifecycle,
+            "archive_days": archive_days,
+            "archive_storage_class": archive_storage_class,
+            "retention_days": retention_days,
+            "dynamodb": dynamodb,
+            "transcribe": transcribe,
+            "bedrock": bedrock,
+            "bedrock_model_id": bedrock_model_id,
+            "plays_per_meeting": plays_per_meeting,
+            "listings_per_month": listings_per_month,
         },
-        "assumptions": [
-            "Storage is priced by storage class at the listed prices; classes without a price "
-            "(archives, LOCAL for documents kept on disk) are reported in unpriced_bytes.",
-            "PUTs default to the objects written in the last "
-            f"{footprint.window_days} days (a multipart upload counts once); GETs are as given.",
-            "A GB is 2**30 bytes; data transfer, multipart parts and taxes are not included.",
-        ],
-    }
+        keep_forever=keep_forever,
+    )
+    report = storage.cost_report(months=cost_model.check_months(months), **overrides)
+    return {"success": True, **report.to_dict(meetings=meetings)}
 
 
 # ---------------------------------------------------------------------- the app

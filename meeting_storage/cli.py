@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from . import archive, iam, lifecycle
+from . import archive, cost_model, iam, lifecycle
 from .analysis import parse_transcript
 from .analysis.backends import make_extractor
 from .analysis.extract import Extractor
@@ -295,7 +295,12 @@ def _add_cost_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         description="What-if inputs default to the bucket's recent history and its lifecycle "
         "policy; every flag overrides one.",
     )
-    cost.add_argument("--months", type=int, default=12, help="months to project (1-120)")
+    cost.add_argument(
+        "--months",
+        type=int,
+        default=12,
+        help=f"months to project (1-{cost_model.MAX_PROJECTION_MONTHS})",
+    )
     cost.add_argument("--meetings-per-month", type=int)
     cost.add_argument("--minutes", type=_decimal, help="average meeting length in minutes")
     cost.add_argument("--audio-mb", type=_decimal, help="average recording size in MB")
@@ -725,40 +730,43 @@ def _size(byte_count: int) -> str:
     return f"{size:,.2f} TiB"
 
 
+# The `cost` options that set each what-if input of cost_model.Usage (field: option dest).
+_COST_OPTIONS = {
+    "meetings_per_month": "meetings_per_month",
+    "average_minutes": "minutes",
+    "average_audio_mb": "audio_mb",
+    "average_documents_kb": "documents_kb",
+    "lifecycle": "lifecycle",
+    "archive_days": "archive_days",
+    "archive_storage_class": "archive_class",
+    "retention_days": "retention_days",
+    "dynamodb": "dynamodb",
+    "transcribe": "transcribe",
+    "bedrock": "bedrock",
+    "bedrock_model_id": "bedrock_model",
+    "plays_per_meeting": "plays_per_meeting",
+    "listings_per_month": "listings_per_month",
+}
+
+
+def _option(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
 def _usage_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    overrides: dict[str, Any] = {}
-    fields = {
-        "meetings_per_month": args.meetings_per_month,
-        "average_minutes": args.minutes,
-        "average_audio_mb": args.audio_mb,
-        "average_documents_kb": args.documents_kb,
-        "lifecycle": args.lifecycle,
-        "archive_days": args.archive_days,
-        "archive_storage_class": args.archive_class,
-        "retention_days": args.retention_days,
-        "dynamodb": args.dynamodb,
-        "transcribe": args.transcribe,
-        "bedrock": args.bedrock,
-        "bedrock_model_id": args.bedrock_model,
-        "plays_per_meeting": args.plays_per_meeting,
-        "listings_per_month": args.listings_per_month,
-    }
-    for name, value in fields.items():
-        if value is not None:
-            overrides[name] = value
-    if args.keep_forever:
-        overrides["retention_days"] = None
-    for name in ("meetings_per_month", "archive_days", "retention_days", "listings_per_month"):
-        value = overrides.get(name)
-        if value is not None and not 0 <= value <= 1_000_000:
-            raise InvalidInputError(f"--{name.replace('_', '-')} must be from 0 to 1,000,000.")
-    return overrides
+    return cost_model.usage_overrides(
+        {name: getattr(args, dest) for name, dest in _COST_OPTIONS.items()},
+        keep_forever=args.keep_forever,
+        names={
+            "keep_forever": _option("keep_forever"),
+            **{name: _option(dest) for name, dest in _COST_OPTIONS.items()},
+        },
+    )
 
 
 def _cmd_cost(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
-    if not 1 <= args.months <= 120:
-        raise InvalidInputError("--months must be from 1 to 120.")
-    report = storage().cost_report(months=args.months, **_usage_overrides(args))
+    months = cost_model.check_months(args.months, "--months")
+    report = storage().cost_report(months=months, **_usage_overrides(args))
     if args.csv is not None:
         try:
             with args.csv.open("w", newline="", encoding="utf-8") as handle:

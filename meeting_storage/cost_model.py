@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .errors import InvalidInputError
+from .lifecycle import ARCHIVE_CLASSES
 from .pricing import (
     ARCHIVE_OVERHEAD_ARCHIVE_BYTES,
     ARCHIVE_OVERHEAD_STANDARD_BYTES,
@@ -504,6 +506,104 @@ class Usage:
             "views_per_meeting": float(self.views_per_meeting),
             "listings_per_month": self.listings_per_month,
         }
+
+
+# What-if inputs from outside (the CLI's `cost` options, the REST API's GET /costs query): the
+# bounds both enforce, checked in one place. Keeping amounts under a million keeps every figure
+# a finite float in JSON.
+MAX_PROJECTION_MONTHS = 120
+MAX_WHAT_IF_COUNT = 1_000_000
+MAX_WHAT_IF_AMOUNT = Decimal(1_000_000)
+MAX_MODEL_ID_LENGTH = 2048
+WHAT_IF_COUNTS = ("meetings_per_month", "archive_days", "retention_days", "listings_per_month")
+WHAT_IF_AMOUNTS = (
+    "average_minutes",
+    "average_audio_mb",
+    "average_documents_kb",
+    "plays_per_meeting",
+)
+WHAT_IF_FLAGS = ("lifecycle", "dynamodb", "transcribe", "bedrock")
+WHAT_IF_INPUTS = (
+    *WHAT_IF_COUNTS,
+    *WHAT_IF_AMOUNTS,
+    *WHAT_IF_FLAGS,
+    "archive_storage_class",
+    "bedrock_model_id",
+)
+
+
+def check_months(months: int, name: str = "months") -> int:
+    """The length of a projection: 1 to MAX_PROJECTION_MONTHS months."""
+    if isinstance(months, bool) or not 1 <= months <= MAX_PROJECTION_MONTHS:
+        raise InvalidInputError(f"{name} must be from 1 to {MAX_PROJECTION_MONTHS}.")
+    return months
+
+
+def usage_overrides(
+    values: Mapping[str, Any],
+    *,
+    keep_forever: bool = False,
+    names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Checked `Usage` overrides from what-if inputs keyed by `Usage` field (None: not given,
+    keep the default); `keep_forever` means no retention. Errors (InvalidInputError) name an
+    input as `names` spells it (e.g. the CLI's --options), by default by its field name."""
+    unknown = sorted(set(values) - set(WHAT_IF_INPUTS))
+    if unknown:
+        raise ValueError(f"not what-if inputs: {', '.join(unknown)}")
+
+    def label(name: str) -> str:
+        return (names or {}).get(name, name)
+
+    overrides: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if name in WHAT_IF_COUNTS:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not 0 <= value <= MAX_WHAT_IF_COUNT
+            ):
+                raise InvalidInputError(f"{label(name)} must be from 0 to {MAX_WHAT_IF_COUNT:,}.")
+        elif name in WHAT_IF_AMOUNTS:
+            value = _amount(value)
+            if value is None:
+                raise InvalidInputError(
+                    f"{label(name)} must be a number from 0 to {MAX_WHAT_IF_AMOUNT:,}."
+                )
+        elif name in WHAT_IF_FLAGS:
+            if not isinstance(value, bool):
+                raise InvalidInputError(f"{label(name)} must be true or false.")
+        elif name == "archive_storage_class":
+            if value not in ARCHIVE_CLASSES:
+                raise InvalidInputError(
+                    f"{label(name)} must be one of {', '.join(ARCHIVE_CLASSES)}."
+                )
+        elif not isinstance(value, str) or not 1 <= len(value) <= MAX_MODEL_ID_LENGTH:
+            raise InvalidInputError(
+                f"{label(name)} must be a Bedrock model id of 1 to {MAX_MODEL_ID_LENGTH:,} "
+                "characters."
+            )
+        overrides[name] = value
+    if keep_forever:
+        if values.get("retention_days") is not None:
+            raise InvalidInputError(
+                f"Give {label('retention_days')} or {label('keep_forever')}, not both."
+            )
+        overrides["retention_days"] = None
+    return overrides
+
+
+def _amount(value: object) -> Decimal | None:
+    """A Decimal from 0 to MAX_WHAT_IF_AMOUNT (floats by their shortest text, so 0.1 is 0.1),
+    or None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return None
+    amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not amount.is_finite() or not 0 <= amount <= MAX_WHAT_IF_AMOUNT:
+        return None
+    return amount if amount else Decimal(0)  # no -0.0
 
 
 @dataclass(frozen=True)

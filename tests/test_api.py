@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import anyio
 import boto3
@@ -21,10 +21,12 @@ from meeting_storage import (
     MeetingStorage,
     Settings,
     layout,
+    lifecycle,
 )
-from meeting_storage.api import check_bind_address, create_app, is_loopback_host
+from meeting_storage.api import ArchiveClass, check_bind_address, create_app, is_loopback_host
 from meeting_storage.cli import main
 from tests.conftest import SAMPLE_TRANSCRIPT, SECRET_KEY, wav_bytes, wav_header_then
+from tests.test_cli import run
 
 TOKEN = "test-api-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -654,39 +656,179 @@ def test_json_bodies_over_the_limit_are_refused_before_they_are_read(
 # ---------------------------------------------------------------------- costs
 
 
-def test_costs_report_the_footprint_and_a_monthly_estimate(
-    client: TestClient, moto_storage: MeetingStorage
+def without_measured_at(data: dict[str, Any]) -> dict[str, Any]:
+    """A cost review without the one figure that differs between two calls: when it was
+    measured."""
+    footprint = {k: v for k, v in data["footprint"].items() if k != "measured_at"}
+    return {**{k: v for k, v in data.items() if k != "success"}, "footprint": footprint}
+
+
+def test_costs_answer_with_the_cost_review_of_cost_json(
+    client: TestClient, moto_storage: MeetingStorage, capsys: pytest.CaptureFixture[str]
 ) -> None:
     uploaded = upload_wav(client)
-    process(client, audio_s3_key=uploaded["audio_s3_key"])
+    processed = process(client, audio_s3_key=uploaded["audio_s3_key"])
     response = client.get("/api/costs")
-    assert response.status_code == 200
+    assert response.status_code == 200, response.text
     body = response.json()
+    assert body["success"] is True
     footprint = body["footprint"]
-    by_prefix = {usage["prefix"]: usage for usage in footprint["prefixes"]}
-    assert by_prefix["meetings/"]["objects"] == 1
-    assert by_prefix["meetings/"]["bytes"] == len(wav_bytes())
-    assert by_prefix["transcriptions/"]["objects"] == 4
-    assert by_prefix["index/"]["objects"] == 2  # the listing and the search index
+    assert footprint["by_prefix"]["meetings/"] == {"objects": 1, "bytes": len(wav_bytes())}
+    assert footprint["by_prefix"]["transcriptions/"]["objects"] == 4
+    assert footprint["by_prefix"]["index/"]["objects"] == 2  # the listing and the search index
     stored = {info.key: info.size for info in moto_storage.audio.iter_objects("")}
-    assert footprint["objects"] == len(stored) and footprint["bytes"] == sum(stored.values())
-    estimate = body["monthly_estimate"]
-    # 6 objects of the meeting and the listing index, plus the search index.
-    assert estimate["puts_per_month"] == 7 and estimate["gets_per_month"] == 0
-    assert estimate["puts"] == "0.000035"  # 7 x $0.005/1,000 and estimate["currency"] == "USD"
-    assert estimate["prices"]["storage_per_gb_month"] == {"STANDARD": "0.023"}
-    assert estimate["prices"]["as_of"] and estimate["prices"]["source"]
-    given = client.get("/api/costs", params={"puts_per_month": 2000, "gets_per_month": 10000})
-    assert given.json()["monthly_estimate"]["puts"] == "0.010000"
-    assert given.json()["monthly_estimate"]["gets"] == "0.004000"
-    assert_error(client.get("/api/costs", params={"gets_per_month": -1}), 422, "invalid_input")
+    assert footprint["object_count"] == len(stored) == 7
+    assert footprint["total_bytes"] == sum(stored.values())
+    assert footprint["meeting_count"] == 1 and "meetings" not in footprint
+
+    report = moto_storage.cost_report()
+    assert [(item["name"], item["usd"]) for item in body["monthly"]["items"]] == [
+        (item.name, float(item.usd)) for item in report.monthly.items
+    ]
+    assert "S3 Standard storage" in [item["name"] for item in body["monthly"]["items"]]
+    assert body["monthly"]["total_usd"] == float(report.monthly.total_usd) > 0
+    assert without_measured_at(body) == without_measured_at(report.to_dict(meetings=False))
+    assert len(body["projection"]) == 12 and body["projection"][0]["month"] == 1
+
+    # The same review as the CLI's, but for the per-meeting rows, which are asked for.
+    _, cli = run(capsys, moto_storage, "cost")
+    cli_meetings = cli["footprint"].pop("meetings")
+    assert without_measured_at(body) == without_measured_at(cli)
+    listed = client.get("/api/costs", params={"meetings": "true"}).json()["footprint"]["meetings"]
+    assert listed == cli_meetings
+    assert [m["meeting_id"] for m in listed] == [processed["meeting_id"]]
+    assert listed[0]["audio_bytes"] == len(wav_bytes())
 
 
-def test_costs_count_local_documents_as_unpriced(moto_storage: MeetingStorage) -> None:
+def test_costs_what_if_query(client: TestClient) -> None:
+    params = {"meetings_per_month": 1000, "transcribe": "true", "average_minutes": 45}
+    response = client.get("/api/costs", params=params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["usage"]["meetings_per_month"] == 1000 and body["usage"]["transcribe"] is True
+    first = {item["name"]: item for item in body["projection"][0]["items"]}
+    transcribe = first["Amazon Transcribe (standard batch)"]
+    # 1,000 meetings x 45 minutes at $0.024 a minute.
+    assert transcribe["quantity"] == 45_000 and transcribe["unit_price_usd"] == 0.024
+    assert transcribe["usd"] == 1080.0 and transcribe["category"] == "processing"
+    plain = client.get("/api/costs", params={"months": 3}).json()
+    assert len(plain["projection"]) == 3 and plain["usage"]["transcribe"] is False
+    names = {item["name"] for month in plain["projection"] for item in month["items"]}
+    assert "Amazon Transcribe (standard batch)" not in names
+
+
+def test_costs_query_mirrors_every_cost_option(
+    client: TestClient, moto_storage: MeetingStorage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    usage = {
+        "meetings_per_month": 7,
+        "average_minutes": 12.5,
+        "average_audio_mb": 3.25,
+        "average_documents_kb": 64.0,
+        "lifecycle": True,
+        "archive_days": 30,
+        "archive_storage_class": "DEEP_ARCHIVE",
+        "retention_days": 400,
+        "dynamodb": True,
+        "transcribe": True,
+        "bedrock": True,
+        "bedrock_model_id": "anthropic.claude-3-haiku-20240307-v1:0",
+        "plays_per_meeting": 2.0,
+        "listings_per_month": 10,
+    }
+    response = client.get("/api/costs", params={**usage, "months": 5})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert {name: body["usage"][name] for name in usage} == usage
+    assert len(body["projection"]) == 5
+    assert "DynamoDB on-demand writes" in {i["name"] for i in body["projection"][0]["items"]}
+    options = [
+        "--months=5",
+        "--meetings-per-month=7",
+        "--minutes=12.5",
+        "--audio-mb=3.25",
+        "--documents-kb=64",
+        "--lifecycle",
+        "--archive-days=30",
+        "--archive-class=DEEP_ARCHIVE",
+        "--retention-days=400",
+        "--dynamodb",
+        "--transcribe",
+        "--bedrock",
+        "--bedrock-model=anthropic.claude-3-haiku-20240307-v1:0",
+        "--plays-per-meeting=2",
+        "--listings-per-month=10",
+    ]
+    _, cli = run(capsys, moto_storage, "cost", *options)
+    cli["footprint"].pop("meetings")
+    assert without_measured_at(body) == without_measured_at(cli)
+
+    forever = client.get("/api/costs", params={"lifecycle": "true", "keep_forever": "true"})
+    assert forever.status_code == 200 and forever.json()["usage"]["retention_days"] is None
+    off = client.get("/api/costs", params={"lifecycle": "false", "dynamodb": "false"}).json()
+    assert off["usage"]["lifecycle"] is False and off["usage"]["dynamodb"] is False
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"months": 0},
+        {"months": 121},
+        {"meetings_per_month": -1},
+        {"meetings_per_month": 1_000_001},
+        {"average_minutes": -1},
+        {"average_audio_mb": "lots"},
+        {"average_audio_mb": 1e7},
+        {"plays_per_meeting": "nan"},
+        {"average_documents_kb": "inf"},
+        {"archive_days": 1.5},
+        {"retention_days": -5},
+        {"archive_storage_class": "ONEZONE_IA"},
+        {"transcribe": "perhaps"},
+        {"bedrock_model_id": ""},
+        {"meetings": "all"},
+    ],
+    ids=lambda params: "-".join(f"{k}={v}" for k, v in params.items()),
+)
+def test_costs_refuse_bad_what_if_values(client: TestClient, params: dict[str, Any]) -> None:
+    body = assert_error(client.get("/api/costs", params=params), 422, "invalid_input")
+    (name,) = params
+    assert body["details"][0]["loc"] == ["query", name]
+    assert name in body["error"]["message"]
+
+
+def test_costs_refuse_a_retention_and_keep_forever_together(client: TestClient) -> None:
+    """The CLI's options are mutually exclusive; the schema cannot say so, hence 400."""
+    both = client.get("/api/costs", params={"retention_days": 30, "keep_forever": "true"})
+    body = assert_error(both, 400, "invalid_input")
+    assert "retention_days" in body["error"]["message"]
+    assert "keep_forever" in body["error"]["message"]
+    # The old estimate's parameters are gone, and refused rather than ignored.
+    old = assert_error(
+        client.get("/api/costs", params={"puts_per_month": 10}), 400, "invalid_input"
+    )
+    assert "puts_per_month" in old["error"]["message"]
+
+
+def test_costs_do_not_bill_documents_kept_on_disk(moto_storage: MeetingStorage) -> None:
     with make_client(moto_storage, store_in_s3=False) as local:
-        process(local)
-        estimate = local.get("/api/costs").json()["monthly_estimate"]
-    assert set(estimate["unpriced_bytes"]) == {"LOCAL"}
+        uploaded = upload_wav(local)
+        process(local, audio_s3_key=uploaded["audio_s3_key"])
+        response = local.get("/api/costs")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    by_class = body["footprint"]["by_storage_class"]
+    assert by_class["LOCAL"]["objects"] == 6  # four documents and two index objects, on disk
+    assert by_class["LOCAL"]["bytes"] > 0
+    assert by_class["STANDARD"] == {"objects": 1, "bytes": len(wav_bytes())}  # the recording
+    storage_items = [i for i in body["monthly"]["items"] if i["category"] == "storage"]
+    assert [i["name"] for i in storage_items] == ["S3 Standard storage"]
+    assert storage_items[0]["quantity"] == pytest.approx(len(wav_bytes()) / 1024**3)
+    assert any("STORE_IN_S3=false" in note for note in body["monthly"]["notes"])
+
+
+def test_the_archive_classes_of_the_query_are_the_lifecycle_policys() -> None:
+    assert get_args(ArchiveClass) == lifecycle.ARCHIVE_CLASSES
 
 
 # ---------------------------------------------------------------------- the OpenAPI document

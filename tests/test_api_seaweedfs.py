@@ -28,6 +28,7 @@ pytestmark = pytest.mark.seaweedfs
 
 TOKEN = "seaweed-api-token-0123456789"
 START_TIMEOUT = 30.0
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -56,6 +57,8 @@ def start_server(settings: Settings, workdir: Path, token: str | None) -> Server
         "AWS_EC2_METADATA_DISABLED": "true",
         "LOCAL_DATA_DIR": str(workdir / "local"),
         "MAX_UPLOAD_MB": "2",
+        # The checkout under test, not whichever copy of the package the venv has installed.
+        "PYTHONPATH": str(PROJECT_ROOT),
     }
     if token:
         env["API_TOKEN"] = token
@@ -192,6 +195,18 @@ def test_presigned_put_upload_signs_type_and_size(api_server: Server) -> None:
     assert sent.status_code == 200, sent.text
     process_and_play(api_server, upload["audio_s3_key"], audio)
 
+    # What is stored and what it costs, measured on the real server.
+    costs = api_server.request("GET", "/api/costs")
+    assert costs.status_code == 200, costs.text
+    footprint = costs.json()["footprint"]
+    assert footprint["by_prefix"]["meetings/"] == {"objects": 1, "bytes": len(audio)}
+    assert footprint["by_prefix"]["transcriptions/"]["objects"] == 4
+    assert footprint["by_prefix"]["index/"]["objects"] == 2
+    assert footprint["object_count"] == 7 and footprint["meeting_count"] == 1
+    standard = costs.json()["monthly"]["items"][0]
+    assert standard["name"] == "S3 Standard storage"
+    assert standard["quantity"] == pytest.approx(footprint["total_bytes"] / 1024**3)
+
 
 def test_a_direct_upload_that_is_not_audio_is_refused_by_process(api_server: Server) -> None:
     fake = b"<html>not a recording</html>"
@@ -236,8 +251,14 @@ def test_health_ready_and_auth_over_http(api_server: Server) -> None:
     assert denied.status_code == 401 and denied.headers["WWW-Authenticate"] == "Bearer"
     docs = requests.get(api_server.url + "/docs", timeout=10)
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
-    costs = api_server.request("GET", "/api/costs")
-    assert costs.status_code == 200 and costs.json()["footprint"]["objects"] == 0
+    costs = api_server.request("GET", "/api/costs", params={"months": 2})
+    assert costs.status_code == 200, costs.text
+    review = costs.json()
+    assert review["footprint"]["object_count"] == 0 and review["footprint"]["total_bytes"] == 0
+    assert [month["month"] for month in review["projection"]] == [1, 2]
+    assert review["usage"]["lifecycle"] is False  # SeaweedFS has no lifecycle rules
+    bad = api_server.request("GET", "/api/costs", params={"months": 0})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_input"
     assert "server" not in {name.lower() for name in ready.headers}
 
 

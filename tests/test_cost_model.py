@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from meeting_storage import cost_model
+from meeting_storage import InvalidInputError, cost_model
 from meeting_storage.aws import TRANSFER_CONFIG
 from meeting_storage.cost_model import (
     BucketContents,
@@ -265,6 +265,10 @@ def test_meetings_expire_after_the_retention() -> None:
     usage = Usage(lifecycle=True, archive_days=None, retention_days=60)
     months = project(US, usage, months=4)
     assert [m.meetings_stored for m in months] == [100, 200, 200, 200]
+    storage = [m.estimate.item("S3 Standard storage").usd for m in months]
+    assert storage[1] == 2 * storage[0]
+    # Once as many meetings expire as arrive, every month costs the same.
+    assert months[1].total_usd == months[2].total_usd == months[3].total_usd
 
 
 def test_lifecycle_saves_money_over_a_year() -> None:
@@ -307,6 +311,82 @@ def test_a_short_archive_before_expiry_is_warned_about() -> None:
     notes = cost_model.usage_notes(US, usage)
     assert notes and "early-deletion" in notes[0]
     assert cost_model.usage_notes(US, Usage(lifecycle=True)) == []
+
+
+# ---------------------------------------------------------------- what-if inputs from outside
+
+
+def test_usage_overrides_keep_what_is_given() -> None:
+    overrides = cost_model.usage_overrides(
+        {
+            "meetings_per_month": 1000,
+            "average_minutes": 0.1,  # a float, as the REST API reads it
+            "average_audio_mb": Decimal("2.5"),  # a Decimal, as the CLI reads it
+            "plays_per_meeting": -0.0,
+            "transcribe": True,
+            "archive_storage_class": GLACIER,
+            "bedrock_model_id": "acme.unknown-v1",
+            "retention_days": None,  # not given
+        }
+    )
+    assert overrides == {
+        "meetings_per_month": 1000,
+        "average_minutes": Decimal("0.1"),
+        "average_audio_mb": Decimal("2.5"),
+        "plays_per_meeting": Decimal(0),
+        "transcribe": True,
+        "archive_storage_class": GLACIER,
+        "bedrock_model_id": "acme.unknown-v1",
+    }
+    assert str(overrides["plays_per_meeting"]) == "0"  # not -0
+    assert replace(Usage(), **overrides).average_minutes == Decimal("0.1")
+    forever = cost_model.usage_overrides({"lifecycle": True}, keep_forever=True)
+    assert forever == {"lifecycle": True, "retention_days": None}
+    assert cost_model.usage_overrides({}) == {}
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"meetings_per_month": -1}, "meetings_per_month"),
+        ({"listings_per_month": 1_000_001}, "listings_per_month"),
+        ({"archive_days": True}, "archive_days"),
+        ({"retention_days": 1.5}, "retention_days"),
+        ({"average_minutes": -1}, "average_minutes"),
+        ({"average_audio_mb": Decimal("1000000.01")}, "average_audio_mb"),
+        ({"average_documents_kb": float("nan")}, "average_documents_kb"),
+        ({"plays_per_meeting": Decimal("Infinity")}, "plays_per_meeting"),
+        ({"average_minutes": "30"}, "average_minutes"),
+        ({"transcribe": "yes"}, "transcribe"),
+        ({"archive_storage_class": "ONEZONE_IA"}, "archive_storage_class"),
+        ({"bedrock_model_id": ""}, "bedrock_model_id"),
+        ({"bedrock_model_id": "m" * 2049}, "bedrock_model_id"),
+    ],
+)
+def test_usage_overrides_refuse_what_cannot_be_projected(
+    values: dict[str, object], named: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=named):
+        cost_model.usage_overrides(values)
+
+
+def test_usage_override_errors_name_the_input_as_the_caller_does() -> None:
+    with pytest.raises(InvalidInputError, match="--minutes must be a number from 0 to 1,000,000"):
+        cost_model.usage_overrides(
+            {"average_minutes": Decimal(-1)}, names={"average_minutes": "--minutes"}
+        )
+    names = {"retention_days": "--retention-days", "keep_forever": "--keep-forever"}
+    with pytest.raises(InvalidInputError, match="--retention-days or --keep-forever, not both"):
+        cost_model.usage_overrides({"retention_days": 30}, keep_forever=True, names=names)
+    with pytest.raises(ValueError, match="views_per_meeting"):
+        cost_model.usage_overrides({"views_per_meeting": 3})
+
+
+def test_projection_months() -> None:
+    assert cost_model.check_months(1) == 1 and cost_model.check_months(120) == 120
+    for bad in (0, 121, -3):
+        with pytest.raises(InvalidInputError, match="--months must be from 1 to 120"):
+            cost_model.check_months(bad, "--months")
 
 
 # ---------------------------------------------------------------- this month, from a footprint

@@ -10,6 +10,7 @@ import re
 import struct
 import wave
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,14 @@ from meeting_storage.report import escape_markdown, fenced, meeting_markdown
 from meeting_storage.samples import SAMPLES, sample_audio, store_samples
 from meeting_storage.service import PROCESS_STEPS
 from tests.conftest import PROJECT_ROOT, SAMPLE_TRANSCRIPT, wav_bytes
-from ui.formatting import has_speakers, human_duration, human_size, speaker_turns
+from ui.formatting import (
+    format_money,
+    format_price,
+    has_speakers,
+    human_duration,
+    human_size,
+    speaker_turns,
+)
 from ui.upload import (
     ProcessProgress,
     ProgressReader,
@@ -111,6 +119,17 @@ def test_formatting() -> None:
     assert human_duration(None) == "—"
     assert human_duration(65.4) == "1:05"
     assert human_duration(3725) == "1:02:05"
+
+
+def test_money_and_price_formats() -> None:
+    assert format_money(Decimal("1234.567")) == "$1,234.57"
+    assert format_money(Decimal("0.12")) == "$0.12"
+    assert format_money(Decimal("0.0012345")) == "$0.001234"
+    assert format_money(Decimal(0)) == "$0.00"
+    assert format_money(Decimal("0.0000001")) == "under $0.000001"
+    assert format_price(Decimal("0.023")) == "$0.023"
+    assert format_price(Decimal("0.0004")) == "$0.0004"
+    assert format_price(Decimal("1.25")) == "$1.25"
 
 
 def test_speaker_turns() -> None:

@@ -286,6 +286,10 @@ def test_cost_human_output(
         (["--audio-mb", "lots"], "usage", 2),
         (["--audio-mb", "-1"], "usage", 2),
         (["--archive-class", "ONEZONE_IA"], "usage", 2),
+        (["--months", "121"], "invalid_input", 1),
+        (["--audio-mb", "1000001"], "invalid_input", 1),
+        (["--bedrock-model", ""], "invalid_input", 1),
+        (["--retention-days", "30", "--keep-forever"], "usage", 2),
     ],
 )
 def test_cost_bad_input(
@@ -296,6 +300,19 @@ def test_cost_bad_input(
     status: int,
 ) -> None:
     assert_error(run(capsys, moto_storage, "cost", *args), code, status)
+
+
+def test_cost_errors_name_the_option(
+    capsys: pytest.CaptureFixture[str], moto_storage: MeetingStorage
+) -> None:
+    message = assert_error(
+        run(capsys, moto_storage, "cost", "--minutes", "2000000"), "invalid_input"
+    )
+    assert message == "--minutes must be a number from 0 to 1,000,000."
+    message = assert_error(
+        run(capsys, moto_storage, "cost", "--meetings-per-month", "-5"), "invalid_input"
+    )
+    assert message == "--meetings-per-month must be from 0 to 1,000,000."
 
 
 @pytest.mark.seaweedfs
