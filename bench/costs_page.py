@@ -9,14 +9,13 @@ what-if input changes (the listing is cached; the cost model runs again). Prints
 
 from __future__ import annotations
 
-import os
 import statistics
-import tempfile
 import time
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from bench.dashboard_env import moto_dashboard, s3_requests
 
 SIZES = (1_000, 5_000)
 REPEATS = 3
@@ -58,13 +57,7 @@ def render(action: str) -> tuple[float, int]:
     from ui import service
 
     storage = service.get_storage()
-    calls: Counter[str] = Counter()
-
-    def count(model: Any, **_: Any) -> None:
-        calls[model.name] += 1
-
-    storage.audio.client.meta.events.register("before-call.s3.*", count)
-    try:
+    with s3_requests(storage) as calls:
         times = []
         for _ in range(REPEATS):
             st.cache_data.clear()
@@ -81,31 +74,12 @@ def render(action: str) -> tuple[float, int]:
             assert not at.exception, at.exception
             assert any(m.label == "Next 12 months" for m in at.metric)
         return statistics.median(times) * 1000, sum(calls.values())
-    finally:
-        storage.audio.client.meta.events.unregister("before-call.s3.*", count)
 
 
 def main() -> None:
-    import boto3
     import streamlit as st
-    from moto import mock_aws
-    from streamlit import config
 
-    config.set_option("server.maxUploadSize", 500)
-    with tempfile.TemporaryDirectory() as folder, mock_aws():
-        os.environ.update(
-            {
-                "S3_BUCKET_NAME": BUCKET,
-                "AWS_REGION": "us-east-1",
-                "AWS_ACCESS_KEY_ID": "bench",
-                "AWS_SECRET_ACCESS_KEY": "bench",
-                "LOCAL_DATA_DIR": folder,
-            }
-        )
-        for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):
-            os.environ.pop(name, None)
-        os.chdir(folder)  # no .env from the project
-        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
+    with moto_dashboard(BUCKET):
         from ui import service
 
         print(f"Costs page in AppTest on moto; median of {REPEATS} runs\n")
