@@ -325,6 +325,12 @@ class MeetingFootprintOut(BaseModel):
     stored_bytes: int
     audio_storage_class: str | None = Field(description="null: no recording in S3")
     processing_cost_usd: float | None = Field(description="as recorded in metadata.json")
+    transcribed_seconds: float | None = Field(
+        description="audio seconds Amazon Transcribe transcribed; null: it did not"
+    )
+    bedrock_model_id: str | None = Field(description="null: Bedrock was not called")
+    bedrock_input_tokens: int
+    bedrock_output_tokens: int
 
 
 class FootprintOut(BaseModel):

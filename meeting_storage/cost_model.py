@@ -802,6 +802,10 @@ class StoredMeeting:
     audio_seconds: float | None = None
     processing_cost_usd: Decimal | None = None
     audio_storage_class: str = STANDARD
+    transcribed_seconds: float | None = None
+    bedrock_model_id: str | None = None
+    bedrock_input_tokens: int = 0
+    bedrock_output_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -813,6 +817,7 @@ class BucketContents:
     objects_by_class: Mapping[str, int]
     noncurrent_bytes: int = 0
     meetings: tuple[StoredMeeting, ...] = field(default_factory=tuple)
+    documents_in_s3: bool = True
 
 
 def _same_month(a: datetime, b: datetime) -> bool:
@@ -823,8 +828,11 @@ def monthly_estimate(
     prices: PriceTable, contents: BucketContents, usage: Usage, now: datetime
 ) -> Estimate:
     """This month: a month of storage at the current footprint, the requests and downloads of
-    the meetings stored this calendar month, their processing cost as recorded in their
-    metadata.json, and the listings and index of `usage`."""
+    the meetings stored this calendar month, the Amazon Transcribe seconds and Bedrock tokens
+    their metadata.json records, and the listings and index of `usage`.
+
+    With the documents on local disk (STORE_IN_S3=false) only the recordings touch S3: their
+    uploads and plays are the only requests."""
     this_month = [m for m in contents.meetings if _same_month(m.timestamp, now)]
     items = storage_items(prices, contents.bytes_by_class, contents.objects_by_class)
     if contents.noncurrent_bytes:
@@ -836,30 +844,27 @@ def monthly_estimate(
             STORAGE,
             _STANDARD_BANDS,
         )
-    put = get = 0
+    put = 0
+    get = Decimal(0)
     for meeting in this_month:
-        counts = requests_to_store_meeting(meeting.audio_bytes or None, s3_index=not usage.dynamodb)
-        put += counts.put
-        get += counts.get
+        if contents.documents_in_s3:
+            counts = requests_to_store_meeting(
+                meeting.audio_bytes or None, s3_index=not usage.dynamodb
+            )
+            put, get = put + counts.put, get + counts.get
+        elif meeting.audio_bytes:
+            put += audio_upload_requests(meeting.audio_bytes)
     views = len(this_month) * usage.views_per_meeting
     plays = len(this_month) * usage.plays_per_meeting
-    listing_gets = 0 if usage.dynamodb else usage.listings_per_month
-    items += request_items(prices, put, get + views * GETS_PER_VIEW + plays + listing_gets)
+    if contents.documents_in_s3:
+        listing_gets = 0 if usage.dynamodb else usage.listings_per_month
+        get += views * GETS_PER_VIEW + listing_gets
+    items += request_items(prices, put, get + plays)
     audio_bytes = sum(m.audio_bytes for m in this_month)
     if this_month:
         items += transfer_items(prices, usage.plays_per_meeting * audio_bytes)
-    recorded = [m.processing_cost_usd for m in this_month if m.processing_cost_usd is not None]
-    if recorded:
-        total = sum(recorded, Decimal(0))
-        items.append(
-            LineItem(
-                "Processing recorded in metadata.json (this month's meetings)",
-                Decimal(len(recorded)),
-                "meeting",
-                total / len(recorded),
-                PROCESSING,
-            )
-        )
+    found, notes = recorded_processing_items(prices, this_month)
+    items += found
     if usage.dynamodb:
         page_units = Decimal(math.ceil(LISTING_PAGE_SIZE * INDEX_ITEM_BYTES / 4096))
         reads = usage.listings_per_month * page_units / 2 + views / 2
@@ -869,10 +874,48 @@ def monthly_estimate(
             reads,
             Decimal(len(contents.meetings) * INDEX_ITEM_BYTES),
         )
-    notes = []
     if any(name not in prices.s3 for name, size in contents.bytes_by_class.items() if size):
         notes.append("Objects kept outside S3 (STORE_IN_S3=false) are not billed by S3.")
     return Estimate(tuple(items), tuple(notes))
+
+
+def recorded_processing_items(
+    prices: PriceTable, meetings: Sequence[StoredMeeting]
+) -> tuple[list[LineItem], list[str]]:
+    """(items, notes): the Amazon Transcribe seconds and Bedrock tokens these meetings'
+    metadata.json records (their S3 requests are priced with the other requests)."""
+    items: list[LineItem] = []
+    billed = [
+        transcribe_billed_seconds(prices, m.transcribed_seconds)
+        for m in meetings
+        if m.transcribed_seconds is not None
+    ]
+    if billed:
+        items.append(
+            LineItem(
+                "Amazon Transcribe (standard batch), recorded",
+                Decimal(sum(billed)) / 60,
+                "audio minute",
+                prices.transcribe_per_minute,
+                PROCESSING,
+            )
+        )
+    tokens: dict[str, tuple[int, int]] = {}
+    for meeting in meetings:
+        if meeting.bedrock_model_id is not None:
+            before = tokens.get(meeting.bedrock_model_id, (0, 0))
+            tokens[meeting.bedrock_model_id] = (
+                before[0] + meeting.bedrock_input_tokens,
+                before[1] + meeting.bedrock_output_tokens,
+            )
+    notes: list[str] = []
+    for model_id, (input_tokens, output_tokens) in sorted(tokens.items()):
+        found, missing = bedrock_items(
+            prices, model_id, Decimal(input_tokens), Decimal(output_tokens)
+        )
+        items += [replace(item, name=f"{item.name}, recorded") for item in found]
+        notes += missing
+    return items, notes
 
 
 def usage_from_history(contents: BucketContents, now: datetime, base: Usage | None = None) -> Usage:

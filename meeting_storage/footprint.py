@@ -43,6 +43,11 @@ class MeetingFootprint:
     audio_storage_class: str | None
     audio_seconds: float | None
     processing_cost_usd: Decimal | None
+    # What processing was billed for, as recorded in metadata.json (None/0: not used).
+    transcribed_seconds: float | None = None
+    bedrock_model_id: str | None = None
+    bedrock_input_tokens: int = 0
+    bedrock_output_tokens: int = 0
 
     @property
     def stored_bytes(self) -> int:
@@ -65,6 +70,10 @@ class MeetingFootprint:
             "processing_cost_usd": (
                 float(self.processing_cost_usd) if self.processing_cost_usd is not None else None
             ),
+            "transcribed_seconds": self.transcribed_seconds,
+            "bedrock_model_id": self.bedrock_model_id,
+            "bedrock_input_tokens": self.bedrock_input_tokens,
+            "bedrock_output_tokens": self.bedrock_output_tokens,
         }
 
 
@@ -74,6 +83,7 @@ class Footprint:
     by_storage_class: dict[str, Tally]
     meetings: tuple[MeetingFootprint, ...] = ()
     noncurrent: Tally | None = None  # None: the bucket is not versioned
+    documents_in_s3: bool = True  # False: STORE_IN_S3=false keeps them on local disk
     measured_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -98,9 +108,14 @@ class Footprint:
                     audio_seconds=m.audio_seconds,
                     processing_cost_usd=m.processing_cost_usd,
                     audio_storage_class=m.audio_storage_class or "STANDARD",
+                    transcribed_seconds=m.transcribed_seconds,
+                    bedrock_model_id=m.bedrock_model_id,
+                    bedrock_input_tokens=m.bedrock_input_tokens,
+                    bedrock_output_tokens=m.bedrock_output_tokens,
                 )
                 for m in self.meetings
             ),
+            documents_in_s3=self.documents_in_s3,
         )
 
     def to_dict(self, *, meetings: bool = True) -> dict[str, Any]:
@@ -133,6 +148,7 @@ def summarize(
     *,
     noncurrent: Tally | None = None,
     measured_at: datetime | None = None,
+    documents_in_s3: bool = True,
 ) -> Footprint:
     """Fold a listing and the meetings' records into totals and per-meeting figures."""
     by_prefix: dict[str, Tally] = {prefix: Tally() for prefix in layout.PREFIXES}
@@ -161,6 +177,10 @@ def summarize(
                 audio_storage_class=stored_audio.storage_class if stored_audio else None,
                 audio_seconds=record.duration_seconds,
                 processing_cost_usd=record.processing_cost_usd,
+                transcribed_seconds=record.transcribed_seconds,
+                bedrock_model_id=record.bedrock_model_id,
+                bedrock_input_tokens=record.bedrock_input_tokens or 0,
+                bedrock_output_tokens=record.bedrock_output_tokens or 0,
             )
         )
     meetings.sort(key=lambda m: (m.timestamp, m.meeting_id), reverse=True)
@@ -169,6 +189,7 @@ def summarize(
         by_storage_class=dict(sorted(by_class.items())),
         meetings=tuple(meetings),
         noncurrent=noncurrent,
+        documents_in_s3=documents_in_s3,
         measured_at=measured_at or datetime.now(UTC),
     )
 
@@ -201,4 +222,9 @@ def measure(
     noncurrent = (
         noncurrent_versions(audio, documents_in_s3=documents is audio) if versioned else None
     )
-    return summarize(_listing(audio, documents), records, noncurrent=noncurrent)
+    return summarize(
+        _listing(audio, documents),
+        records,
+        noncurrent=noncurrent,
+        documents_in_s3=documents is audio,
+    )

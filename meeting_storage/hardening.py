@@ -45,6 +45,7 @@ class BucketState:
     lifecycle_rules: int = 0
     lifecycle_policy: LifecyclePolicy | None = None
     lifecycle_supported: bool = True
+    lifecycle_readable: bool = True  # False: the rules could not be read (e.g. no permission)
     problems: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -70,7 +71,11 @@ class BucketState:
             if self.public_access_block_supported
             else UNSUPPORTED,
             "public_access_blocked": self.public_access_blocked,
-            "lifecycle_rules": self.lifecycle_rules if self.lifecycle_supported else UNSUPPORTED,
+            "lifecycle_rules": (
+                self.lifecycle_rules
+                if self.lifecycle_supported and self.lifecycle_readable
+                else (UNSUPPORTED if not self.lifecycle_supported else UNKNOWN)
+            ),
             "lifecycle_policy": self.lifecycle_policy.to_dict() if self.lifecycle_policy else None,
             "hardened": self.hardened,
             "problems": list(self.problems),
@@ -186,6 +191,7 @@ def read_state(client: S3Client, bucket: str) -> BucketState:
         lifecycle_rules=len(rule_list),
         lifecycle_policy=LifecyclePolicy.from_rules(rule_list),
         lifecycle_supported=rules != UNSUPPORTED,
+        lifecycle_readable=rules != UNKNOWN,
         problems=tuple(problems),
     )
 

@@ -10,7 +10,8 @@ from decimal import Decimal
 import streamlit as st
 
 from meeting_storage import MeetingStorageError, cost_model, hardening
-from meeting_storage.lifecycle import ARCHIVE_CLASSES, LifecyclePolicy
+from meeting_storage.lifecycle import ARCHIVE_CLASSES, DEFAULT_NONCURRENT_DAYS, LifecyclePolicy
+from meeting_storage.pricing import bedrock_base_model_id
 from ui import bucket_view, components, cost_view, service
 from ui.formatting import escape_markdown, format_money, human_size
 
@@ -23,6 +24,11 @@ CLASS_LABELS = {
 }
 
 _RESET_INPUTS = "_reset_cost_inputs"
+
+
+def money(amount: Decimal) -> str:
+    """An amount inside Markdown: its $ signs must not start a formula."""
+    return escape_markdown(format_money(amount))
 
 
 def after_bucket_change(message: str) -> None:
@@ -106,7 +112,7 @@ if footprint.meetings:
     if recorded:
         st.caption(
             f"Processing recorded for {len(recorded):,} meetings: "
-            f"{format_money(sum(recorded, Decimal(0)))} in all (S3 requests, and Amazon "
+            f"{money(sum(recorded, Decimal(0)))} in all (S3 requests, and Amazon "
             "Transcribe and Bedrock where they were used)."
         )
 
@@ -188,13 +194,27 @@ expire_days = three.number_input(
     step=30,
     key="cost_expire_days",
 )
-models = sorted(prices.bedrock.values(), key=lambda model: model.label)
-model_ids = [model.model_id for model in models]
+# The configured model (an inference profile id prices as its base model) is the default;
+# one without a price stays selectable so the projection says it is left out, as `cost` does.
+model_ids = [m.model_id for m in sorted(prices.bedrock.values(), key=lambda m: m.label)]
+configured_model = history.bedrock_model_id
+if bedrock_base_model_id(configured_model) in model_ids:
+    model_index = model_ids.index(bedrock_base_model_id(configured_model))
+else:
+    model_ids.insert(0, configured_model)
+    model_index = 0
+
+
+def model_label(model_id: str) -> str:
+    model = prices.bedrock_model(model_id)
+    return model.label if model else f"{model_id} (no price in {prices.region})"
+
+
 bedrock_model = four.selectbox(
     "Bedrock model",
     model_ids,
-    index=model_ids.index(history.bedrock_model_id) if history.bedrock_model_id in model_ids else 0,
-    format_func=lambda model_id: prices.bedrock[model_id].label,
+    index=model_index,
+    format_func=model_label,
     key="cost_bedrock_model",
     disabled=not use_bedrock,
 )
@@ -221,6 +241,12 @@ policy = LifecyclePolicy(
     archive_days=int(archive_days) or None,
     archive_storage_class=str(archive_class),
     expire_days=int(expire_days) or None,
+    # How long deleted versions are kept is not a cost input: keep the bucket's setting.
+    noncurrent_days=(
+        basis.bucket.lifecycle_policy.noncurrent_days
+        if basis.bucket.lifecycle_policy
+        else DEFAULT_NONCURRENT_DAYS
+    ),
 )
 policy_problem = None
 try:
@@ -274,11 +300,10 @@ chosen = st.selectbox(
     [month.month for month in report.projection],
     key="cost_month",
 )
-st.dataframe(
-    cost_view.line_items_table(report.projection[int(chosen) - 1].estimate),
-    hide_index=True,
-    width="stretch",
-)
+chosen_month = report.projection[int(chosen) - 1].estimate
+st.dataframe(cost_view.line_items_table(chosen_month), hide_index=True, width="stretch")
+for note in chosen_month.notes:
+    st.warning(escape_markdown(note), icon=":material/warning:")
 
 # ------------------------------------------------------------------ lifecycle
 st.subheader("Lifecycle policy", anchor=False)
@@ -289,13 +314,13 @@ st.markdown(f"**The policy above:** {escape_markdown(policy.describe())}.")
 saved = without_policy - with_policy
 if saved > 0:
     st.success(
-        f"Over the next {MONTHS} months it saves {format_money(saved)} "
-        f"({format_money(with_policy)} instead of {format_money(without_policy)}).",
+        f"Over the next {MONTHS} months it saves {money(saved)} "
+        f"({money(with_policy)} instead of {money(without_policy)}).",
         icon=":material/savings:",
     )
 elif saved < 0:
     st.warning(
-        f"Over the next {MONTHS} months it costs {format_money(-saved)} more than keeping "
+        f"Over the next {MONTHS} months it costs {money(-saved)} more than keeping "
         "everything in S3 Standard (transitions cost more than they save at these sizes).",
         icon=":material/warning:",
     )
@@ -310,7 +335,8 @@ if not state.lifecycle_supported:
         "`python -m meeting_storage lifecycle apply` sets this policy."
     )
 elif (
-    policy_problem is None
+    state.lifecycle_readable
+    and policy_problem is None
     and policy != state.lifecycle_policy
     and st.button("Apply this policy to the bucket", key="apply_lifecycle")
 ):

@@ -185,10 +185,12 @@ def test_a_transcribed_meeting_records_the_seconds_and_their_cost(
     assert stored["bedrock_model_id"] is None  # the rule-based extractor ran
     assert Decimal(stored["processing_cost_usd"]) == transcribe_usd + S3_REQUESTS_USD
 
-    # The month's estimate counts it as recorded: Transcribe included.
+    # The month's estimate bills the recorded seconds (the S3 requests are priced once, with
+    # the other requests).
     report = storage.cost_report(months=1)
-    recorded = report.monthly.item("Processing recorded in metadata.json (this month's meetings)")
-    assert (recorded.quantity, recorded.usd) == (1, transcribe_usd + S3_REQUESTS_USD)
+    recorded = report.monthly.item("Amazon Transcribe (standard batch), recorded")
+    assert recorded.usd == transcribe_usd
+    assert not [item for item in report.monthly.items if "metadata.json" in item.name]
 
 
 def test_show_prints_what_the_processing_cost_is_made_of(

@@ -74,8 +74,14 @@ def test_an_unreadable_setting_is_a_warning() -> None:
         versioning=UNKNOWN,
         encryption=UNKNOWN,
         public_access_block=None,
+        lifecycle_readable=False,
     )
     found = by_setting(state)
     assert found["Versioning"][:2] == (WARN, "could not be read: a delete is final")
     assert found["Default encryption"][:2] == (WARN, "could not be read")
     assert found["Public access block"][:2] == (WARN, "not configured")
+    assert found["Lifecycle"] == (
+        WARN,
+        "could not be read",
+        "allow s3:GetLifecycleConfiguration (python -m meeting_storage iam-policy)",
+    )

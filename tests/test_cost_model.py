@@ -407,7 +407,17 @@ def test_monthly_estimate_from_the_footprint() -> None:
         bytes_by_class={STANDARD: 2 * GB, GLACIER: 3 * GB},
         objects_by_class={STANDARD: 40, GLACIER: 10},
         noncurrent_bytes=GB,
-        meetings=(meeting(1), meeting(5), meeting(60, cost=None)),
+        meetings=(
+            replace(
+                meeting(1),
+                transcribed_seconds=1799.2,
+                bedrock_model_id="us.anthropic.claude-3-haiku-20240307-v1:0",
+                bedrock_input_tokens=7_000,
+                bedrock_output_tokens=900,
+            ),
+            replace(meeting(5), transcribed_seconds=3.0),
+            meeting(60, cost=None),
+        ),
     )
     estimate = monthly_estimate(US, contents, Usage(listings_per_month=0), NOW)
     names = [item.name for item in estimate.items]
@@ -416,13 +426,35 @@ def test_monthly_estimate_from_the_footprint() -> None:
         "S3 Glacier Flexible Retrieval storage",
         "S3 noncurrent versions (deleted or replaced, kept by versioning)",
     ]
-    processing = estimate.item("Processing recorded in metadata.json (this month's meetings)")
-    assert (processing.quantity, processing.usd) == (Decimal(2), Decimal("0.00006"))
+    # Transcribe bills whole seconds, 15 at least: 1,800 s + 15 s = 30.25 minutes x $0.024.
+    transcribe = estimate.item("Amazon Transcribe (standard batch), recorded")
+    assert (transcribe.quantity, transcribe.usd) == (Decimal("30.25"), Decimal("0.726"))
+    # Claude 3 Haiku through its US inference profile: 7k in x $0.00025, 0.9k out x $0.00125.
+    tokens_in = estimate.item("Bedrock Claude 3 Haiku input tokens, recorded")
+    tokens_out = estimate.item("Bedrock Claude 3 Haiku output tokens, recorded")
+    assert (tokens_in.usd, tokens_out.usd) == (Decimal("0.00175"), Decimal("0.001125"))
+    # The S3 requests of storing them are priced once, with the other requests.
+    assert not [item for item in estimate.items if "metadata.json" in item.name]
     # Two 50 MiB meetings this month: 2 x 12 PUTs; 2 x 2 index GETs + 2 x 2 views x 5 + 2 plays.
     assert estimate.item("S3 PUT, COPY, POST and LIST requests").quantity == Decimal("0.024")
     assert estimate.item("S3 GET, HEAD and other requests").quantity == Decimal("0.026")
     for item in estimate.items:
         assert item.usd == item.quantity * item.unit_price_usd
+
+
+def test_with_documents_on_local_disk_only_the_recordings_make_requests() -> None:
+    contents = BucketContents(
+        bytes_by_class={STANDARD: GB, "LOCAL": 40_000},
+        objects_by_class={STANDARD: 2, "LOCAL": 8},
+        meetings=(meeting(1), meeting(5)),
+        documents_in_s3=False,
+    )
+    estimate = monthly_estimate(US, contents, Usage(), NOW)
+    # Two 50 MiB recordings uploaded in 16 MiB parts: 2 x (create + 4 parts + complete).
+    assert estimate.item("S3 PUT, COPY, POST and LIST requests").quantity == Decimal("0.012")
+    # Each played once; listings and views read the local documents.
+    assert estimate.item("S3 GET, HEAD and other requests").quantity == Decimal("0.002")
+    assert "STORE_IN_S3=false" in " ".join(estimate.notes)
 
 
 def test_usage_from_history() -> None:

@@ -149,8 +149,11 @@ def test_this_months_line_items_match_the_cost_model(dashboard: MeetingStorage) 
     by_name = dict(zip(items["Item"], items["Cost"], strict=True))
     for item in report.monthly.items:
         assert by_name[item.name] == format_money(item.usd)
-    recorded = report.monthly.item("Processing recorded in metadata.json (this month's meetings)")
-    assert recorded.quantity == 3
+    # Three meetings stored this month with the S3 JSON index: each is 1 PUT of the recording,
+    # 4 documents and 2 index rewrites (7 PUTs), and 2 index reads.
+    puts = dict(zip(items["Item"], items["Quantity"], strict=True))
+    assert puts["S3 PUT, COPY, POST and LIST requests"] == "0.021"
+    assert not [name for name in items["Item"] if "recorded" in name]  # no Transcribe, Bedrock
     assert metrics(at)["This month"] == format_money(report.monthly.total_usd)
     assert any("Processing recorded for 3 meetings" in c for c in texts(at.caption))
 
@@ -201,6 +204,8 @@ def test_lifecycle_savings_and_applying_the_policy(dashboard: MeetingStorage) ->
     assert any(f"it saves {format_money(saved)}" in message for message in texts(at.success)), (
         texts(at.success)
     )
+    # Escaped, so that two amounts in one line do not render as a formula.
+    assert any("saves \\$" in message.value for message in at.success)
     assert any(m.startswith("**In the bucket:** no rules") for m in texts(at.markdown))
     by_month = table_with(at, "With lifecycle")
     assert by_month["Saved"].tolist()[-1] == format_money(
@@ -302,3 +307,66 @@ def test_history_beyond_the_inputs_ranges_is_clamped(dashboard: MeetingStorage) 
     at = open_costs()
     assert number_input(at, "Average length (minutes)").value == 1_440.0
     assert metrics(at)["Meetings"] == "1"
+
+
+def test_the_configured_bedrock_model_is_priced_even_as_an_inference_profile(
+    dashboard: MeetingStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BEDROCK_MODEL_ID", "us.anthropic.claude-sonnet-4-20250514-v1:0")
+    at = open_costs()
+    assert toggle(at, "Bedrock summaries").value  # this store's extractor is Bedrock
+    model = at.selectbox(key="cost_bedrock_model")
+    assert model.value == "anthropic.claude-sonnet-4-20250514-v1:0"
+    month_items = [d.value for d in at.dataframe if "Item" in d.value.columns][1]
+    costs = dict(zip(month_items["Item"], month_items["Cost"], strict=True))
+    # 100 meetings x (30 x 200 + 800) tokens at $0.003/1k; 100 x 1,000 out at $0.015/1k.
+    assert costs["Bedrock Claude Sonnet 4 input tokens"] == "$2.04"
+    assert costs["Bedrock Claude Sonnet 4 output tokens"] == "$1.50"
+
+
+def test_a_bedrock_model_without_a_price_is_left_out_and_said(
+    dashboard: MeetingStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BEDROCK_MODEL_ID", "meta.llama3-70b-instruct-v1:0")
+    at = open_costs()
+    model = at.selectbox(key="cost_bedrock_model")
+    assert model.value == "meta.llama3-70b-instruct-v1:0"
+    month_items = [d.value for d in at.dataframe if "Item" in d.value.columns][1]
+    assert not [name for name in month_items["Item"] if name.startswith("Bedrock")]
+    assert any(
+        "No Bedrock price for 'meta.llama3-70b-instruct-v1:0'" in w for w in texts(at.warning)
+    )
+
+
+def test_the_bucket_policy_is_kept_as_it_is(dashboard: MeetingStorage) -> None:
+    applied = LifecyclePolicy(
+        archive_days=60, archive_storage_class="GLACIER_IR", noncurrent_days=7
+    )
+    dashboard.apply_lifecycle(applied)
+    at = open_costs()
+    assert toggle(at, "Lifecycle policy").value
+    assert number_input(at, "Archive recordings after (days, 0 = never)").value == 60
+    assert at.selectbox(key="cost_archive_class").value == "GLACIER_IR"
+    # Nothing changed, so nothing to apply (deleted versions stay kept for 7 days).
+    assert "Apply this policy to the bucket" not in [b.label for b in at.button]
+    number_input(at, "Archive recordings after (days, 0 = never)").set_value(90).run()
+    button(at, "Apply this policy to the bucket").click().run()
+    kept = LifecyclePolicy.from_rules(dashboard.lifecycle_rules())
+    assert kept == replace(applied, archive_days=90)
+
+
+def test_lifecycle_rules_that_cannot_be_read_are_not_taken_for_none(
+    dashboard: MeetingStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import ClientError
+
+    def denied(**_: Any) -> None:
+        error = {"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}
+        raise ClientError(error, "GetBucketLifecycleConfiguration")  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dashboard.audio.client, "get_bucket_lifecycle_configuration", denied)
+    at = open_costs()
+    findings = table_with(at, "To fix")
+    states = dict(zip(findings["Setting"], findings["State"], strict=True))
+    assert states["Lifecycle"] == "could not be read"
+    assert "Apply this policy to the bucket" not in [b.label for b in at.button]

@@ -77,6 +77,13 @@ def _region(state: BucketState, configured: str) -> Finding:
 def _lifecycle(state: BucketState) -> Finding:
     if not state.lifecycle_supported:
         return Finding("Lifecycle", "not supported by this S3 server", INFO)
+    if not state.lifecycle_readable:
+        return Finding(
+            "Lifecycle",
+            "could not be read",
+            WARN,
+            "allow s3:GetLifecycleConfiguration (python -m meeting_storage iam-policy)",
+        )
     if state.lifecycle_policy is not None:
         return Finding("Lifecycle", state.lifecycle_policy.describe(), OK)
     if state.lifecycle_rules:
