@@ -413,7 +413,7 @@ COST_CATEGORIES = ", ".join(
 
 
 class LineItemOut(BaseModel):
-    """usd is exactly quantity x unit_price_usd."""
+    """usd is quantity x unit_price_usd (exact in Decimal; floats here are rounded)."""
 
     name: str = Field(examples=["S3 Standard storage"])
     category: str = Field(description=f"one of: {COST_CATEGORIES}")
@@ -920,6 +920,12 @@ def _what_if_count(description: str) -> Any:
     return Query(ge=0, le=cost_model.MAX_WHAT_IF_COUNT, description=description)
 
 
+def _what_if_days(name: str, description: str) -> Any:
+    return Query(
+        ge=cost_model.WHAT_IF_DAYS[name], le=cost_model.MAX_WHAT_IF_DAYS, description=description
+    )
+
+
 def _what_if_amount(description: str) -> Any:
     return Query(ge=0, le=float(cost_model.MAX_WHAT_IF_AMOUNT), description=description)
 
@@ -930,7 +936,7 @@ def _what_if_amount(description: str) -> Any:
     response_model_exclude_unset=True,
     tags=["costs"],
     summary="Footprint, this month's cost and a projection, line by line",
-    responses=_errors(422, 503),
+    responses=_errors(400, 422, 503),
 )
 def costs(
     storage: Storage,
@@ -954,14 +960,16 @@ def costs(
         bool | None, Query(description="archive recordings and expire meetings")
     ] = None,
     archive_days: Annotated[
-        int | None, _what_if_count("archive recordings after this many days")
+        int | None, _what_if_days("archive_days", "archive recordings after this many days")
     ] = None,
     archive_storage_class: Annotated[
         ArchiveClass | None, Query(description="the storage class recordings are archived to")
     ] = None,
     retention_days: Annotated[
         int | None,
-        _what_if_count("expire meetings after this many days (not with keep_forever)"),
+        _what_if_days(
+            "retention_days", "expire meetings after this many days (not with keep_forever)"
+        ),
     ] = None,
     keep_forever: Annotated[
         bool, Query(description="never expire meetings (not with retention_days)")

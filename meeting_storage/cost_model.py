@@ -281,7 +281,8 @@ def bedrock_items(
     model = prices.bedrock_model(model_id)
     if model is None:
         return [], [
-            f"No Bedrock price for {model_id!r} in {prices.region}; Bedrock is left out of the "
+            f"No Bedrock price for {model_id!r} in {prices.bedrock_region or prices.region}; "
+            "Bedrock is left out of the "
             f"estimate (priced models: {', '.join(sorted(prices.bedrock))})."
         ]
     items = []
@@ -515,7 +516,10 @@ MAX_PROJECTION_MONTHS = 120
 MAX_WHAT_IF_COUNT = 1_000_000
 MAX_WHAT_IF_AMOUNT = Decimal(1_000_000)
 MAX_MODEL_ID_LENGTH = 2048
-WHAT_IF_COUNTS = ("meetings_per_month", "archive_days", "retention_days", "listings_per_month")
+WHAT_IF_COUNTS = ("meetings_per_month", "listings_per_month")
+# Days as a lifecycle rule takes them: archiving may start at once (0), expiry at day 1.
+WHAT_IF_DAYS = {"archive_days": 0, "retention_days": 1}
+MAX_WHAT_IF_DAYS = 36_500
 WHAT_IF_AMOUNTS = (
     "average_minutes",
     "average_audio_mb",
@@ -525,6 +529,7 @@ WHAT_IF_AMOUNTS = (
 WHAT_IF_FLAGS = ("lifecycle", "dynamodb", "transcribe", "bedrock")
 WHAT_IF_INPUTS = (
     *WHAT_IF_COUNTS,
+    *WHAT_IF_DAYS,
     *WHAT_IF_AMOUNTS,
     *WHAT_IF_FLAGS,
     "archive_storage_class",
@@ -566,6 +571,16 @@ def usage_overrides(
                 or not 0 <= value <= MAX_WHAT_IF_COUNT
             ):
                 raise InvalidInputError(f"{label(name)} must be from 0 to {MAX_WHAT_IF_COUNT:,}.")
+        elif name in WHAT_IF_DAYS:
+            lowest = WHAT_IF_DAYS[name]
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not lowest <= value <= MAX_WHAT_IF_DAYS
+            ):
+                raise InvalidInputError(
+                    f"{label(name)} must be from {lowest} to {MAX_WHAT_IF_DAYS:,} days."
+                )
         elif name in WHAT_IF_AMOUNTS:
             value = _amount(value)
             if value is None:

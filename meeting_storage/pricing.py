@@ -119,6 +119,8 @@ class PriceTable:
     bedrock: Mapping[str, BedrockModelPrice]
     sources: tuple[str, ...] = SOURCES
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # The region whose Bedrock prices `bedrock` holds, when Bedrock runs elsewhere.
+    bedrock_region: str | None = None
 
     def storage_class(self, name: str) -> StorageClassPrice:
         """Prices of a storage class; unknown classes (e.g. REDUCED_REDUNDANCY) as Standard."""

@@ -349,7 +349,7 @@ class MeetingStorage:
             transcribed_by=None,
             notes=(*extraction.notes, *self._cost_notes(extraction.model_usage)),
             duration_seconds=current.duration_seconds or transcript.duration_seconds,
-            processing_cost_usd=(current.processing_cost_usd or Decimal(0)) + attach_cost,
+            processing_cost_usd=self._stored_cost(current) + attach_cost,
         )
         completed = _with_model_usage(completed, extraction.model_usage)
         text = transcript.text
@@ -399,8 +399,13 @@ class MeetingStorage:
 
     @property
     def prices(self) -> PriceTable:
-        """The price table of the bucket's region (us-east-1 prices for other regions)."""
-        return prices_for(self.settings.region)
+        """The price table of the bucket's region (us-east-1 prices for other regions), with
+        Bedrock at the prices of the region it runs in (BEDROCK_REGION)."""
+        table = prices_for(self.settings.region)
+        if self.settings.bedrock_region and self.settings.bedrock_region != table.region:
+            bedrock = self.bedrock_prices
+            table = replace(table, bedrock=bedrock.bedrock, bedrock_region=bedrock.region)
+        return table
 
     @property
     def bedrock_prices(self) -> PriceTable:
@@ -435,6 +440,13 @@ class MeetingStorage:
             s3_index=isinstance(self.index, S3JsonIndex),
         )
         return requests + analysis
+
+    def _stored_cost(self, record: MeetingRecord) -> Decimal:
+        """The recorded processing cost; for a meeting stored before costs were recorded, the
+        S3 requests that stored it (its recording, documents and index entry)."""
+        if record.processing_cost_usd is not None:
+            return record.processing_cost_usd
+        return self._processing_cost(record.audio_size, None, None)
 
     def _cost_notes(self, model_usage: ModelUsage | None) -> list[str]:
         """A note when the recorded processing cost has to leave the Bedrock tokens out."""

@@ -207,7 +207,11 @@ else:
 
 def model_label(model_id: str) -> str:
     model = prices.bedrock_model(model_id)
-    return model.label if model else f"{model_id} (no price in {prices.region})"
+    return (
+        model.label
+        if model
+        else f"{model_id} (no price in {prices.bedrock_region or prices.region})"
+    )
 
 
 bedrock_model = four.selectbox(

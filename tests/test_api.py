@@ -783,6 +783,8 @@ def test_costs_query_mirrors_every_cost_option(
         {"average_documents_kb": "inf"},
         {"archive_days": 1.5},
         {"retention_days": -5},
+        {"retention_days": 0},
+        {"archive_days": 36_501},
         {"archive_storage_class": "ONEZONE_IA"},
         {"transcribe": "perhaps"},
         {"bedrock_model_id": ""},

@@ -336,3 +336,31 @@ def test_contract_helpers() -> None:
         validate_outcome([])
     outcome = validate_outcome({"summary": " ok ", "decisions": [{"text": "d"}]})
     assert outcome == {"summary": "ok", "action_items": [], "decisions": ["d"], "requirements": []}
+
+
+def test_the_cost_review_prices_bedrock_in_its_own_region(moto_settings: Settings) -> None:
+    # The bucket is in us-east-1; Bedrock runs in eu-west-1, whose table has no Nova price.
+    storage = MeetingStorage(replace(moto_settings, bedrock_region="eu-west-1"))
+    assert storage.prices.region == "us-east-1"
+    assert storage.prices.bedrock_model("amazon.nova-lite-v1:0") is None
+    assert storage.prices.bedrock_model("eu.anthropic.claude-3-haiku-20240307-v1:0") is not None
+    report = storage.cost_report(bedrock=True, bedrock_model_id="amazon.nova-lite-v1:0")
+    assert "No Bedrock price for 'amazon.nova-lite-v1:0' in eu-west-1" in " ".join(
+        report.projection[0].estimate.notes
+    )
+
+
+def test_a_meeting_stored_before_costs_were_recorded_gets_its_storing_cost(
+    moto_storage: MeetingStorage,
+) -> None:
+    waiting = moto_storage.process(None, audio_file=io.BytesIO(wav_bytes())).record
+    old = replace(waiting, processing_cost_usd=None)
+    moto_storage.documents.put(
+        layout.metadata_key(waiting.meeting_id),
+        json.dumps(old.to_dict()).encode(),
+        "application/json",
+    )
+    attached = moto_storage.attach_transcript(waiting.meeting_id, SAMPLE_TRANSCRIPT).record
+    # Storing it (7 PUTs, 2 GETs: $0.0000358) and rewriting it with the rule-based extractor
+    # (6 PUTs, 2 GETs: $0.0000308); not the rewrite alone.
+    assert attached.processing_cost_usd == Decimal("0.0000358") + Decimal("0.0000308")

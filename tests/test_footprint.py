@@ -290,6 +290,8 @@ def test_cost_human_output(
         (["--audio-mb", "1000001"], "invalid_input", 1),
         (["--bedrock-model", ""], "invalid_input", 1),
         (["--retention-days", "30", "--keep-forever"], "usage", 2),
+        (["--retention-days", "0"], "invalid_input", 1),
+        (["--archive-days", "36501"], "invalid_input", 1),
     ],
 )
 def test_cost_bad_input(
@@ -313,6 +315,10 @@ def test_cost_errors_name_the_option(
         run(capsys, moto_storage, "cost", "--meetings-per-month", "-5"), "invalid_input"
     )
     assert message == "--meetings-per-month must be from 0 to 1,000,000."
+    message = assert_error(
+        run(capsys, moto_storage, "cost", "--retention-days", "0"), "invalid_input"
+    )
+    assert message == "--retention-days must be from 1 to 36,500 days."
 
 
 @pytest.mark.seaweedfs

@@ -67,6 +67,10 @@ def store_id(storage: MeetingStorage) -> str:
             s.database_url,
             s.store_in_s3,
             s.local_data_dir,
+            # The cost review's defaults follow the analysis set-up.
+            s.transcriber,
+            s.bedrock_model_id,
+            s.bedrock_region,
         )
     )
 
