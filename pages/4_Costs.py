@@ -87,7 +87,7 @@ else:
 st.subheader("This month", anchor=False)
 st.caption(
     "A month of storage at today's footprint, the requests and downloads of this month's "
-    "meetings, and their processing cost as recorded when they were processed."
+    "meetings, and the Amazon Transcribe seconds and Bedrock tokens they record."
 )
 if monthly.items:
     st.dataframe(cost_view.line_items_table(monthly), hide_index=True, width="stretch")
