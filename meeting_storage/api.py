@@ -362,6 +362,7 @@ class PricesOut(BaseModel):
     """The dated list-price table the estimate uses (USD)."""
 
     region: str
+    bedrock_region: str = Field(description="the region whose Bedrock prices are used")
     date: str = Field(json_schema_extra={"format": "date"})
     currency: str
     sources: list[str]

@@ -517,8 +517,8 @@ MAX_WHAT_IF_COUNT = 1_000_000
 MAX_WHAT_IF_AMOUNT = Decimal(1_000_000)
 MAX_MODEL_ID_LENGTH = 2048
 WHAT_IF_COUNTS = ("meetings_per_month", "listings_per_month")
-# Days as a lifecycle rule takes them: archiving may start at once (0), expiry at day 1.
-WHAT_IF_DAYS = {"archive_days": 0, "retention_days": 1}
+# Days as `lifecycle apply` takes them.
+WHAT_IF_DAYS = {"archive_days": 1, "retention_days": 1}
 MAX_WHAT_IF_DAYS = 36_500
 WHAT_IF_AMOUNTS = (
     "average_minutes",
@@ -906,12 +906,13 @@ def recorded_processing_items(
         if m.transcribed_seconds is not None
     ]
     if billed:
+        # Per second, as Transcribe bills: whole seconds give exact figures.
         items.append(
             LineItem(
                 "Amazon Transcribe (standard batch), recorded",
-                Decimal(sum(billed)) / 60,
-                "audio minute",
-                prices.transcribe_per_minute,
+                Decimal(sum(billed)),
+                "audio second",
+                prices.transcribe_per_minute / 60,
                 PROCESSING,
             )
         )

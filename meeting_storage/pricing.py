@@ -144,6 +144,7 @@ class PriceTable:
         standard = self.s3[STANDARD]
         return {
             "region": self.region,
+            "bedrock_region": self.bedrock_region or self.region,
             "date": self.date.isoformat(),
             "currency": "USD",
             "sources": list(self.sources),

@@ -404,7 +404,12 @@ class MeetingStorage:
         table = prices_for(self.settings.region)
         if self.settings.bedrock_region and self.settings.bedrock_region != table.region:
             bedrock = self.bedrock_prices
-            table = replace(table, bedrock=bedrock.bedrock, bedrock_region=bedrock.region)
+            table = replace(
+                table,
+                bedrock=bedrock.bedrock,
+                bedrock_region=bedrock.region,
+                notes=(*table.notes, *(n for n in bedrock.notes if n not in table.notes)),
+            )
         return table
 
     @property

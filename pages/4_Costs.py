@@ -50,8 +50,14 @@ prices = storage.prices
 with components.storage_errors(), st.spinner("Measuring the bucket…"):
     basis = service.cost_basis(storage)
 footprint = basis.footprint
+bedrock_where = (
+    f" (Bedrock: {prices.bedrock_region})"
+    if prices.bedrock_region and prices.bedrock_region != prices.region
+    else ""
+)
 st.caption(
-    f"AWS list prices for {prices.region} as of {prices.date.isoformat()}, in US dollars "
+    f"AWS list prices for {prices.region}{bedrock_where} as of {prices.date.isoformat()}, "
+    "in US dollars "
     "before tax, from the AWS pricing pages (S3, data transfer, DynamoDB, Transcribe, "
     f"Bedrock). A GB is 2³⁰ bytes, as AWS bills. Measured {footprint.measured_at:%H:%M UTC}."
 )

@@ -17,6 +17,7 @@ from meeting_storage.cost_model import (
     Cohort,
     StoredMeeting,
     Usage,
+    analysis_cost,
     bedrock_items,
     bedrock_tokens,
     compare_lifecycle,
@@ -426,9 +427,10 @@ def test_monthly_estimate_from_the_footprint() -> None:
         "S3 Glacier Flexible Retrieval storage",
         "S3 noncurrent versions (deleted or replaced, kept by versioning)",
     ]
-    # Transcribe bills whole seconds, 15 at least: 1,800 s + 15 s = 30.25 minutes x $0.024.
+    # Transcribe bills whole seconds, 15 at least: 1,800 s + 15 s at $0.024 a minute.
     transcribe = estimate.item("Amazon Transcribe (standard batch), recorded")
-    assert (transcribe.quantity, transcribe.usd) == (Decimal("30.25"), Decimal("0.726"))
+    assert (transcribe.quantity, transcribe.unit) == (Decimal(1815), "audio second")
+    assert transcribe.usd == Decimal("0.726")
     # Claude 3 Haiku through its US inference profile: 7k in x $0.00025, 0.9k out x $0.00125.
     tokens_in = estimate.item("Bedrock Claude 3 Haiku input tokens, recorded")
     tokens_out = estimate.item("Bedrock Claude 3 Haiku output tokens, recorded")
@@ -438,8 +440,20 @@ def test_monthly_estimate_from_the_footprint() -> None:
     # Two 50 MiB meetings this month: 2 x 12 PUTs; 2 x 2 index GETs + 2 x 2 views x 5 + 2 plays.
     assert estimate.item("S3 PUT, COPY, POST and LIST requests").quantity == Decimal("0.024")
     assert estimate.item("S3 GET, HEAD and other requests").quantity == Decimal("0.026")
-    for item in estimate.items:
-        assert item.usd == item.quantity * item.unit_price_usd
+
+
+def test_recorded_transcribe_seconds_price_exactly_as_when_processed() -> None:
+    seconds = (61.0, 62.0, 99.4)
+    contents = BucketContents(
+        bytes_by_class={STANDARD: GB},
+        objects_by_class={STANDARD: 3},
+        meetings=tuple(replace(meeting(1), transcribed_seconds=s) for s in seconds),
+    )
+    line = monthly_estimate(US, contents, Usage(), NOW).item(
+        "Amazon Transcribe (standard batch), recorded"
+    )
+    recorded = sum((analysis_cost(US, transcribed_seconds=s) for s in seconds), Decimal(0))
+    assert line.usd == recorded == Decimal("0.0892")  # 61 + 62 + 100 s at $0.0004 a second
 
 
 def test_with_documents_on_local_disk_only_the_recordings_make_requests() -> None:

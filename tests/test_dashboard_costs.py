@@ -372,3 +372,11 @@ def test_lifecycle_rules_that_cannot_be_read_are_not_taken_for_none(
     states = dict(zip(findings["Setting"], findings["State"], strict=True))
     assert states["Lifecycle"] == "could not be read"
     assert "Apply this policy to the bucket" not in [b.label for b in at.button]
+
+
+def test_bedrock_prices_of_another_region_are_named(
+    dashboard: MeetingStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BEDROCK_REGION", "eu-west-1")
+    at = open_costs()
+    assert "AWS list prices for us-east-1 (Bedrock: eu-west-1) as of" in texts(at.caption)[0]
