@@ -9,17 +9,13 @@ what-if input changes (the listing is cached; the cost model runs again). Prints
 
 from __future__ import annotations
 
-import statistics
-import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from bench.dashboard_env import moto_dashboard, s3_requests
+from bench.dashboard_env import median_render, moto_dashboard
 
 SIZES = (1_000, 5_000)
 REPEATS = 3
-ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "bench-costs"
 
 
@@ -51,29 +47,17 @@ def seed(storage: Any, count: int) -> None:
 
 def render(action: str) -> tuple[float, int]:
     """Milliseconds to render the Costs page after `action`, and S3 requests made."""
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
 
-    from ui import service
+    def prepare(at: Any) -> None:
+        if action == "what-if change":
+            at.run()  # the first render, now cached as it would be
+            widget = next(w for w in at.number_input if w.label == "Meetings per month")
+            widget.set_value(500)
 
-    storage = service.get_storage()
-    with s3_requests(storage) as calls:
-        times = []
-        for _ in range(REPEATS):
-            st.cache_data.clear()
-            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-            at.switch_page("pages/4_Costs.py")
-            if action == "what-if change":
-                at.run()  # the first render, now cached as it would be
-                widget = next(w for w in at.number_input if w.label == "Meetings per month")
-                widget.set_value(500)
-            calls.clear()
-            started = time.perf_counter()
-            at.run()
-            times.append(time.perf_counter() - started)
-            assert not at.exception, at.exception
-            assert any(m.label == "Next 12 months" for m in at.metric)
-        return statistics.median(times) * 1000, sum(calls.values())
+    def check(at: Any) -> None:
+        assert any(m.label == "Next 12 months" for m in at.metric)
+
+    return median_render("pages/4_Costs.py", prepare, check, repeats=REPEATS, timeout=300)
 
 
 def main() -> None:

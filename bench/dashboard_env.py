@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import statistics
 import tempfile
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager
@@ -49,3 +54,35 @@ def s3_requests(storage: Any) -> Iterator[Counter[str]]:
         yield calls
     finally:
         storage.audio.client.meta.events.unregister("before-call.s3.*", count)
+
+
+def median_render(
+    page: str,
+    prepare: Callable[[Any], None],
+    check: Callable[[Any], None],
+    *,
+    repeats: int,
+    timeout: float,
+) -> tuple[float, int]:
+    """Milliseconds to render `page` in AppTest (median of `repeats`, data caches cleared
+    before each) after `prepare(at)` has set it up, and the S3 requests that render made;
+    `check(at)` asserts what the page shows."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from ui import service
+
+    with s3_requests(service.get_storage()) as calls:
+        times = []
+        for _ in range(repeats):
+            st.cache_data.clear()
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+            at.switch_page(page)
+            prepare(at)
+            calls.clear()
+            started = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - started)
+            assert not at.exception, at.exception
+            check(at)
+        return statistics.median(times) * 1000, sum(calls.values())

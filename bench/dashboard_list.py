@@ -9,17 +9,13 @@ Run with `make bench`.
 
 from __future__ import annotations
 
-import statistics
-import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from bench.dashboard_env import moto_dashboard, s3_requests
+from bench.dashboard_env import median_render, moto_dashboard
 
 SIZES = (1_000, 10_000)
 REPEATS = 3
-ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "bench-dashboard"
 
 
@@ -43,33 +39,20 @@ def seed(storage: Any, count: int) -> None:
 
 def render(action: str) -> tuple[float, int]:
     """Milliseconds to render the Meetings page after `action`, and S3 requests made."""
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
 
-    from ui import service
+    def prepare(at: Any) -> None:
+        if action == "date range":
+            at.session_state["meetings_dates"] = (date(2024, 1, 2), date(2024, 1, 3))
+        if action == "search":
+            at.session_state["meetings_search"] = "sync 42"
+        if action == "next page":
+            at.run()  # the first page, now cached as it would be
+            next(b for b in at.button if b.label == "Older →").click()
 
-    storage = service.get_storage()
-    with s3_requests(storage) as calls:
-        times = []
-        for _ in range(REPEATS):
-            st.cache_data.clear()
-            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-            at.switch_page("pages/2_Meetings.py")
-            if action == "date range":
-                at.session_state["meetings_dates"] = (date(2024, 1, 2), date(2024, 1, 3))
-            if action == "search":
-                at.session_state["meetings_search"] = "sync 42"
-            if action == "next page":
-                at.run()  # the first page, now cached as it would be
-                button = next(b for b in at.button if b.label == "Older →")
-                button.click()
-            calls.clear()
-            started = time.perf_counter()
-            at.run()
-            times.append(time.perf_counter() - started)
-            assert not at.exception, at.exception
-            assert len(at.dataframe[0].value) > 0
-        return statistics.median(times) * 1000, sum(calls.values())
+    def check(at: Any) -> None:
+        assert len(at.dataframe[0].value) > 0
+
+    return median_render("pages/2_Meetings.py", prepare, check, repeats=REPEATS, timeout=120)
 
 
 def main() -> None:
