@@ -78,7 +78,7 @@ meetings.metric("Meetings", f"{len(footprint.meetings):,}")
 this_month.metric("This month", format_money(monthly.total_usd))
 if footprint.object_count:
     by_prefix, by_class = st.columns([3, 2])
-    by_prefix.dataframe(cost_view.prefix_table(footprint).drop(columns=["Bytes"]), hide_index=True)
+    by_prefix.dataframe(cost_view.prefix_table(footprint), hide_index=True)
     by_class.dataframe(cost_view.storage_class_table(footprint, prices), hide_index=True)
     if footprint.noncurrent is not None and footprint.noncurrent.objects:
         st.caption(
@@ -112,9 +112,7 @@ for note in monthly.notes:
     st.caption(escape_markdown(note))
 if footprint.meetings:
     st.markdown("**Largest meetings**")
-    st.dataframe(
-        cost_view.largest_meetings(footprint.meetings).drop(columns=["id"]), hide_index=True
-    )
+    st.dataframe(cost_view.largest_meetings(footprint.meetings), hide_index=True)
     if recorded:
         st.caption(
             f"Processing recorded for {len(recorded):,} meetings: "
@@ -318,8 +316,9 @@ for note in chosen_month.notes:
 # ------------------------------------------------------------------ lifecycle
 st.subheader("Lifecycle policy", anchor=False)
 state = basis.bucket
-current = bucket_view.bucket_findings(state, settings.region)[-1]
-st.markdown(f"**In the bucket:** {escape_markdown(current.state)}.")
+findings = bucket_view.bucket_findings(state, settings.region)
+in_bucket = next(finding for finding in findings if finding.setting == "Lifecycle")
+st.markdown(f"**In the bucket:** {escape_markdown(in_bucket.state)}.")
 st.markdown(f"**The policy above:** {escape_markdown(policy.describe())}.")
 saved = without_policy - with_policy
 if saved > 0:
@@ -361,7 +360,6 @@ elif (
 
 # ------------------------------------------------------------------ bucket set-up
 st.subheader("Bucket set-up", anchor=False)
-findings = bucket_view.bucket_findings(state, settings.region)
 warnings = [finding for finding in findings if finding.status == bucket_view.WARN]
 if warnings:
     st.warning(

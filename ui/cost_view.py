@@ -17,7 +17,7 @@ import pandas as pd
 from meeting_storage import cost_model, layout
 from meeting_storage.cost_model import CostReport, Estimate, LifecycleComparison, ProjectedMonth
 from meeting_storage.footprint import Footprint, MeetingFootprint
-from meeting_storage.pricing import GIB, PriceTable
+from meeting_storage.pricing import PriceTable
 
 from .formatting import format_money, format_price, format_quantity, human_duration, human_size
 
@@ -50,7 +50,6 @@ def prefix_table(footprint: Footprint) -> pd.DataFrame:
             "What": [PREFIX_LABELS.get(name, "") for name in footprint.by_prefix],
             "Objects": [tally.objects for tally in footprint.by_prefix.values()],
             "Size": [human_size(tally.bytes) for tally in footprint.by_prefix.values()],
-            "Bytes": [tally.bytes for tally in footprint.by_prefix.values()],
         }
     )
 
@@ -90,7 +89,6 @@ def largest_meetings(meetings: Iterable[MeetingFootprint], limit: int = 10) -> p
                 format_money(m.processing_cost_usd) if m.processing_cost_usd is not None else "—"
                 for m in chosen
             ],
-            "id": [m.meeting_id for m in chosen],
         }
     )
 
@@ -224,7 +222,3 @@ def report_csv(report: CostReport) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(report.csv_rows())
     return buffer.getvalue()
-
-
-def gb_label(size: int) -> str:
-    return f"{Decimal(size) / GIB:.2f} GB"
