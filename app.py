@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from meeting_storage.embedded import is_loopback_endpoint
-from meeting_storage.samples import SAMPLES, store_samples
+from meeting_storage.ops.samples import SAMPLES, store_samples
+from meeting_storage.storage.embedded import is_loopback_endpoint
 from ui import components, service
 from ui.bucket_view import WARN, bucket_findings, findings_table
 from ui.formatting import escape_markdown, human_size

@@ -20,7 +20,8 @@ BUCKET = "bench-costs"
 
 
 def seed(storage: Any, count: int) -> None:
-    from meeting_storage import MeetingRecord, layout
+    from meeting_storage import MeetingRecord
+    from meeting_storage.core import layout
 
     start = datetime.now(UTC) - timedelta(days=365)
     records = []

@@ -35,12 +35,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from meeting_storage import MeetingStorage, Settings, layout
-from meeting_storage.aws import make_dynamodb_client
-from meeting_storage.embedded import EmbeddedS3
+from meeting_storage import MeetingStorage, Settings
+from meeting_storage.core import layout
+from meeting_storage.core.models import MeetingRecord
 from meeting_storage.index import IndexEntry, SearchText
 from meeting_storage.index.dynamodb import create_table
-from meeting_storage.models import MeetingRecord
+from meeting_storage.storage.aws import make_dynamodb_client
+from meeting_storage.storage.embedded import EmbeddedS3
 from tests.servers import PostgresServer, dynalite
 
 KEY, SECRET = "bench-key", "bench-secret"

@@ -4,7 +4,7 @@ The public API is small: build `Settings` (or call `load_settings()`), open a
 `MeetingStorage`, and call its methods. Every expected failure is a `MeetingStorageError`.
 """
 
-from .errors import (
+from meeting_storage.core.errors import (
     AccessDeniedError,
     BackendUnavailableError,
     ConfigurationError,
@@ -17,8 +17,7 @@ from .errors import (
     TranscriptionError,
     UnsupportedMediaTypeError,
 )
-from .index.query import MeetingFilter
-from .models import (
+from meeting_storage.core.models import (
     DeletionReport,
     DoctorReport,
     Meeting,
@@ -27,8 +26,9 @@ from .models import (
     ProcessResult,
     UploadedAudio,
 )
-from .service import MeetingStorage, open_storage
-from .settings import Settings, load_settings
+from meeting_storage.core.settings import Settings, load_settings
+from meeting_storage.index.query import MeetingFilter
+from meeting_storage.storage.service import MeetingStorage, open_storage
 
 __all__ = [
     "AccessDeniedError",

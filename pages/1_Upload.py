@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from meeting_storage.media import ALLOWED_EXTENSIONS
+from meeting_storage.storage.media import ALLOWED_EXTENSIONS
 from ui import components, progress, service, upload
 from ui.formatting import escape_markdown
 

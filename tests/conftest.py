@@ -31,8 +31,8 @@ from botocore.config import Config
 from moto import mock_aws
 
 from meeting_storage import MeetingStorage, Settings
-from meeting_storage.aws import make_s3_client
-from meeting_storage.embedded import EmbeddedS3
+from meeting_storage.storage.aws import make_s3_client
+from meeting_storage.storage.embedded import EmbeddedS3
 from tests import operation_recorder
 
 ACCESS_KEY = "test-access-key"
@@ -382,8 +382,8 @@ def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
     S3 is moto, except with SeaweedFS for s3json-seaweedfs and dynamodb-dynalite (real
     servers together). The DynamoDB table exists already (`dynamodb create-table` is
     tested on its own)."""
-    from meeting_storage.aws import make_dynamodb_client
     from meeting_storage.index.dynamodb import create_table
+    from meeting_storage.storage.aws import make_dynamodb_client
 
     backend: str = request.param
     if backend in {"s3json-seaweedfs", "dynamodb-dynalite"}:

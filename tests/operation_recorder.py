@@ -26,7 +26,7 @@ from typing import Any
 import botocore.session
 
 import meeting_storage
-from meeting_storage import iam
+from meeting_storage.ops import iam
 
 PACKAGE = str(Path(meeting_storage.__file__).resolve().parent)
 TESTS = str(Path(__file__).resolve().parent)
@@ -230,7 +230,7 @@ def policy_gaps(calls: set[Call] | None = None) -> list[str]:
         except iam.UnmappedOperationError:
             gaps.add(
                 f"{call.service}:{call.operation} (called from {call.origin}) is not in the "
-                "tables of meeting_storage/iam.py"
+                "tables of meeting_storage/ops/iam.py"
             )
             continue
         policy = policy_for(call, permissions)

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from meeting_storage.embedded import free_port
+from meeting_storage.storage.embedded import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 

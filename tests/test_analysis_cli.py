@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from meeting_storage import ConfigurationError, MeetingStorage, Settings
-from meeting_storage.cli import main
+from meeting_storage.cli.main import main
 from tests.conftest import SAMPLE_TRANSCRIPT, wav_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -143,7 +143,7 @@ def test_analysis_settings_are_validated_together() -> None:
 def test_doctor_says_which_transcriber_and_extractor_run(moto_settings: Settings) -> None:
     from dataclasses import replace
 
-    from meeting_storage.doctor import _analysis_check
+    from meeting_storage.ops.doctor import _analysis_check
 
     check = _analysis_check(MeetingStorage(moto_settings))
     assert check.status == "ok" and "transcriber none: TRANSCRIBER=none" in check.message

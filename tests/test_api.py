@@ -15,16 +15,16 @@ from botocore.config import Config
 from fastapi.testclient import TestClient
 from starlette.types import Message
 
-from meeting_storage import (
-    ConfigurationError,
-    ConflictError,
-    MeetingStorage,
-    Settings,
-    layout,
-    lifecycle,
+from meeting_storage import ConfigurationError, ConflictError, MeetingStorage, Settings
+from meeting_storage.api.app import (
+    ArchiveClass,
+    check_bind_address,
+    create_app,
+    is_loopback_host,
 )
-from meeting_storage.api import ArchiveClass, check_bind_address, create_app, is_loopback_host
-from meeting_storage.cli import main
+from meeting_storage.cli.main import main
+from meeting_storage.core import layout
+from meeting_storage.ops import lifecycle
 from tests.conftest import SAMPLE_TRANSCRIPT, SECRET_KEY, wav_bytes, wav_header_then
 from tests.test_cli import run
 

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from meeting_storage import Settings
-from meeting_storage.embedded import free_port
+from meeting_storage.storage.embedded import free_port
 from tests.conftest import ACCESS_KEY, SAMPLE_TRANSCRIPT, SECRET_KEY, wav_bytes
 
 pytestmark = pytest.mark.seaweedfs

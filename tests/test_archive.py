@@ -11,8 +11,9 @@ from typing import Any
 import boto3
 import pytest
 
-from meeting_storage import InvalidInputError, MeetingStorage, archive
-from meeting_storage.pricing import GIB, prices_for
+from meeting_storage import InvalidInputError, MeetingStorage
+from meeting_storage.costs.pricing import GIB, prices_for
+from meeting_storage.storage import archive
 from tests.conftest import REGION, SAMPLE_TRANSCRIPT, wav_bytes
 from tests.test_cli import assert_error, run
 

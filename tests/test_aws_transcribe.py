@@ -17,17 +17,13 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from meeting_storage import (
-    AccessDeniedError,
-    MeetingStorage,
-    UnsupportedMediaTypeError,
-    layout,
-)
+from meeting_storage import AccessDeniedError, MeetingStorage, UnsupportedMediaTypeError
 from meeting_storage.analysis.aws_transcribe import AwsTranscribeTranscriber, media_format_of
 from meeting_storage.analysis.transcribe import StoredAudio
-from meeting_storage.errors import TranscriptionError
-from meeting_storage.models import STATUS_AWAITING_TRANSCRIPT, STATUS_COMPLETE
-from meeting_storage.pricing import prices_for
+from meeting_storage.core import layout
+from meeting_storage.core.errors import TranscriptionError
+from meeting_storage.core.models import STATUS_AWAITING_TRANSCRIPT, STATUS_COMPLETE
+from meeting_storage.costs.pricing import prices_for
 from tests.conftest import REGION, wav_bytes
 
 FIXTURE = Path(__file__).parent / "fixtures" / "aws-transcribe-output.json"
@@ -196,7 +192,7 @@ def test_a_transcribed_meeting_records_the_seconds_and_their_cost(
 def test_show_prints_what_the_processing_cost_is_made_of(
     transcribe: tuple[MeetingStorage, Stubber, FakeJob], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from meeting_storage.cli import main
+    from meeting_storage.cli.main import main
 
     storage, stubber, _ = transcribe
     expect_a_completed_job(stubber, storage.settings.bucket)

@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from meeting_storage import MeetingStorage, Settings, layout
+from meeting_storage import MeetingStorage, Settings
 from meeting_storage.analysis import ModelUsage, RuleBasedExtractor, parse_transcript
 from meeting_storage.analysis.backends import make_extractor
 from meeting_storage.analysis.bedrock import (
@@ -24,7 +24,8 @@ from meeting_storage.analysis.bedrock import (
     parse_json_answer,
     validate_outcome,
 )
-from meeting_storage.pricing import prices_for
+from meeting_storage.core import layout
+from meeting_storage.costs.pricing import prices_for
 from tests.conftest import REGION, SAMPLE_TRANSCRIPT, wav_bytes
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from meeting_storage.hardening import PUBLIC_ACCESS_SETTINGS, UNKNOWN, UNSUPPORTED, BucketState
-from meeting_storage.lifecycle import LifecyclePolicy
+from meeting_storage.ops.hardening import PUBLIC_ACCESS_SETTINGS, UNKNOWN, UNSUPPORTED, BucketState
+from meeting_storage.ops.lifecycle import LifecyclePolicy
 from ui.bucket_view import APPLY_LIFECYCLE, HARDEN, INFO, OK, WARN, bucket_findings
 
 ALL_ON = dict.fromkeys(PUBLIC_ACCESS_SETTINGS, True)

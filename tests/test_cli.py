@@ -21,9 +21,10 @@ import boto3
 import pytest
 import requests
 
-from meeting_storage import MeetingStorage, Settings, layout
-from meeting_storage.cli import main
-from meeting_storage.embedded import EmbeddedS3, free_port
+from meeting_storage import MeetingStorage, Settings
+from meeting_storage.cli.main import main
+from meeting_storage.core import layout
+from meeting_storage.storage.embedded import EmbeddedS3, free_port
 from tests.conftest import ACCESS_KEY, REGION, SAMPLE_TRANSCRIPT, SECRET_KEY, wav_bytes
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import pytest
 
-from meeting_storage import InvalidInputError, cost_model
-from meeting_storage.aws import TRANSFER_CONFIG
-from meeting_storage.cost_model import (
+from meeting_storage import InvalidInputError
+from meeting_storage.costs import cost_model
+from meeting_storage.costs.cost_model import (
     BucketContents,
     Cohort,
     StoredMeeting,
@@ -32,8 +32,9 @@ from meeting_storage.cost_model import (
     transfer_items,
     usage_from_history,
 )
-from meeting_storage.footprint import Tally, summarize
-from meeting_storage.pricing import GLACIER, STANDARD, PriceTable, prices_for
+from meeting_storage.costs.footprint import Tally, summarize
+from meeting_storage.costs.pricing import GLACIER, STANDARD, PriceTable, prices_for
+from meeting_storage.storage.aws import TRANSFER_CONFIG
 
 GB = 1024**3
 MB = 1024**2

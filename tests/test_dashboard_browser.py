@@ -20,8 +20,8 @@ import pytest
 import requests
 
 from meeting_storage import MeetingStorage, Settings
-from meeting_storage.embedded import exit_with_parent, free_port
-from meeting_storage.samples import SAMPLES
+from meeting_storage.ops.samples import SAMPLES
+from meeting_storage.storage.embedded import exit_with_parent, free_port
 from tests.conftest import APP, PROJECT_ROOT, SAMPLE_TRANSCRIPT, settings_environment, wav_bytes
 
 CHROMIUM = Path("/usr/bin/chromium")

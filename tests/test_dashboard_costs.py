@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from meeting_storage import MeetingStorage, cost_model
-from meeting_storage.cost_model import Usage
-from meeting_storage.lifecycle import LifecyclePolicy
+from meeting_storage import MeetingStorage
+from meeting_storage.costs import cost_model
+from meeting_storage.costs.cost_model import Usage
+from meeting_storage.ops.lifecycle import LifecyclePolicy
 from tests.conftest import (
     SAMPLE_TRANSCRIPT,
     app_test,

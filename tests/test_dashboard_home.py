@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from meeting_storage import BackendUnavailableError, MeetingStorage, Settings
-from meeting_storage.embedded import free_port
-from meeting_storage.samples import SAMPLES
+from meeting_storage.ops.samples import SAMPLES
+from meeting_storage.storage.embedded import free_port
 from tests.conftest import (
     SAMPLE_TRANSCRIPT,
     app_test,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from meeting_storage.embedded import port_is_free
+from meeting_storage.storage.embedded import port_is_free
 from tests.conftest import ACCESS_KEY, APP, SECRET_KEY, make_settings, settings_environment
 
 

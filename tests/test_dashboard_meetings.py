@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from meeting_storage import MeetingRecord, MeetingStorage, layout
+from meeting_storage import MeetingRecord, MeetingStorage
+from meeting_storage.core import layout
 from tests.conftest import SAMPLE_TRANSCRIPT, app_test, unescape
 
 MEETINGS = "pages/2_Meetings.py"

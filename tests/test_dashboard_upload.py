@@ -10,7 +10,7 @@ from typing import IO, Any
 import pytest
 
 from meeting_storage import MeetingStorage, Settings
-from meeting_storage.models import STATUS_AWAITING_TRANSCRIPT
+from meeting_storage.core.models import STATUS_AWAITING_TRANSCRIPT
 from tests.conftest import (
     PROJECT_ROOT,
     SAMPLE_TRANSCRIPT,
@@ -219,7 +219,7 @@ class FakeTranscriber:
 
     def transcribe(self, audio: Any) -> Any:
         from meeting_storage.analysis import parse_transcript
-        from meeting_storage.errors import BackendUnavailableError
+        from meeting_storage.core.errors import BackendUnavailableError
 
         if self.fail:
             raise BackendUnavailableError("The transcription service timed out.")

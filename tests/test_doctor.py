@@ -11,8 +11,9 @@ from typing import Any
 import boto3
 import pytest
 
-from meeting_storage import DoctorReport, MeetingStorage, layout
-from meeting_storage.models import Check, MeetingRecord, utc_now
+from meeting_storage import DoctorReport, MeetingStorage
+from meeting_storage.core import layout
+from meeting_storage.core.models import Check, MeetingRecord, utc_now
 from tests.conftest import REGION, SAMPLE_TRANSCRIPT, new_bucket_name, wav_bytes
 
 CONTENT_CHECKS = ("leftovers", "orphan audio", "index")
@@ -145,7 +146,7 @@ def test_orphan_audio(moto_storage: MeetingStorage, monkeypatch: pytest.MonkeyPa
     young = by_name(moto_storage.doctor())["orphan audio"]
     assert young.status == "ok"  # it may still be processed: within the grace period
 
-    monkeypatch.setattr("meeting_storage.doctor.LEFTOVER_GRACE", timedelta(0))
+    monkeypatch.setattr("meeting_storage.ops.doctor.LEFTOVER_GRACE", timedelta(0))
     orphan = by_name(moto_storage.doctor())["orphan audio"]
     assert orphan.status == "warn"
     assert uploaded.audio_s3_key in orphan.message
@@ -209,7 +210,7 @@ def test_damaged_metadata_is_reported_not_called_missing(
         Key=layout.metadata_key(damaged.meeting_id),
         Body=b"{not json",
     )
-    monkeypatch.setattr("meeting_storage.doctor.LEFTOVER_GRACE", timedelta(0))
+    monkeypatch.setattr("meeting_storage.ops.doctor.LEFTOVER_GRACE", timedelta(0))
     report = moto_storage.doctor()
     checks = by_name(report)
     assert "damaged metadata" in checks, list(checks)

@@ -25,11 +25,11 @@ from meeting_storage import (
     InvalidInputError,
     MeetingStorage,
     NotFoundError,
-    layout,
 )
 from meeting_storage.analysis import Extraction
-from meeting_storage.embedded import free_port
-from meeting_storage.models import MeetingRecord
+from meeting_storage.core import layout
+from meeting_storage.core.models import MeetingRecord
+from meeting_storage.storage.embedded import free_port
 from tests.conftest import SAMPLE_TRANSCRIPT, make_settings, new_bucket_name, wav_bytes
 
 AUDIO_KEY_RE = re.compile(r"^meetings/(?P<hex>[0-9a-f]{32})_(?P<name>.*)$", re.DOTALL)
@@ -163,7 +163,7 @@ def test_a_failed_index_write_keeps_the_whole_meeting_and_says_how_to_list_it(
 ) -> None:
     """S3 is the source of truth: once metadata.json is written the meeting is kept whole,
     never listed without its files, and `doctor --fix` lists it."""
-    from meeting_storage.doctor import repair
+    from meeting_storage.ops.doctor import repair
 
     seen: list[set[str]] = []
     with monkeypatch.context() as patch:

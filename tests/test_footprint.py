@@ -15,11 +15,12 @@ from typing import Any
 import boto3
 import pytest
 
-from meeting_storage import InvalidInputError, MeetingRecord, MeetingStorage, layout
+from meeting_storage import InvalidInputError, MeetingRecord, MeetingStorage
 from meeting_storage.analysis import Transcript, parse_transcript
 from meeting_storage.analysis.transcribe import TRANSCRIBER_WHISPER, StoredAudio
-from meeting_storage.cost_model import processing_cost
-from meeting_storage.pricing import prices_for
+from meeting_storage.core import layout
+from meeting_storage.costs.cost_model import processing_cost
+from meeting_storage.costs.pricing import prices_for
 from tests.conftest import REGION, SAMPLE_TRANSCRIPT, s3_client_for, wav_bytes
 from tests.test_cli import assert_error, run
 
@@ -269,7 +270,7 @@ def test_cost_csv_export(
 def test_cost_human_output(
     capsys: pytest.CaptureFixture[str], moto_storage: MeetingStorage
 ) -> None:
-    from meeting_storage.cli import main
+    from meeting_storage.cli.main import main
 
     store_three(moto_storage)
     assert main(["cost"], storage=moto_storage) == 0

@@ -8,7 +8,8 @@ from typing import Any
 import boto3
 import pytest
 
-from meeting_storage import MeetingStorage, hardening
+from meeting_storage import MeetingStorage
+from meeting_storage.ops import hardening
 from tests.conftest import REGION
 from tests.test_cli import run
 

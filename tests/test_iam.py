@@ -10,9 +10,12 @@ from typing import Any
 import boto3
 import pytest
 
-from meeting_storage import MeetingStorage, cost_model, iam, layout
-from meeting_storage.cli import main
-from meeting_storage.settings import Settings
+from meeting_storage import MeetingStorage
+from meeting_storage.cli.main import main
+from meeting_storage.core import layout
+from meeting_storage.core.settings import Settings
+from meeting_storage.costs import cost_model
+from meeting_storage.ops import iam
 from tests import operation_recorder
 from tests.conftest import REGION, SAMPLE_TRANSCRIPT, wav_bytes, wav_header_then
 

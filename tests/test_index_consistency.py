@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from meeting_storage import BackendUnavailableError, MeetingStorage, NotFoundError, layout
-from meeting_storage.cli import main
-from meeting_storage.doctor import repair
+from meeting_storage import BackendUnavailableError, MeetingStorage, NotFoundError
+from meeting_storage.cli.main import main
+from meeting_storage.core import layout
+from meeting_storage.core.models import STATUS_DELETING
 from meeting_storage.index import MeetingFilter
-from meeting_storage.models import STATUS_DELETING
-from meeting_storage.reindex import checkpoint_path
+from meeting_storage.ops.doctor import repair
+from meeting_storage.ops.reindex import checkpoint_path
 from tests.conftest import SAMPLE_TRANSCRIPT, wav_bytes
 
 ELEPHANT = "Alice: The elephant in the room is the migration budget.\nBob: I will write it up."
@@ -83,7 +84,7 @@ def test_failed_index_write_keeps_the_meeting_and_doctor_lists_it(
         raise BackendUnavailableError("the index is down")
 
     monkeypatch.setattr(storage.index, "put", broken_put)
-    monkeypatch.setattr("meeting_storage.retry.random.random", lambda: 0.0)
+    monkeypatch.setattr("meeting_storage.core.retry.random.random", lambda: 0.0)
     result = storage.process(SAMPLE_TRANSCRIPT, title="Unlisted for now")
     monkeypatch.undo()
     meeting_id = result.record.meeting_id
@@ -139,7 +140,7 @@ def test_reindex_rebuilds_and_resumes(
     storage.index.rebuild([])  # an empty index, as after switching backend
     assert listed(storage) == []
 
-    import meeting_storage.reindex as reindex_module
+    import meeting_storage.ops.reindex as reindex_module
 
     calls = {"n": 0}
     original = storage.index.put_many

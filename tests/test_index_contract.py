@@ -16,9 +16,9 @@ from decimal import Decimal
 import pytest
 
 from meeting_storage import InvalidInputError, MeetingStorage, Settings
+from meeting_storage.core.models import MeetingRecord
 from meeting_storage.index import IndexEntry, MeetingFilter, MeetingIndex, SearchText
 from meeting_storage.index.query import HIGHLIGHT
-from meeting_storage.models import MeetingRecord
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

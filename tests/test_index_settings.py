@@ -10,11 +10,11 @@ import boto3
 import pytest
 
 from meeting_storage import ConfigurationError, MeetingStorage, Settings
-from meeting_storage.cli import main
+from meeting_storage.cli.main import main
+from meeting_storage.core.retry import retrying
 from meeting_storage.index.dynamodb import DynamoDbIndex, cloudformation_template
 from meeting_storage.index.s3json import S3JsonIndex
 from meeting_storage.index.sql import SqlIndex
-from meeting_storage.retry import retrying
 from tests.conftest import REGION
 
 BASE = {"S3_BUCKET_NAME": "my-meetings", "AWS_REGION": "eu-west-1"}

@@ -8,8 +8,9 @@ import unicodedata
 
 import pytest
 
-from meeting_storage import InvalidInputError, layout
-from meeting_storage.layout import (
+from meeting_storage import InvalidInputError
+from meeting_storage.core import layout
+from meeting_storage.core.layout import (
     MAX_FILENAME_BYTES,
     MAX_FILENAME_LENGTH,
     MAX_MEETING_ID_LENGTH,

@@ -11,9 +11,11 @@ from typing import Any
 import boto3
 import pytest
 
-from meeting_storage import InvalidInputError, MeetingStorage, NotFoundError, layout, lifecycle
-from meeting_storage.lifecycle import LifecyclePolicy, merge_rules, rule_problems
-from meeting_storage.models import utc_now
+from meeting_storage import InvalidInputError, MeetingStorage, NotFoundError
+from meeting_storage.core import layout
+from meeting_storage.core.models import utc_now
+from meeting_storage.ops import lifecycle
+from meeting_storage.ops.lifecycle import LifecyclePolicy, merge_rules, rule_problems
 from tests.conftest import REGION, SAMPLE_TRANSCRIPT, wav_bytes
 from tests.test_cli import assert_error, run
 
@@ -190,7 +192,7 @@ def test_cli_show_without_rules(
 def _human(
     capsys: pytest.CaptureFixture[str], storage: MeetingStorage, *args: str
 ) -> tuple[int, str, str]:
-    from meeting_storage.cli import main
+    from meeting_storage.cli.main import main
 
     status = main(list(args), storage=storage)
     out, err = capsys.readouterr()

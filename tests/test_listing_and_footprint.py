@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from meeting_storage import InvalidInputError, MeetingStorage, layout
+from meeting_storage import InvalidInputError, MeetingStorage
+from meeting_storage.core import layout
 from tests.conftest import SAMPLE_TRANSCRIPT
 
 START = datetime(2026, 3, 1, tzinfo=UTC)

@@ -19,9 +19,9 @@ from meeting_storage import (
     MeetingStorage,
     NotFoundError,
     Settings,
-    layout,
 )
-from meeting_storage.blobs import BlobStore, LocalBlobStore, S3BlobStore
+from meeting_storage.core import layout
+from meeting_storage.storage.blobs import BlobStore, LocalBlobStore, S3BlobStore
 from tests.conftest import REGION, SAMPLE_TRANSCRIPT, wav_bytes, wav_header_then
 
 

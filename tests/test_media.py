@@ -9,7 +9,7 @@ import struct
 import pytest
 
 from meeting_storage import FileTooLargeError, InvalidInputError, UnsupportedMediaTypeError
-from meeting_storage.media import ALLOWED_EXTENSIONS, SizeLimitedReader, detect_media
+from meeting_storage.storage.media import ALLOWED_EXTENSIONS, SizeLimitedReader, detect_media
 from tests.conftest import wav_bytes
 
 # ---------------------------------------------------------------- minimal real headers

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from meeting_storage import BackendUnavailableError, MeetingStorage, layout
-from meeting_storage.cli import main
-from meeting_storage.migrate import expected_etag, find_candidates
-from meeting_storage.models import STATUS_AWAITING_TRANSCRIPT, STATUS_COMPLETE
+from meeting_storage import BackendUnavailableError, MeetingStorage
+from meeting_storage.cli.main import main
+from meeting_storage.core import layout
+from meeting_storage.core.models import STATUS_AWAITING_TRANSCRIPT, STATUS_COMPLETE
+from meeting_storage.ops.migrate import expected_etag, find_candidates
 from tests.conftest import SAMPLE_TRANSCRIPT, s3_client_for, wav_bytes, wav_header_then
 from tests.test_cli import run
 

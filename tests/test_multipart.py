@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from meeting_storage import InvalidInputError, UnsupportedMediaTypeError
-from meeting_storage.multipart import MAX_FIELDS_BEFORE_FILE, MultipartFileReader
+from meeting_storage.api.multipart import MAX_FIELDS_BEFORE_FILE, MultipartFileReader
 
 CONTENT_TYPE = "multipart/form-data; boundary=XyZ"
 DATA = bytes(range(256)) * 40 + b"\r\n--XyZ-not-a-boundary\r\n" + b"tail"

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from meeting_storage import pricing
-from meeting_storage.pricing import (
+from meeting_storage.costs import pricing
+from meeting_storage.costs.pricing import (
     DEEP_ARCHIVE,
     GLACIER,
     GLACIER_IR,

@@ -8,13 +8,8 @@ import io
 import pytest
 import requests
 
-from meeting_storage import (
-    ConfigurationError,
-    InvalidInputError,
-    MeetingStorage,
-    NotFoundError,
-)
-from meeting_storage.models import STATUS_AWAITING_TRANSCRIPT, STATUS_COMPLETE
+from meeting_storage import ConfigurationError, InvalidInputError, MeetingStorage, NotFoundError
+from meeting_storage.core.models import STATUS_AWAITING_TRANSCRIPT, STATUS_COMPLETE
 from tests.conftest import SAMPLE_TRANSCRIPT, s3_client_for, wav_bytes
 from tests.test_cli import run
 

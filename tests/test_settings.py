@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from meeting_storage import ConfigurationError, Settings, load_settings
-from meeting_storage.settings import MAX_PRESIGN_SECONDS
+from meeting_storage.core.settings import MAX_PRESIGN_SECONDS
 
 BASE = {"S3_BUCKET_NAME": "meeting-bucket"}
 

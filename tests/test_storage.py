@@ -19,9 +19,9 @@ from meeting_storage import (
     MeetingStorage,
     NotFoundError,
     UnsupportedMediaTypeError,
-    layout,
 )
-from meeting_storage.service import MeetingStorage as _Service
+from meeting_storage.core import layout
+from meeting_storage.storage.service import MeetingStorage as _Service
 from tests.conftest import SAMPLE_TRANSCRIPT, s3_client_for, wav_bytes, wav_header_then
 
 
@@ -333,7 +333,7 @@ def test_versioned_bucket_delete_is_recoverable_and_purge_is_not(storage: Meetin
 
 
 def test_recording_without_transcript_waits_for_one(storage: MeetingStorage) -> None:
-    from meeting_storage.models import STATUS_AWAITING_TRANSCRIPT, STATUS_COMPLETE
+    from meeting_storage.core.models import STATUS_AWAITING_TRANSCRIPT, STATUS_COMPLETE
 
     stored = storage.process(None, audio_file=io.BytesIO(wav_bytes()), audio_filename="call.wav")
     meeting_id = stored.record.meeting_id

@@ -18,7 +18,7 @@ import pytest
 from meeting_storage import MeetingStorage, Settings
 from meeting_storage.analysis.backends import resolve_transcriber, whisper_installed
 from meeting_storage.analysis.whisper import WhisperTranscriber
-from meeting_storage.models import STATUS_COMPLETE
+from meeting_storage.core.models import STATUS_COMPLETE
 from tests.conftest import make_settings, wav_bytes
 
 SPEECH = (

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from meeting_storage.hardening import ENCRYPTION_NONE, UNKNOWN, UNSUPPORTED, BucketState
+from meeting_storage.ops.hardening import ENCRYPTION_NONE, UNKNOWN, UNSUPPORTED, BucketState
 
 ENCRYPTION_LABELS = {"AES256": "SSE-S3 (AES256)", "aws:kms": "SSE-KMS", "aws:kms:dsse": "DSSE-KMS"}
 OK, WARN, INFO = "ok", "warn", "info"

@@ -11,9 +11,8 @@ import streamlit as st
 
 from meeting_storage import MeetingRecord, MeetingStorage, MeetingStorageError
 from meeting_storage.index.query import HIGHLIGHT
-
-from . import service
-from .formatting import escape_markdown
+from ui import service
+from ui.formatting import escape_markdown
 
 APP_NAME = "Meeting storage"
 HOME = "app.py"

@@ -1,6 +1,6 @@
 """The Costs page's tables and charts, built from a cost report: pure, no streamlit.
 
-Every money figure comes out of `meeting_storage.cost_model` unchanged; this module only
+Every money figure comes out of `meeting_storage.costs.cost_model` unchanged; this module only
 chooses columns, labels and order.
 """
 
@@ -14,12 +14,17 @@ from decimal import Decimal
 import altair as alt
 import pandas as pd
 
-from meeting_storage import cost_model, layout
-from meeting_storage.cost_model import CostReport, Estimate, LifecycleComparison, ProjectedMonth
-from meeting_storage.footprint import Footprint, MeetingFootprint
-from meeting_storage.pricing import PriceTable
-
-from .formatting import format_money, format_price, format_quantity, human_duration, human_size
+from meeting_storage.core import layout
+from meeting_storage.costs import cost_model
+from meeting_storage.costs.cost_model import (
+    CostReport,
+    Estimate,
+    LifecycleComparison,
+    ProjectedMonth,
+)
+from meeting_storage.costs.footprint import Footprint, MeetingFootprint
+from meeting_storage.costs.pricing import PriceTable
+from ui.formatting import format_money, format_price, format_quantity, human_duration, human_size
 
 CATEGORY_LABELS = {
     cost_model.STORAGE: "S3 storage",

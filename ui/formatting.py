@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from meeting_storage.report import escape_markdown
+from meeting_storage.render.report import escape_markdown
 
 __all__ = [
     "Turn",

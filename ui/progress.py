@@ -9,9 +9,8 @@ from typing import IO, cast
 import streamlit as st
 
 from meeting_storage import MeetingStorage, ProcessResult
-
-from .formatting import escape_markdown, human_size
-from .upload import STATE_ICONS, ProcessProgress, ProgressReader, step_states
+from ui.formatting import escape_markdown, human_size
+from ui.upload import STATE_ICONS, ProcessProgress, ProgressReader, step_states
 
 REDRAW_SECONDS = 0.2
 

@@ -25,11 +25,11 @@ from meeting_storage import (
     load_settings,
     open_storage,
 )
-from meeting_storage.cost_model import Usage, usage_from_history
-from meeting_storage.footprint import Footprint
-from meeting_storage.hardening import BucketState
+from meeting_storage.core.models import Check, DeletedMeeting, StorageFootprint
+from meeting_storage.costs.cost_model import Usage, usage_from_history
+from meeting_storage.costs.footprint import Footprint
 from meeting_storage.index.query import MeetingFilter
-from meeting_storage.models import Check, DeletedMeeting, StorageFootprint
+from meeting_storage.ops.hardening import BucketState
 
 LIST_TTL = 60  # seconds; writes made through the dashboard clear it at once
 SUMMARY_TTL = 120

@@ -5,9 +5,14 @@ extract.py defines what an extractor returns; rule_based.py and bedrock.py are e
 transcribe.py defines transcribers, with aws_transcribe.py and whisper.py as backends.
 """
 
-from .extract import Extraction, Extractor, ModelUsage
-from .rule_based import RuleBasedExtractor
-from .transcript import Transcript, Utterance, decode_transcript, parse_transcript
+from meeting_storage.analysis.extract import Extraction, Extractor, ModelUsage
+from meeting_storage.analysis.rule_based import RuleBasedExtractor
+from meeting_storage.analysis.transcript import (
+    Transcript,
+    Utterance,
+    decode_transcript,
+    parse_transcript,
+)
 
 __all__ = [
     "Extraction",

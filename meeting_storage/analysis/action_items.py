@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .participants import ROLE_HEADS, Participant, title_role
-from .sentences import (
+from meeting_storage.analysis.participants import ROLE_HEADS, Participant, title_role
+from meeting_storage.analysis.sentences import (
     AGREEMENT,
     CONDITIONAL,
     ING_TO_BASE,
@@ -27,7 +27,7 @@ from .sentences import (
     clause_at,
     leader_of,
 )
-from .spoken_text import compress, is_backchannel, sentence_case, words
+from meeting_storage.analysis.spoken_text import compress, is_backchannel, sentence_case, words
 
 # A name: a capital (Latin-1 too: José, Émile, Zoë) then letters of any script.
 _NAME = r"[A-Z\u00c0-\u00d6\u00d8-\u00de][^\W\d_]+"

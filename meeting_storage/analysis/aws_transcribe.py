@@ -19,8 +19,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .. import layout
-from ..errors import (
+from meeting_storage.analysis.transcribe import TRANSCRIBER_AWS, StoredAudio
+from meeting_storage.analysis.transcript import Transcript, parse_aws_transcribe
+from meeting_storage.core import layout
+from meeting_storage.core.errors import (
     AccessDeniedError,
     BackendUnavailableError,
     ConfigurationError,
@@ -30,11 +32,9 @@ from ..errors import (
     UnsupportedMediaTypeError,
     client_error_code,
 )
-from .transcribe import TRANSCRIBER_AWS, StoredAudio
-from .transcript import Transcript, parse_aws_transcribe
 
 if TYPE_CHECKING:
-    from ..blobs import S3BlobStore
+    from meeting_storage.storage.blobs import S3BlobStore
 
 TRANSCRIBE_ACTIONS = "transcribe:StartTranscriptionJob and transcribe:GetTranscriptionJob"
 # Content types we store (media.py) -> Transcribe's MediaFormat.

@@ -16,20 +16,20 @@ from __future__ import annotations
 import importlib.util
 from typing import TYPE_CHECKING
 
-from ..settings import Settings
-from .extract import Extractor
-from .rule_based import RuleBasedExtractor
-from .transcribe import Transcriber
+from meeting_storage.analysis.extract import Extractor
+from meeting_storage.analysis.rule_based import RuleBasedExtractor
+from meeting_storage.analysis.transcribe import Transcriber
+from meeting_storage.core.settings import Settings
 
 if TYPE_CHECKING:
-    from ..blobs import S3BlobStore
+    from meeting_storage.storage.blobs import S3BlobStore
 
 
 def make_extractor(settings: Settings) -> Extractor:
     if not settings.bedrock_model_id:
         return RuleBasedExtractor()
-    from ..aws import make_bedrock_runtime_client
-    from .bedrock import BedrockExtractor
+    from meeting_storage.analysis.bedrock import BedrockExtractor
+    from meeting_storage.storage.aws import make_bedrock_runtime_client
 
     return BedrockExtractor(make_bedrock_runtime_client(settings), settings.bedrock_model_id)
 
@@ -76,8 +76,8 @@ def make_transcriber(
     """The configured transcriber (or None) and a sentence saying why."""
     choice, why = resolve_transcriber(settings)
     if choice == "aws":
-        from ..aws import make_transcribe_client
-        from .aws_transcribe import AwsTranscribeTranscriber
+        from meeting_storage.analysis.aws_transcribe import AwsTranscribeTranscriber
+        from meeting_storage.storage.aws import make_transcribe_client
 
         return AwsTranscribeTranscriber(
             make_transcribe_client(settings),
@@ -86,7 +86,7 @@ def make_transcriber(
             timeout=settings.transcribe_timeout,
         ), why
     if choice == "whisper":
-        from .whisper import WhisperTranscriber
+        from meeting_storage.analysis.whisper import WhisperTranscriber
 
         return WhisperTranscriber(
             audio_store.download_to,

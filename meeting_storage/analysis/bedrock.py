@@ -27,10 +27,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..errors import client_error_code
-from .extract import METHOD_BEDROCK, PRIORITIES, Extraction, Extractor, ModelUsage
-from .rule_based import RuleBasedExtractor
-from .transcript import Transcript
+from meeting_storage.analysis.extract import (
+    METHOD_BEDROCK,
+    PRIORITIES,
+    Extraction,
+    Extractor,
+    ModelUsage,
+)
+from meeting_storage.analysis.rule_based import RuleBasedExtractor
+from meeting_storage.analysis.transcript import Transcript
+from meeting_storage.core.errors import client_error_code
 
 DEFAULT_CHUNK_CHARS = 24_000  # about 6,000 tokens: well inside every Converse model's window
 MAX_OUTPUT_TOKENS = 2_000

@@ -13,8 +13,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from .participants import Participant
-from .sentences import (
+from meeting_storage.analysis.participants import Participant
+from meeting_storage.analysis.sentences import (
     CONDITIONAL,
     PAST,
     STOPWORDS,
@@ -25,7 +25,7 @@ from .sentences import (
     clause_at,
     leader_of,
 )
-from .spoken_text import compress, is_backchannel, sentence_case, words
+from meeting_storage.analysis.spoken_text import compress, is_backchannel, sentence_case, words
 
 MAX_ITEM_WORDS = 16  # longer decisions are cut at a comma when there is one
 

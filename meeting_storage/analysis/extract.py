@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .transcript import Transcript
+from meeting_storage.analysis.transcript import Transcript
 
 PRIORITIES = ("MUST", "SHOULD", "COULD")
 METHOD_RULE_BASED = "rule_based"

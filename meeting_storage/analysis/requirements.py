@@ -11,9 +11,9 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from .decisions import statement_text
-from .sentences import CONDITIONAL, PAST, Candidate, Sentence
-from .spoken_text import words
+from meeting_storage.analysis.decisions import statement_text
+from meeting_storage.analysis.sentences import CONDITIONAL, PAST, Candidate, Sentence
+from meeting_storage.analysis.spoken_text import words
 
 _REQUIREMENT_PRIORITY = (
     ("MUST", re.compile(r"\b(?:must|has to|have to|needs? to|required|requires?|requirement|shall|essential|necessary|mandatory|critical|can't|cannot|should not|shouldn't)\b")),

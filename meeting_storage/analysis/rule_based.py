@@ -25,14 +25,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .action_items import action_candidates
-from .decisions import decision_candidates
-from .extract import METHOD_RULE_BASED, Extraction
-from .participants import find_participants
-from .requirements import requirement_candidates
-from .sentences import ItemLimit, meeting_sentences, select
-from .summary import summarise
-from .transcript import Transcript
+from meeting_storage.analysis.action_items import action_candidates
+from meeting_storage.analysis.decisions import decision_candidates
+from meeting_storage.analysis.extract import METHOD_RULE_BASED, Extraction
+from meeting_storage.analysis.participants import find_participants
+from meeting_storage.analysis.requirements import requirement_candidates
+from meeting_storage.analysis.sentences import ItemLimit, meeting_sentences, select
+from meeting_storage.analysis.summary import summarise
+from meeting_storage.analysis.transcript import Transcript
 
 WORDS_PER_MINUTE = 150  # conversational speech, to estimate a length when there are no times
 

@@ -13,9 +13,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .participants import Participant
-from .spoken_text import is_backchannel, split_sentences, tidy, words
-from .transcript import Utterance
+from meeting_storage.analysis.participants import Participant
+from meeting_storage.analysis.spoken_text import is_backchannel, split_sentences, tidy, words
+from meeting_storage.analysis.transcript import Utterance
 
 STOPWORDS = frozenset(
     """a an the and or but if of to in on at for with by from up about into over after is are

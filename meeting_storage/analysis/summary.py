@@ -7,8 +7,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from .sentences import Sentence, overlap
-from .spoken_text import compress
+from meeting_storage.analysis.sentences import Sentence, overlap
+from meeting_storage.analysis.spoken_text import compress
 
 SUMMARY_SENTENCES = 3  # for a meeting under half an hour; one more at 30 and at 60 minutes
 _FRAMING = re.compile(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from .transcript import Transcript
+from meeting_storage.analysis.transcript import Transcript
 
 TRANSCRIBER_AWS = "aws_transcribe"
 TRANSCRIBER_WHISPER = "whisper"

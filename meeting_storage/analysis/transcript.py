@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..errors import InvalidInputError
+from meeting_storage.core.errors import InvalidInputError
 
 MAX_TRANSCRIPT_BYTES = 20 * 1024 * 1024
 FORMATS = ("text", "webvtt", "srt", "aws_transcribe")

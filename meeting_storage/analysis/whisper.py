@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from .. import layout
-from ..errors import ConfigurationError, MeetingStorageError, TranscriptionError
-from .transcribe import TRANSCRIBER_WHISPER, StoredAudio
-from .transcript import Transcript, Utterance
+from meeting_storage.analysis.transcribe import TRANSCRIBER_WHISPER, StoredAudio
+from meeting_storage.analysis.transcript import Transcript, Utterance
+from meeting_storage.core import layout
+from meeting_storage.core.errors import ConfigurationError, MeetingStorageError, TranscriptionError
 
 # Two cores: int8 weights and greedy decoding keep a one-hour recording to minutes on CPU.
 COMPUTE_TYPE = "int8"

@@ -19,10 +19,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
-from ..errors import InvalidInputError
-from ..models import MeetingPage, MeetingRecord, parse_timestamp
-from .document import IndexEntry, SearchText, as_entries, as_entry
-from .query import NO_FILTER, MeetingFilter, best_snippet, matches_words, search_words
+from meeting_storage.core.errors import InvalidInputError
+from meeting_storage.core.models import MeetingPage, MeetingRecord, parse_timestamp
+from meeting_storage.index.document import IndexEntry, SearchText, as_entries, as_entry
+from meeting_storage.index.query import (
+    NO_FILTER,
+    MeetingFilter,
+    best_snippet,
+    matches_words,
+    search_words,
+)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
@@ -157,7 +163,7 @@ def page_of(
     """Newest-first page over in-memory records: the shared paging rule of the backends that
     have no query engine. `haystacks` maps an id to the text a search looks in (default:
     the record's metadata); `texts` feeds the snippets."""
-    from .query import metadata_text
+    from meeting_storage.index.query import metadata_text
 
     limit = validate_limit(limit)
     filters = filters or NO_FILTER

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..models import MeetingRecord
+from meeting_storage.core.models import MeetingRecord
 
 # PostgreSQL's tsvector holds at most 1 MB; an hour-long meeting is some 60,000 characters.
 MAX_TRANSCRIPT_CHARS = 400_000

@@ -33,11 +33,15 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from ..errors import MeetingStorageError, table_not_found_message, translate_dynamodb_error
-from ..models import MeetingPage, MeetingRecord
-from . import DEFAULT_LIMIT, decode_cursor, encode_cursor, validate_limit
-from .document import IndexEntry, SearchText, as_entries
-from .query import (
+from meeting_storage.core.errors import (
+    MeetingStorageError,
+    table_not_found_message,
+    translate_dynamodb_error,
+)
+from meeting_storage.core.models import MeetingPage, MeetingRecord
+from meeting_storage.index import DEFAULT_LIMIT, decode_cursor, encode_cursor, validate_limit
+from meeting_storage.index.document import IndexEntry, SearchText, as_entries
+from meeting_storage.index.query import (
     NO_FILTER,
     MeetingFilter,
     best_snippet,
@@ -222,7 +226,7 @@ class DynamoDbIndex:
         table = answer["Table"]
         indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
         if LIST_INDEX not in indexes:
-            from ..errors import ConfigurationError
+            from meeting_storage.core.errors import ConfigurationError
 
             raise ConfigurationError(
                 f"The DynamoDB table {self.table!r} has no {LIST_INDEX!r} index, so meetings "
@@ -281,7 +285,7 @@ class DynamoDbIndex:
                     break
                 time.sleep(min(2.0, 0.05 * 2**attempt) * random.random())  # noqa: S311
             else:
-                from ..errors import BackendUnavailableError
+                from meeting_storage.core.errors import BackendUnavailableError
 
                 raise BackendUnavailableError(
                     f"DynamoDB kept throttling writes to {self.table!r}; run the command again."

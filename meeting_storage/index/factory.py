@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..blobs import BlobStore
-from ..errors import ConfigurationError
-from ..settings import Settings
-from . import MeetingIndex
+from meeting_storage.core.errors import ConfigurationError
+from meeting_storage.core.settings import Settings
+from meeting_storage.index import MeetingIndex
+from meeting_storage.storage.blobs import BlobStore
 
 if TYPE_CHECKING:
     import boto3
@@ -19,12 +19,12 @@ def make_index(
     """The configured index. Backends import their drivers only when chosen."""
     backend = settings.index_backend
     if backend == "s3json":
-        from .s3json import S3JsonIndex
+        from meeting_storage.index.s3json import S3JsonIndex
 
         return S3JsonIndex(documents)
     if backend == "dynamodb":
-        from ..aws import make_dynamodb_client
-        from .dynamodb import DynamoDbIndex
+        from meeting_storage.index.dynamodb import DynamoDbIndex
+        from meeting_storage.storage.aws import make_dynamodb_client
 
         return DynamoDbIndex(
             make_dynamodb_client(settings, session),
@@ -32,7 +32,7 @@ def make_index(
             region=settings.region,
         )
     if backend in {"sqlite", "postgres"}:
-        from .sql import SqlIndex
+        from meeting_storage.index.sql import SqlIndex
 
         return SqlIndex(settings.resolved_database_url)
     raise ConfigurationError(f"INDEX_BACKEND {backend!r} is not available.")

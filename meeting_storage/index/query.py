@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..errors import InvalidInputError
-from ..models import MeetingRecord, utc_now
-from .document import SearchText
+from meeting_storage.core.errors import InvalidInputError
+from meeting_storage.core.models import MeetingRecord, utc_now
+from meeting_storage.index.document import SearchText
 
 HIGHLIGHT = "**"  # matched words in snippets are wrapped in this marker (Markdown bold)
 ELLIPSIS = "…"

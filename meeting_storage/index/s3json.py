@@ -22,13 +22,19 @@ from dataclasses import fields
 from datetime import UTC
 from typing import Any
 
-from ..blobs import BlobStore
-from ..errors import ConflictError, InvalidInputError, NotFoundError
-from ..layout import INDEX_KEY, SEARCH_INDEX_KEY
-from ..models import MeetingPage, MeetingRecord, parse_timestamp
-from . import DEFAULT_LIMIT, decode_cursor, encode_cursor, page_of, validate_limit
-from .document import IndexEntry, SearchText, as_entries
-from .query import MeetingFilter, compact_search_text, search_words
+from meeting_storage.core.errors import ConflictError, InvalidInputError, NotFoundError
+from meeting_storage.core.layout import INDEX_KEY, SEARCH_INDEX_KEY
+from meeting_storage.core.models import MeetingPage, MeetingRecord, parse_timestamp
+from meeting_storage.index import (
+    DEFAULT_LIMIT,
+    decode_cursor,
+    encode_cursor,
+    page_of,
+    validate_limit,
+)
+from meeting_storage.index.document import IndexEntry, SearchText, as_entries
+from meeting_storage.index.query import MeetingFilter, compact_search_text, search_words
+from meeting_storage.storage.blobs import BlobStore
 
 INDEX_FORMAT_VERSION = 1
 MAX_ATTEMPTS = 12

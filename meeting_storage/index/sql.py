@@ -44,9 +44,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
-from ..errors import ConfigurationError, MeetingStorageError, translate_database_error
-from ..models import MeetingPage, MeetingRecord
-from . import (
+from meeting_storage.core.errors import (
+    ConfigurationError,
+    MeetingStorageError,
+    translate_database_error,
+)
+from meeting_storage.core.models import MeetingPage, MeetingRecord
+from meeting_storage.index import (
     DEFAULT_LIMIT,
     decode_cursor,
     decode_offset_cursor,
@@ -54,9 +58,9 @@ from . import (
     encode_offset_cursor,
     validate_limit,
 )
-from .document import IndexEntry, SearchText, as_entries
-from .query import NO_FILTER, MeetingFilter, owner_key, search_words
-from .sql_schema import (
+from meeting_storage.index.document import IndexEntry, SearchText, as_entries
+from meeting_storage.index.query import NO_FILTER, MeetingFilter, owner_key, search_words
+from meeting_storage.index.sql_schema import (
     LATEST_VERSION,
     SQLITE_BM25_WEIGHTS,
     TS_CONFIG,

@@ -134,7 +134,7 @@ def current_version(conn: Connection) -> int:
 
 def migrate(conn: Connection) -> list[int]:
     """Apply the migrations this database lacks, inside the caller's transaction."""
-    from ..models import utc_now
+    from meeting_storage.core.models import utc_now
 
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})

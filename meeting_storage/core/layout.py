@@ -17,7 +17,7 @@ import unicodedata
 import uuid
 from pathlib import PurePosixPath, PureWindowsPath
 
-from .errors import InvalidInputError
+from meeting_storage.core.errors import InvalidInputError
 
 AUDIO_PREFIX = "meetings/"
 TRANSCRIPTIONS_PREFIX = "transcriptions/"

@@ -45,20 +45,20 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import cost_model
-from .errors import (
+from meeting_storage.api.multipart import FILE_FIELD, MultipartFileReader
+from meeting_storage.core.errors import (
     ConfigurationError,
     FileTooLargeError,
     InvalidInputError,
     MeetingStorageError,
     UnauthorizedError,
 )
-from .index import DEFAULT_LIMIT, MAX_LIMIT
-from .layout import MAX_MEETING_ID_LENGTH, MEETING_ID_RE
-from .models import UploadedAudio
-from .multipart import FILE_FIELD, MultipartFileReader
-from .service import MeetingStorage, open_storage
-from .settings import MAX_PRESIGN_SECONDS, Settings, load_settings
+from meeting_storage.core.layout import MAX_MEETING_ID_LENGTH, MEETING_ID_RE
+from meeting_storage.core.models import UploadedAudio
+from meeting_storage.core.settings import MAX_PRESIGN_SECONDS, Settings, load_settings
+from meeting_storage.costs import cost_model
+from meeting_storage.index import DEFAULT_LIMIT, MAX_LIMIT
+from meeting_storage.storage.service import MeetingStorage, open_storage
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,11 @@ from typing import IO
 
 import filetype
 
-from .errors import FileTooLargeError, InvalidInputError, UnsupportedMediaTypeError
+from meeting_storage.core.errors import (
+    FileTooLargeError,
+    InvalidInputError,
+    UnsupportedMediaTypeError,
+)
 
 SNIFF_BYTES = 8192
 ALLOWED_EXTENSIONS = ("m4a", "mp3", "wav", "ogg", "webm", "mp4", "flac")

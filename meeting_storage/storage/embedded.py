@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlparse
 
-from .errors import BackendUnavailableError, ConfigurationError
+from meeting_storage.core.errors import BackendUnavailableError, ConfigurationError
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 DEFAULT_S3_PORT = 8333

@@ -24,9 +24,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from . import layout
-from .errors import InvalidInputError, translate_boto_error
-from .pricing import (
+from meeting_storage.core import layout
+from meeting_storage.core.errors import InvalidInputError, translate_boto_error
+from meeting_storage.costs.pricing import (
     ARCHIVED_CLASSES,
     DEEP_ARCHIVE,
     DEFAULT_REGION,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .cost_model import transcribe_billed_seconds
-from .models import Meeting, MeetingRecord
-from .pricing import PriceTable
+from meeting_storage.core.models import Meeting, MeetingRecord
+from meeting_storage.costs.cost_model import transcribe_billed_seconds
+from meeting_storage.costs.pricing import PriceTable
 
 # CommonMark lets a backslash escape any ASCII punctuation. Escaping all of it also breaks
 # GFM autolinks (`www.`, `http://`, `a@b.c`), emoji short codes and `$math$`.

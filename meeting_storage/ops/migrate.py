@@ -24,15 +24,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import layout
-from .analysis.transcript import decode_transcript
-from .cost_model import MULTIPART_PART_BYTES, MULTIPART_THRESHOLD_BYTES
-from .errors import InvalidInputError, MeetingStorageError, NotFoundError
-from .media import ALLOWED_EXTENSIONS
-from .models import STATUS_AWAITING_TRANSCRIPT, MeetingRecord
+from meeting_storage.analysis.transcript import decode_transcript
+from meeting_storage.core import layout
+from meeting_storage.core.errors import InvalidInputError, MeetingStorageError, NotFoundError
+from meeting_storage.core.models import STATUS_AWAITING_TRANSCRIPT, MeetingRecord
+from meeting_storage.costs.cost_model import MULTIPART_PART_BYTES, MULTIPART_THRESHOLD_BYTES
+from meeting_storage.storage.media import ALLOWED_EXTENSIONS
 
 if TYPE_CHECKING:
-    from .service import MeetingStorage
+    from meeting_storage.storage.service import MeetingStorage
 
 AUDIO_EXTENSIONS = frozenset(
     {*ALLOWED_EXTENSIONS, "aac", "oga", "opus", "weba", "mkv", "m4v", "mov", "mpga"}

@@ -19,8 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 
-from .aws import TRANSFER_CONFIG
-from .errors import (
+from meeting_storage.core.errors import (
     ConflictError,
     MeetingStorageError,
     NotFoundError,
@@ -28,6 +27,7 @@ from .errors import (
     is_precondition_failed,
     translate_boto_error,
 )
+from meeting_storage.storage.aws import TRANSFER_CONFIG
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -312,7 +312,7 @@ class S3BlobStore:
         except Exception as exc:
             raise self._error(exc, None, "delete objects in") from exc
         if failures:
-            from .errors import BackendUnavailableError
+            from meeting_storage.core.errors import BackendUnavailableError
 
             raise BackendUnavailableError(
                 "Some objects could not be deleted (run the delete again; nothing listed was "

@@ -137,7 +137,7 @@ class PriceTable:
             return None
         return (
             f"The price table is {days} days old (prices of {self.date.isoformat()}); check the "
-            "sources and update meeting_storage/pricing.py."
+            "sources and update meeting_storage/costs/pricing.py."
         )
 
     def to_dict(self) -> dict[str, object]:

@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import layout
-from .pricing import bedrock_base_model_id
-from .settings import Settings
+from meeting_storage.core import layout
+from meeting_storage.core.settings import Settings
+from meeting_storage.costs.pricing import bedrock_base_model_id
 
 POLICY_VERSION = "2012-10-17"
 OBJECT_PREFIXES = layout.PREFIXES

@@ -18,9 +18,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidInputError
-from .lifecycle import ARCHIVE_CLASSES
-from .pricing import (
+from meeting_storage.core.errors import InvalidInputError
+from meeting_storage.costs.pricing import (
     ARCHIVE_OVERHEAD_ARCHIVE_BYTES,
     ARCHIVE_OVERHEAD_STANDARD_BYTES,
     ARCHIVED_CLASSES,
@@ -35,9 +34,10 @@ from .pricing import (
     Tier,
     tiered,
 )
+from meeting_storage.ops.lifecycle import ARCHIVE_CLASSES
 
 if TYPE_CHECKING:
-    from .footprint import Footprint
+    from meeting_storage.costs.footprint import Footprint
 
 DAYS_PER_MONTH = 30
 MIB = 1024 * 1024

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from .models import ProcessResult, utc_now
+from meeting_storage.core.models import ProcessResult, utc_now
 
 if TYPE_CHECKING:
-    from .service import MeetingStorage
+    from meeting_storage.storage.service import MeetingStorage
 
 SAMPLE_RATE = 8000
 SAMPLE_TAG = "sample"

@@ -19,22 +19,29 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from . import archive, cost_model, iam, lifecycle
-from .analysis import parse_transcript
-from .analysis.backends import make_extractor
-from .analysis.extract import Extractor
-from .analysis.rule_based import RuleBasedExtractor
-from .analysis.transcript import decode_transcript
-from .cost_model import CostReport
-from .embedded import EmbeddedS3
-from .errors import InvalidInputError, MeetingStorageError
-from .index import DEFAULT_LIMIT, MAX_LIMIT
-from .index.query import HIGHLIGHT, MeetingFilter, parse_day
-from .models import STATUS_AWAITING_TRANSCRIPT, MeetingPage, MeetingRecord, ProcessResult
-from .pricing import GLACIER, RESTORE_TIERS, PriceTable
-from .report import processing_breakdown
-from .service import RECENTLY_DELETED_DAYS, MeetingStorage, open_storage
-from .settings import Settings, load_settings
+from meeting_storage.analysis import parse_transcript
+from meeting_storage.analysis.backends import make_extractor
+from meeting_storage.analysis.extract import Extractor
+from meeting_storage.analysis.rule_based import RuleBasedExtractor
+from meeting_storage.analysis.transcript import decode_transcript
+from meeting_storage.core.errors import InvalidInputError, MeetingStorageError
+from meeting_storage.core.models import (
+    STATUS_AWAITING_TRANSCRIPT,
+    MeetingPage,
+    MeetingRecord,
+    ProcessResult,
+)
+from meeting_storage.core.settings import Settings, load_settings
+from meeting_storage.costs import cost_model
+from meeting_storage.costs.cost_model import CostReport
+from meeting_storage.costs.pricing import GLACIER, RESTORE_TIERS, PriceTable
+from meeting_storage.index import DEFAULT_LIMIT, MAX_LIMIT
+from meeting_storage.index.query import HIGHLIGHT, MeetingFilter, parse_day
+from meeting_storage.ops import iam, lifecycle
+from meeting_storage.render.report import processing_breakdown
+from meeting_storage.storage import archive
+from meeting_storage.storage.embedded import EmbeddedS3
+from meeting_storage.storage.service import RECENTLY_DELETED_DAYS, MeetingStorage, open_storage
 
 DEFAULT_DASHBOARD_PORT = 8501
 
@@ -1008,8 +1015,8 @@ def _cmd_undelete(
 def _cmd_dynamodb(
     args: argparse.Namespace, storage: Callable[[], MeetingStorage]
 ) -> dict[str, Any]:
-    from .aws import make_dynamodb_client
-    from .index.dynamodb import cloudformation_template, create_table
+    from meeting_storage.index.dynamodb import cloudformation_template, create_table
+    from meeting_storage.storage.aws import make_dynamodb_client
 
     settings = load_settings()
     table = settings.dynamodb_table_name
@@ -1034,7 +1041,7 @@ def _embedded_server(settings: Settings, data_dir: Path) -> EmbeddedS3 | None:
     """The local SeaweedFS server for a loopback endpoint, or None for any other endpoint."""
     from urllib.parse import urlparse
 
-    from .embedded import DEFAULT_S3_PORT, EmbeddedS3, is_loopback_endpoint
+    from meeting_storage.storage.embedded import DEFAULT_S3_PORT, EmbeddedS3, is_loopback_endpoint
 
     if not is_loopback_endpoint(settings.s3_endpoint_url):
         return None
@@ -1086,7 +1093,7 @@ def _cmd_serve(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) 
 
     import uvicorn
 
-    from .api import check_bind_address, create_app
+    from meeting_storage.api.app import check_bind_address, create_app
 
     if not 0 <= args.port <= 65535:
         raise InvalidInputError(f"--port must be between 0 and 65535, not {args.port}.")
@@ -1130,7 +1137,7 @@ def _cmd_dashboard(
     as a child process; Ctrl+C or SIGTERM stops both, and so does either one exiting."""
     import subprocess
 
-    from .embedded import exit_with_parent, free_port, port_is_free
+    from meeting_storage.storage.embedded import exit_with_parent, free_port, port_is_free
 
     app = args.app.resolve()
     if not app.is_file():

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from .errors import BackendUnavailableError, ConflictError
+from meeting_storage.core.errors import BackendUnavailableError, ConflictError
 
 T = TypeVar("T")
 RETRYABLE: tuple[type[Exception], ...] = (BackendUnavailableError, ConflictError)

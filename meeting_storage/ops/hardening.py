@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from .errors import MeetingStorageError, NotSupportedError, translate_boto_error
-from .lifecycle import LifecyclePolicy, read_rules
+from meeting_storage.core.errors import MeetingStorageError, NotSupportedError, translate_boto_error
+from meeting_storage.ops.lifecycle import LifecyclePolicy, read_rules
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

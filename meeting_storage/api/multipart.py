@@ -14,7 +14,7 @@ from collections.abc import Callable
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from .errors import InvalidInputError, UnsupportedMediaTypeError
+from meeting_storage.core.errors import InvalidInputError, UnsupportedMediaTypeError
 
 FILE_FIELD = "file"
 MAX_FIELDS_BEFORE_FILE = 64 * 1024  # bytes of other fields (and part headers) tolerated first

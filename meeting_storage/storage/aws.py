@@ -8,7 +8,7 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
-from .settings import Settings
+from meeting_storage.core.settings import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
@@ -54,7 +54,7 @@ def make_session(settings: Settings) -> boto3.session.Session:
 
 def make_s3_client(settings: Settings, session: boto3.session.Session | None = None) -> S3Client:
     """An S3 client for the configured endpoint (AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL)."""
-    from .errors import translate_boto_error
+    from meeting_storage.core.errors import translate_boto_error
 
     try:
         session = session or make_session(settings)
@@ -80,7 +80,7 @@ def make_dynamodb_client(
     settings: Settings, session: boto3.session.Session | None = None
 ) -> DynamoDBClient:
     """A DynamoDB client for AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL, else AWS."""
-    from .errors import translate_dynamodb_error
+    from meeting_storage.core.errors import translate_dynamodb_error
 
     try:
         session = session or make_session(settings)
@@ -108,7 +108,7 @@ def make_transcribe_client(
     settings: Settings, session: boto3.session.Session | None = None
 ) -> TranscribeServiceClient:
     """An Amazon Transcribe client (AWS_ENDPOINT_URL_TRANSCRIBE, else AWS_ENDPOINT_URL)."""
-    from .errors import translate_boto_error
+    from meeting_storage.core.errors import translate_boto_error
 
     try:
         session = session or make_session(settings)
@@ -130,7 +130,7 @@ def make_bedrock_runtime_client(
     The endpoint is AWS_ENDPOINT_URL_BEDROCK_RUNTIME, else AWS_ENDPOINT_URL. Model answers
     for a long chunk can take a minute, hence the longer read timeout.
     """
-    from .errors import translate_boto_error
+    from meeting_storage.core.errors import translate_boto_error
 
     try:
         session = session or make_session(settings)

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import layout
-from .errors import InvalidInputError, MeetingStorageError, NotFoundError
-from .index.document import IndexEntry, search_text_of, with_action_item_facts
-from .models import STATUS_DELETING, MeetingRecord
+from meeting_storage.core import layout
+from meeting_storage.core.errors import InvalidInputError, MeetingStorageError, NotFoundError
+from meeting_storage.core.models import STATUS_DELETING, MeetingRecord
+from meeting_storage.index.document import IndexEntry, search_text_of, with_action_item_facts
 
 if TYPE_CHECKING:
-    from .service import MeetingStorage
+    from meeting_storage.storage.service import MeetingStorage
 
 PAGE_SIZE = 500
 READ_WORKERS = 8

@@ -24,14 +24,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from . import archive, cost_model, hardening, layout, lifecycle, migrate
-from .analysis import Extraction, Extractor, ModelUsage, Transcript, parse_transcript
-from .analysis.backends import make_extractor, make_transcriber
-from .analysis.extract import METHOD_BEDROCK
-from .analysis.transcribe import TRANSCRIBER_AWS, StoredAudio, Transcriber
-from .aws import make_s3_client
-from .blobs import BlobStore, LocalBlobStore, S3BlobStore, VersionInfo, content_disposition
-from .errors import (
+from meeting_storage.analysis import Extraction, Extractor, ModelUsage, Transcript, parse_transcript
+from meeting_storage.analysis.backends import make_extractor, make_transcriber
+from meeting_storage.analysis.extract import METHOD_BEDROCK
+from meeting_storage.analysis.transcribe import TRANSCRIBER_AWS, StoredAudio, Transcriber
+from meeting_storage.core import layout
+from meeting_storage.core.errors import (
     BackendUnavailableError,
     ConfigurationError,
     FileTooLargeError,
@@ -40,20 +38,7 @@ from .errors import (
     NotFoundError,
     translate_boto_error,
 )
-from .footprint import Footprint, measure
-from .index import DEFAULT_LIMIT, MAX_LIMIT, MeetingIndex, validate_limit
-from .index.document import SearchText, search_text_of, with_action_item_facts
-from .index.factory import make_index
-from .index.query import MeetingFilter
-from .index.s3json import S3JsonIndex
-from .media import (
-    SNIFF_BYTES,
-    SizeLimitedReader,
-    declared_media,
-    detect_media,
-    duration_seconds,
-)
-from .models import (
+from meeting_storage.core.models import (
     STATUS_AWAITING_TRANSCRIPT,
     STATUS_COMPLETE,
     STATUS_DELETING,
@@ -71,14 +56,43 @@ from .models import (
     UploadedAudio,
     utc_now,
 )
-from .pricing import ARCHIVED_CLASSES, DEFAULT_BEDROCK_MODEL, PriceTable, prices_for
-from .retry import retrying
-from .settings import MAX_PRESIGN_SECONDS, Settings
+from meeting_storage.core.retry import retrying
+from meeting_storage.core.settings import MAX_PRESIGN_SECONDS, Settings
+from meeting_storage.costs import cost_model
+from meeting_storage.costs.footprint import Footprint, measure
+from meeting_storage.costs.pricing import (
+    ARCHIVED_CLASSES,
+    DEFAULT_BEDROCK_MODEL,
+    PriceTable,
+    prices_for,
+)
+from meeting_storage.index import DEFAULT_LIMIT, MAX_LIMIT, MeetingIndex, validate_limit
+from meeting_storage.index.document import SearchText, search_text_of, with_action_item_facts
+from meeting_storage.index.factory import make_index
+from meeting_storage.index.query import MeetingFilter
+from meeting_storage.index.s3json import S3JsonIndex
+from meeting_storage.ops import hardening, lifecycle, migrate
+from meeting_storage.storage import archive
+from meeting_storage.storage.aws import make_s3_client
+from meeting_storage.storage.blobs import (
+    BlobStore,
+    LocalBlobStore,
+    S3BlobStore,
+    VersionInfo,
+    content_disposition,
+)
+from meeting_storage.storage.media import (
+    SNIFF_BYTES,
+    SizeLimitedReader,
+    declared_media,
+    detect_media,
+    duration_seconds,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-    from .reindex import ReindexReport
+    from meeting_storage.ops.reindex import ReindexReport
 
 READ_WORKERS = 8
 INDEX_ATTEMPTS = 3
@@ -460,7 +474,7 @@ class MeetingStorage:
             return []
         return [
             f"The processing cost leaves out Bedrock: {model_usage.model_id} has no price in "
-            f"the {prices.region} price table (meeting_storage/pricing.py)."
+            f"the {prices.region} price table (meeting_storage/costs/pricing.py)."
         ]
 
     def analyse(self, text: str, filename: str | None = None) -> Extraction:
@@ -750,14 +764,14 @@ class MeetingStorage:
 
     def reindex(self, progress: Progress | None = None, *, restart: bool = False) -> ReindexReport:
         """Rebuild the index from the metadata.json files in S3, in pages, resumable."""
-        from .reindex import reindex
+        from meeting_storage.ops.reindex import reindex
 
         return reindex(self, progress=progress, restart=restart)
 
     def doctor(self, *, fix: bool = False, contents: bool = True) -> DoctorReport:
         """Health checks; with `fix`, first repair drift between the index and S3;
         `contents=False` skips the checks that list every meeting (readiness probes)."""
-        from .doctor import repair, run_checks
+        from meeting_storage.ops.doctor import repair, run_checks
 
         repairs = repair(self) if fix else []
         return DoctorReport(checks=list(run_checks(self, contents=contents)), repairs=repairs)
@@ -1181,7 +1195,7 @@ def _record_or_none(data: bytes) -> MeetingRecord | None:
 
 def open_storage(settings: Settings | None = None) -> MeetingStorage:
     """The storage service for the configured settings (reads .env when none are given)."""
-    from .settings import load_settings
+    from meeting_storage.core.settings import load_settings
 
     try:
         return MeetingStorage(settings or load_settings())

@@ -16,12 +16,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from . import hardening, layout, lifecycle
-from .errors import MeetingStorageError, NotFoundError, NotSupportedError, translate_boto_error
-from .models import STATUS_DELETING, Check, MeetingRecord, Repair
+from meeting_storage.core import layout
+from meeting_storage.core.errors import (
+    MeetingStorageError,
+    NotFoundError,
+    NotSupportedError,
+    translate_boto_error,
+)
+from meeting_storage.core.models import STATUS_DELETING, Check, MeetingRecord, Repair
+from meeting_storage.ops import hardening, lifecycle
 
 if TYPE_CHECKING:
-    from .service import MeetingStorage
+    from meeting_storage.storage.service import MeetingStorage
 
 MAX_LISTED = 5
 # Leftovers younger than this may belong to a `process` still running elsewhere.
@@ -248,7 +254,7 @@ class Survey:
 
 def repair(storage: MeetingStorage, *, now: datetime | None = None) -> list[Repair]:
     """Fix drift between the index and S3 (`doctor --fix`); return what was done."""
-    from .reindex import load_entries
+    from meeting_storage.ops.reindex import load_entries
 
     now = now or datetime.now(UTC)
     survey = Survey.of(storage)

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from . import layout
-from .blobs import BlobStore, ObjectInfo, S3BlobStore
-from .cost_model import BucketContents, StoredMeeting
-from .models import MeetingRecord
+from meeting_storage.core import layout
+from meeting_storage.core.models import MeetingRecord
+from meeting_storage.costs.cost_model import BucketContents, StoredMeeting
+from meeting_storage.storage.blobs import BlobStore, ObjectInfo, S3BlobStore
 
 OTHER_PREFIX = "other"
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .errors import InvalidInputError
-from .layout import validate_meeting_id
+from meeting_storage.core.errors import InvalidInputError
+from meeting_storage.core.layout import validate_meeting_id
 
 METADATA_SCHEMA_VERSION = 1
 STATUS_COMPLETE = "complete"

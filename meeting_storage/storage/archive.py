@@ -17,9 +17,9 @@ from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from .errors import InvalidInputError
-from .models import ArchiveStatus
-from .pricing import (
+from meeting_storage.core.errors import InvalidInputError
+from meeting_storage.core.models import ArchiveStatus
+from meeting_storage.costs.pricing import (
     ARCHIVED_CLASSES,
     DEEP_ARCHIVE,
     GIB,
