@@ -28,7 +28,7 @@ from meeting_storage.core.models import (
 )
 from meeting_storage.core.settings import Settings, load_settings
 from meeting_storage.index.query import MeetingFilter
-from meeting_storage.storage.service import MeetingStorage, open_storage
+from meeting_storage.service.facade import MeetingStorage, open_storage
 
 __all__ = [
     "AccessDeniedError",

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import streamlit as st
 
-from meeting_storage.storage.service import RECENTLY_DELETED_DAYS as RESTORE_DAYS
+from meeting_storage.service.facade import RECENTLY_DELETED_DAYS as RESTORE_DAYS
 from ui import components, service
 from ui.formatting import escape_markdown, human_date
 

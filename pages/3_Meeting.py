@@ -14,7 +14,7 @@ import streamlit as st
 from meeting_storage import Meeting, MeetingStorageError
 from meeting_storage.core.models import STATUS_AWAITING_TRANSCRIPT
 from meeting_storage.render.report import meeting_markdown, processing_breakdown
-from meeting_storage.storage.service import RECENTLY_DELETED_DAYS as RESTORE_DAYS
+from meeting_storage.service.facade import RECENTLY_DELETED_DAYS as RESTORE_DAYS
 from ui import components, service, upload
 from ui.formatting import (
     escape_markdown,

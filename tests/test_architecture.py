@@ -56,7 +56,7 @@ def test_the_scan_sees_the_whole_package() -> None:
     names = {relative(path) for path in MODULES}
     assert {
         "meeting_storage/core/settings.py",
-        "meeting_storage/storage/service.py",
+        "meeting_storage/service/facade.py",
         "meeting_storage/index/s3json.py",
         "meeting_storage/analysis/extract.py",
     } <= names

@@ -21,7 +21,7 @@ from meeting_storage import (
     UnsupportedMediaTypeError,
 )
 from meeting_storage.core import layout
-from meeting_storage.storage.service import MeetingStorage as _Service
+from meeting_storage.service.facade import MeetingStorage as _Service
 from tests.conftest import SAMPLE_TRANSCRIPT, s3_client_for, wav_bytes, wav_header_then
 
 

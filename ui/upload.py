@@ -12,7 +12,7 @@ from meeting_storage import InvalidInputError
 from meeting_storage.analysis import decode_transcript
 from meeting_storage.analysis.transcript import MAX_TRANSCRIPT_BYTES
 from meeting_storage.storage.media import ALLOWED_EXTENSIONS
-from meeting_storage.storage.service import PROCESS_STEPS
+from meeting_storage.service.facade import PROCESS_STEPS
 
 TRANSCRIPT_EXTENSIONS = ("txt", "vtt", "srt")
 TRANSCRIPT_LIMIT_MB = MAX_TRANSCRIPT_BYTES // (1024 * 1024)

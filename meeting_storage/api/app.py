@@ -58,7 +58,7 @@ from meeting_storage.core.models import UploadedAudio
 from meeting_storage.core.settings import MAX_PRESIGN_SECONDS, Settings, load_settings
 from meeting_storage.costs import cost_model
 from meeting_storage.index import DEFAULT_LIMIT, MAX_LIMIT
-from meeting_storage.storage.service import MeetingStorage, open_storage
+from meeting_storage.service.facade import MeetingStorage, open_storage
 
 logger = logging.getLogger(__name__)
 

@@ -39,9 +39,9 @@ from meeting_storage.index import DEFAULT_LIMIT, MAX_LIMIT
 from meeting_storage.index.query import HIGHLIGHT, MeetingFilter, parse_day
 from meeting_storage.ops import iam, lifecycle
 from meeting_storage.render.report import processing_breakdown
+from meeting_storage.service.facade import RECENTLY_DELETED_DAYS, MeetingStorage, open_storage
 from meeting_storage.storage import archive
 from meeting_storage.storage.embedded import EmbeddedS3
-from meeting_storage.storage.service import RECENTLY_DELETED_DAYS, MeetingStorage, open_storage
 
 DEFAULT_DASHBOARD_PORT = 8501
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from meeting_storage.core.errors import InvalidInputError
 from meeting_storage.costs.pricing import (
+    ARCHIVE_CLASSES,
     ARCHIVE_OVERHEAD_ARCHIVE_BYTES,
     ARCHIVE_OVERHEAD_STANDARD_BYTES,
     ARCHIVED_CLASSES,
@@ -34,7 +35,6 @@ from meeting_storage.costs.pricing import (
     Tier,
     tiered,
 )
-from meeting_storage.ops.lifecycle import ARCHIVE_CLASSES
 
 if TYPE_CHECKING:
     from meeting_storage.costs.footprint import Footprint

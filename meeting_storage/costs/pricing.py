@@ -47,6 +47,8 @@ GLACIER_IR = "GLACIER_IR"
 GLACIER = "GLACIER"  # S3 Glacier Flexible Retrieval
 DEEP_ARCHIVE = "DEEP_ARCHIVE"
 # Classes whose objects must be restored before they can be read.
+# Classes a lifecycle rule may move recordings to; the last two need a restore before reading.
+ARCHIVE_CLASSES = (STANDARD_IA, GLACIER_IR, GLACIER, DEEP_ARCHIVE)
 ARCHIVED_CLASSES = frozenset({GLACIER, DEEP_ARCHIVE})
 # S3 stores 40 KB of index data with every object in these two classes: 8 KB billed at the
 # S3 Standard rate and 32 KB at the archive class's rate.

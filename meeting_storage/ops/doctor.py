@@ -27,7 +27,7 @@ from meeting_storage.core.models import STATUS_DELETING, Check, MeetingRecord, R
 from meeting_storage.ops import hardening, lifecycle
 
 if TYPE_CHECKING:
-    from meeting_storage.storage.service import MeetingStorage
+    from meeting_storage.service.facade import MeetingStorage
 
 MAX_LISTED = 5
 # Leftovers younger than this may belong to a `process` still running elsewhere.

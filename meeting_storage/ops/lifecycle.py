@@ -27,11 +27,10 @@ from typing import TYPE_CHECKING, Any, cast
 from meeting_storage.core import layout
 from meeting_storage.core.errors import InvalidInputError, translate_boto_error
 from meeting_storage.costs.pricing import (
+    ARCHIVE_CLASSES,
     ARCHIVED_CLASSES,
-    DEEP_ARCHIVE,
     DEFAULT_REGION,
     GLACIER,
-    GLACIER_IR,
     PRICE_TABLES,
     STANDARD_IA,
 )
@@ -49,7 +48,6 @@ DEFAULT_EXPIRE_DAYS = 365
 DEFAULT_NONCURRENT_DAYS = 30
 INDEX_NONCURRENT_DAYS = 7
 ABORT_MULTIPART_DAYS = 7
-ARCHIVE_CLASSES = (STANDARD_IA, GLACIER_IR, GLACIER, DEEP_ARCHIVE)
 MAX_DAYS = 36500
 
 

@@ -32,7 +32,7 @@ from meeting_storage.costs.cost_model import MULTIPART_PART_BYTES, MULTIPART_THR
 from meeting_storage.storage.media import ALLOWED_EXTENSIONS
 
 if TYPE_CHECKING:
-    from meeting_storage.storage.service import MeetingStorage
+    from meeting_storage.service.facade import MeetingStorage
 
 AUDIO_EXTENSIONS = frozenset(
     {*ALLOWED_EXTENSIONS, "aac", "oga", "opus", "weba", "mkv", "m4v", "mov", "mpga"}

@@ -24,7 +24,7 @@ from meeting_storage.core.models import STATUS_DELETING, MeetingRecord
 from meeting_storage.index.document import IndexEntry, search_text_of, with_action_item_facts
 
 if TYPE_CHECKING:
-    from meeting_storage.storage.service import MeetingStorage
+    from meeting_storage.service.facade import MeetingStorage
 
 PAGE_SIZE = 500
 READ_WORKERS = 8

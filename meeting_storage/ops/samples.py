@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from meeting_storage.core.models import ProcessResult, utc_now
 
 if TYPE_CHECKING:
-    from meeting_storage.storage.service import MeetingStorage
+    from meeting_storage.service.facade import MeetingStorage
 
 SAMPLE_RATE = 8000
 SAMPLE_TAG = "sample"
