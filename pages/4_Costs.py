@@ -11,9 +11,9 @@ import streamlit as st
 
 from meeting_storage import MeetingStorageError
 from meeting_storage.costs import cost_model
-from meeting_storage.costs.pricing import bedrock_base_model_id
+from meeting_storage.costs.pricing import ARCHIVE_CLASSES, bedrock_base_model_id
 from meeting_storage.ops import hardening
-from meeting_storage.ops.lifecycle import ARCHIVE_CLASSES, DEFAULT_NONCURRENT_DAYS, LifecyclePolicy
+from meeting_storage.ops.lifecycle import DEFAULT_NONCURRENT_DAYS, LifecyclePolicy
 from ui import bucket_view, components, cost_view, service
 from ui.formatting import escape_markdown, format_money, human_size
 

@@ -24,7 +24,7 @@ from meeting_storage.api.app import (
 )
 from meeting_storage.cli.main import main
 from meeting_storage.core import layout
-from meeting_storage.ops import lifecycle
+from meeting_storage.costs.pricing import ARCHIVE_CLASSES
 from tests.conftest import SAMPLE_TRANSCRIPT, SECRET_KEY, wav_bytes, wav_header_then
 from tests.test_cli import run
 
@@ -830,7 +830,7 @@ def test_costs_do_not_bill_documents_kept_on_disk(moto_storage: MeetingStorage) 
 
 
 def test_the_archive_classes_of_the_query_are_the_lifecycle_policys() -> None:
-    assert get_args(ArchiveClass) == lifecycle.ARCHIVE_CLASSES
+    assert get_args(ArchiveClass) == ARCHIVE_CLASSES
 
 
 # ---------------------------------------------------------------------- the OpenAPI document

@@ -74,7 +74,9 @@ def test_the_detectors_detect() -> None:
         "line 5: os.environ",
         "line 6: os.getenv",
     ]
-    assert environment_reads(parse(PACKAGE / "core" / "settings.py"))  # it really reads the environment
+    assert environment_reads(
+        parse(PACKAGE / "core" / "settings.py")
+    )  # it really reads the environment
 
 
 @pytest.mark.parametrize("path", MODULES, ids=relative)
@@ -88,7 +90,9 @@ def test_no_module_imports_streamlit(path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", [p for p in MODULES if p.name != "settings.py" or p.parent != PACKAGE / "core"], ids=relative
+    "path",
+    [p for p in MODULES if p.name != "settings.py" or p.parent != PACKAGE / "core"],
+    ids=relative,
 )
 def test_only_settings_reads_the_environment(path: Path) -> None:
     reads = environment_reads(parse(path))

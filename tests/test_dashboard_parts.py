@@ -18,8 +18,8 @@ import pytest
 from meeting_storage import Meeting, MeetingRecord, MeetingStorage
 from meeting_storage.ops.samples import SAMPLES, sample_audio, store_samples
 from meeting_storage.render.report import escape_markdown, fenced, meeting_markdown
-from meeting_storage.storage.media import duration_seconds
 from meeting_storage.service.facade import PROCESS_STEPS
+from meeting_storage.storage.media import duration_seconds
 from tests.conftest import PROJECT_ROOT, SAMPLE_TRANSCRIPT, wav_bytes
 from ui.formatting import (
     format_money,

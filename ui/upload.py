@@ -11,8 +11,8 @@ from typing import IO
 from meeting_storage import InvalidInputError
 from meeting_storage.analysis import decode_transcript
 from meeting_storage.analysis.transcript import MAX_TRANSCRIPT_BYTES
-from meeting_storage.storage.media import ALLOWED_EXTENSIONS
 from meeting_storage.service.facade import PROCESS_STEPS
+from meeting_storage.storage.media import ALLOWED_EXTENSIONS
 
 TRANSCRIPT_EXTENSIONS = ("txt", "vtt", "srt")
 TRANSCRIPT_LIMIT_MB = MAX_TRANSCRIPT_BYTES // (1024 * 1024)

@@ -913,7 +913,7 @@ def delete_meeting(
     return {"success": True, **report.to_dict()}
 
 
-# lifecycle.ARCHIVE_CLASSES, spelt out for the OpenAPI document (a test checks they agree).
+# pricing.ARCHIVE_CLASSES, spelt out for the OpenAPI document (a test checks they agree).
 ArchiveClass = Literal["STANDARD_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]
 
 

@@ -34,7 +34,7 @@ from meeting_storage.core.models import (
 from meeting_storage.core.settings import Settings, load_settings
 from meeting_storage.costs import cost_model
 from meeting_storage.costs.cost_model import CostReport
-from meeting_storage.costs.pricing import GLACIER, RESTORE_TIERS, PriceTable
+from meeting_storage.costs.pricing import ARCHIVE_CLASSES, GLACIER, RESTORE_TIERS, PriceTable
 from meeting_storage.index import DEFAULT_LIMIT, MAX_LIMIT
 from meeting_storage.index.query import HIGHLIGHT, MeetingFilter, parse_day
 from meeting_storage.ops import iam, lifecycle
@@ -316,7 +316,7 @@ def _add_cost_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         "--lifecycle", action=argparse.BooleanOptionalAction, help="archive and expire meetings"
     )
     cost.add_argument("--archive-days", type=int)
-    cost.add_argument("--archive-class", choices=lifecycle.ARCHIVE_CLASSES)
+    cost.add_argument("--archive-class", choices=ARCHIVE_CLASSES)
     retention = cost.add_mutually_exclusive_group()
     retention.add_argument("--retention-days", type=int, help="expire meetings after this")
     retention.add_argument("--keep-forever", action="store_true", help="never expire meetings")
@@ -337,7 +337,7 @@ def _add_lifecycle_parser(commands: Any, common: argparse.ArgumentParser) -> Non
         "apply", parents=[common], help="archive recordings and expire whole meetings"
     )
     apply.add_argument("--archive-days", type=int, default=lifecycle.DEFAULT_ARCHIVE_DAYS)
-    apply.add_argument("--archive-class", choices=lifecycle.ARCHIVE_CLASSES, default=GLACIER)
+    apply.add_argument("--archive-class", choices=ARCHIVE_CLASSES, default=GLACIER)
     apply.add_argument("--no-archive", action="store_true", help="keep recordings in Standard")
     expiry = apply.add_mutually_exclusive_group()
     expiry.add_argument("--expire-days", type=int, default=lifecycle.DEFAULT_EXPIRE_DAYS)
