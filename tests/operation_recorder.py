@@ -31,7 +31,8 @@ from meeting_storage.ops import iam
 PACKAGE = str(Path(meeting_storage.__file__).resolve().parent)
 TESTS = str(Path(__file__).resolve().parent)
 THIS_FILE = str(Path(__file__).resolve())
-ENTRY_POINTS = {"service.py", "cli.py", "__main__.py", "api.py"}
+# Calls made through the service, an operation or a face are what a deployment makes.
+ENTRY_POINTS = ("service/", "ops/", "cli/", "api/", "__main__.py")
 KEPT_PARAMS = ("Bucket", "Key", "Prefix", "VersionId", "TableName", "modelId")
 
 
@@ -73,7 +74,7 @@ def _origin() -> str | None:
     if outermost is None:
         # s3transfer's upload threads (started by the package), or a test's own client.
         return None if called_by_a_test else "a worker thread"
-    return innermost if outermost in ENTRY_POINTS else None
+    return innermost if outermost.startswith(ENTRY_POINTS) else None
 
 
 def _kept(params: dict[str, Any]) -> str:
