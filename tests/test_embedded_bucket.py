@@ -14,10 +14,13 @@ from meeting_storage import MeetingStorage
 from meeting_storage.storage.embedded import EmbeddedS3
 from tests.conftest import (
     REGION,
+    app_test,
     drop_bucket,
     make_settings,
     new_bucket_name,
     raw_seaweed_client,
+    table_with,
+    use_dashboard_settings,
     wav_bytes,
 )
 
@@ -77,3 +80,20 @@ def test_doctor_finds_versioning_and_encryption_on_and_meetings_round_trip(
     assert meeting.audio_url is not None
     response = requests.get(meeting.audio_url, timeout=30)
     assert response.status_code == 200 and response.content == audio
+
+
+def test_the_home_page_finds_versioning_and_encryption_ok(
+    seaweedfs: EmbeddedS3,
+    created: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    streamlit_project_config: None,
+    fresh_dashboard_caches: None,
+) -> None:
+    settings = make_settings(created, tmp_path, s3_endpoint_url=seaweedfs.endpoint_url)
+    use_dashboard_settings(settings, monkeypatch)
+    at = app_test().run()
+    assert not at.exception
+    findings = table_with(at, "To fix")
+    states = dict(zip(findings["Setting"], findings["Status"], strict=True))
+    assert states["Versioning"] == states["Default encryption"] == "ok"
