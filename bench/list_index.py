@@ -180,7 +180,9 @@ def run(count: int, repeats: int) -> list[Row]:
     with ExitStack() as keep, servers(keep) as (s3, dynamo, postgres):
         folder = Path(keep.enter_context(tempfile.TemporaryDirectory()))
         bucket = f"bench-{count}"
-        s3.ensure_bucket(bucket)
+        s3.ensure_bucket(
+            bucket, versioned_and_encrypted=False
+        )  # as the README tables were measured
         base = Settings(
             bucket=bucket,
             s3_endpoint_url=s3.endpoint_url,

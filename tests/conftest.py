@@ -138,7 +138,7 @@ def raw_seaweed_client(server: EmbeddedS3) -> Any:
 @pytest.fixture
 def seaweed_settings(seaweedfs: EmbeddedS3, tmp_path: Path) -> Iterator[Settings]:
     settings = make_settings(new_bucket_name(), tmp_path, s3_endpoint_url=seaweedfs.endpoint_url)
-    seaweedfs.ensure_bucket(settings.bucket, REGION)
+    seaweedfs.ensure_bucket(settings.bucket, REGION, versioned_and_encrypted=False)
     yield settings
     drop_bucket(raw_seaweed_client(seaweedfs), settings.bucket)
 

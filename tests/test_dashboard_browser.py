@@ -123,7 +123,7 @@ def test_upload_list_play_delete_in_chromium(
 ) -> None:
     assert CHROMIUM.is_file(), (
         "The browser test needs Debian's Chromium at /usr/bin/chromium: "
-        "apt-get install chromium (.ci/run installs it)."
+        "apt-get install chromium (`make test` installs it)."
     )
     from playwright.sync_api import expect, sync_playwright
 

@@ -30,7 +30,7 @@ SPEECH = (
 def _require(available: bool, what: str) -> None:
     if not available:
         if os.environ.get("CI"):
-            pytest.fail(f"{what} must be installed in CI (see .ci/run and requirements-asr.txt)")
+            pytest.fail(f"{what} must be installed in CI (`make test` installs it)")
         pytest.skip(f"{what} is not installed")
 
 

