@@ -125,10 +125,10 @@ def test_create_table_command(
     assert json.loads(capsys.readouterr().out)["count"] == 0
 
 
-def test_readme_shows_the_cloudformation_template() -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+def test_the_index_docs_show_the_cloudformation_template() -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "index-backends.md").read_text()
     snippet = json.dumps(cloudformation_template(), indent=2)
-    assert snippet in readme
+    assert snippet in page
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -84,7 +83,7 @@ def test_questions_hypotheticals_and_chatter_are_not_action_items() -> None:
     assert summary["action_items"] == []
 
 
-def test_a_long_messy_meeting_yields_a_handful_of_items_quickly() -> None:
+def test_a_long_messy_meeting_yields_a_handful_of_items() -> None:
     rng = random.Random(7)
     speakers = [f"Speaker {c}" for c in "ABCDEF"]
     fillers = ["um", "uh", "you know", "like", "so", "I mean"]
@@ -113,10 +112,8 @@ def test_a_long_messy_meeting_yields_a_handful_of_items_quickly() -> None:
         transcript.append(f"{rng.choice(speakers)}: {noisy}")
         words += len(noisy.split())
     text = "\n".join(transcript)
-    started = time.perf_counter()
+    # Its speed is measured by `make bench` (bench/extraction_quality.py), not timed here.
     summary, requirements = extract(text)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0, f"{elapsed:.2f}s for 10,000 words"
     limits = Limits()
     assert 1 <= len(summary["action_items"]) <= limits.actions.maximum
     assert len(summary["decisions"]) <= limits.decisions.maximum
