@@ -12,8 +12,15 @@ import pandas as pd
 import streamlit as st
 
 from meeting_storage import Meeting, MeetingStorageError
+from meeting_storage.core.analysis import requirements_to_json
 from meeting_storage.core.models import STATUS_AWAITING_TRANSCRIPT
-from meeting_storage.render.report import meeting_markdown, processing_breakdown
+from meeting_storage.render.report import (
+    NO_TRANSCRIPT,
+    SUMMARY_TITLE,
+    analysis_view,
+    meeting_markdown,
+    processing_breakdown,
+)
 from meeting_storage.service.facade import RECENTLY_DELETED_DAYS as RESTORE_DAYS
 from ui import components, service, upload
 from ui.formatting import (
@@ -44,7 +51,6 @@ if loaded is None:
     st.stop()
 meeting = loaded
 record = meeting.record
-summary = meeting.summary
 
 st.title(escape_markdown(record.display_title), anchor=False)
 st.caption(
@@ -119,69 +125,26 @@ summary_tab, transcript_tab, details_tab = st.tabs(
 )
 
 with summary_tab:
-    st.subheader("Summary", anchor=False)
-    components.plain(str(summary.get("summary") or "No summary yet."))
-    participants = [str(p) for p in summary.get("participants") or []]
-    if participants:
-        st.caption("Participants: " + escape_markdown(", ".join(participants)))
-
-    actions = [a for a in summary.get("action_items") or [] if isinstance(a, dict)]
-    st.subheader(f"Action items ({len(actions)})", anchor=False)
-    if actions:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "Action": [str(a.get("text", "")) for a in actions],
-                    "Owner": [str(a.get("owner") or "") for a in actions],
-                    "Due": [str(a.get("due") or "") for a in actions],
-                }
-            ),
-            hide_index=True,
-            column_config={"Action": st.column_config.TextColumn(width="large")},
-        )
-    else:
-        st.caption("None found.")
-
-    decisions = summary.get("decisions") or []
-    st.subheader(f"Decisions ({len(decisions)})", anchor=False)
-    if decisions:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "Decision": [
-                        str(d.get("text", "") if isinstance(d, dict) else d) for d in decisions
-                    ],
-                    "Speaker": [
-                        str((d.get("speaker") if isinstance(d, dict) else "") or "")
-                        for d in decisions
-                    ],
-                }
-            ),
-            hide_index=True,
-            column_config={"Decision": st.column_config.TextColumn(width="large")},
-        )
-    else:
-        st.caption("None found.")
-
-    requirements = [r for r in meeting.requirements if isinstance(r, dict)]
-    st.subheader(f"Requirements ({len(requirements)})", anchor=False)
-    if requirements:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "Requirement": [str(r.get("text", "")) for r in requirements],
-                    "Priority": [str(r.get("priority", "")) for r in requirements],
-                }
-            ),
-            hide_index=True,
-            column_config={"Requirement": st.column_config.TextColumn(width="large")},
-        )
-    else:
-        st.caption("None found.")
+    view = analysis_view(meeting.summary, meeting.requirements)
+    st.subheader(SUMMARY_TITLE, anchor=False)
+    components.plain(view.summary_or_placeholder)
+    if view.participants_line:
+        st.caption(escape_markdown(view.participants_line))
+    for items in view.lists:
+        st.subheader(items.counted_title, anchor=False)
+        if items.rows:
+            wide = items.columns[0]  # the item's text
+            st.dataframe(
+                pd.DataFrame({name: items.column(name) for name in items.columns}),
+                hide_index=True,
+                column_config={wide: st.column_config.TextColumn(width="large")},
+            )
+        else:
+            st.caption(items.empty)
 
 with transcript_tab:
     if not meeting.transcription:
-        st.caption("No transcript yet.")
+        st.caption(NO_TRANSCRIPT)
     else:
         query = st.text_input(
             "Search the transcript", key="transcript_search", placeholder="a word or phrase"
@@ -245,8 +208,8 @@ with details_tab:
         json.dumps(
             {
                 "meeting_id": record.meeting_id,
-                "summary": summary,
-                "requirements": meeting.requirements,
+                "summary": meeting.summary.to_json(),
+                "requirements": requirements_to_json(meeting.requirements),
             },
             ensure_ascii=False,
             indent=2,

@@ -122,7 +122,7 @@ def test_recording_is_transcribed_in_place_and_analysed(
     assert meeting.transcription.splitlines()[1] == (
         "[00:00:04] Speaker 2: Great. I'll send the release notes to marketing by Friday."
     )
-    assert meeting.summary["action_items"][0] == {
+    assert meeting.summary.action_items[0].to_json() == {
         "text": "Speaker 2 will send the release notes to marketing by Friday.",
         "owner": "Speaker 2",
         "due": "Friday",

@@ -92,14 +92,14 @@ def test_a_valid_answer_is_used_and_recorded_truthfully(bedrock: tuple[Any, Stub
     stubber.add_response("converse", converse_response(fenced), expected_request())
     result = BedrockExtractor(client, MODEL).extract(parse_transcript(SAMPLE_TRANSCRIPT))
     assert result.method == "bedrock" and result.bedrock_used and result.notes == ()
-    assert result.action_items[0] == {
+    assert result.action_items[0].to_json() == {
         "text": "Carol will send the revised budget to finance",
         "owner": "Carol",
         "due": "Friday",
     }
-    assert result.decisions == [{"text": "Use rechargeable batteries"}]
-    assert [r["priority"] for r in result.requirements] == ["MUST", "COULD"]
-    assert result.summary["participants"] == ["Alice", "Bob", "Carol"]
+    assert [d.to_json() for d in result.decisions] == [{"text": "Use rechargeable batteries"}]
+    assert [r.to_json()["priority"] for r in result.requirements] == ["MUST", "COULD"]
+    assert result.summary.to_json()["participants"] == ["Alice", "Bob", "Carol"]
     assert result.model_usage == ModelUsage(MODEL, input_tokens=100, output_tokens=50)
 
 
@@ -126,7 +126,7 @@ def test_a_long_transcript_is_chunked_and_merged_not_truncated(
 
     result = BedrockExtractor(client, MODEL, chunk_chars=600).extract(transcript)
 
-    assert result.bedrock_used and result.summary["summary"] == "The whole meeting."
+    assert result.bedrock_used and result.summary.text == "The whole meeting."
     # Every call is billed: the map calls' tokens plus the reduce call's.
     maps = range(len(chunks))
     assert result.model_usage == ModelUsage(
@@ -335,7 +335,7 @@ def test_contract_helpers() -> None:
     assert parse_json_answer('Here you go: {"a": 1} Thanks') == {"a": 1}
     with pytest.raises(ContractError):
         validate_outcome([])
-    outcome = validate_outcome({"summary": " ok ", "decisions": [{"text": "d"}]})
+    outcome = validate_outcome({"summary": " ok ", "decisions": [{"text": "d"}]}).to_json()
     assert outcome == {"summary": "ok", "action_items": [], "decisions": ["d"], "requirements": []}
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from meeting_storage import Meeting, MeetingRecord, MeetingStorage
+from meeting_storage.analysis import Summary, requirements_from_json
 from meeting_storage.ops.samples import SAMPLES, sample_audio, store_samples
 from meeting_storage.render.report import escape_markdown, fenced, meeting_markdown
 from meeting_storage.service.facade import PROCESS_STEPS
@@ -179,13 +180,15 @@ def test_report_has_every_part_and_escapes_user_text() -> None:
     meeting = Meeting(
         record=record,
         transcription="Ann: we ship [today](http://x)\n```\nBob: ok",
-        summary={
-            "summary": "We ship *today*.",
-            "action_items": [{"text": "Send | notes", "owner": "Bob", "due": "Friday"}],
-            "decisions": [{"text": "Ship it", "speaker": "Ann"}],
-            "participants": ["Ann", "Bob"],
-        },
-        requirements=[{"text": "It must work", "priority": "MUST"}],
+        summary=Summary.from_json(
+            {
+                "summary": "We ship *today*.",
+                "action_items": [{"text": "Send | notes", "owner": "Bob", "due": "Friday"}],
+                "decisions": [{"text": "Ship it", "speaker": "Ann"}],
+                "participants": ["Ann", "Bob"],
+            }
+        ),
+        requirements=requirements_from_json([{"text": "It must work", "priority": "MUST"}]),
         audio_url=None,
     )
     report = meeting_markdown(meeting)
@@ -239,7 +242,7 @@ def test_store_samples_stores_complete_meetings(moto_storage: MeetingStorage) ->
     assert {r.title for r in listed} == {s.title for s in SAMPLES}
     for result in results:
         assert result.record.action_items_count >= 2
-        assert result.summary["decisions"]
+        assert result.summary.decisions
         assert result.record.duration_seconds and result.record.duration_seconds > 2
         assert "sample" in result.record.tags
     assert sum(r.record.requirements_count for r in results) >= 4

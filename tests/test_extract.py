@@ -4,23 +4,43 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from meeting_storage import InvalidInputError
 from meeting_storage.analysis import (
-    Extraction,
     RuleBasedExtractor,
     decode_transcript,
     parse_transcript,
+    requirements_to_json,
 )
 from meeting_storage.analysis.summary import SUMMARY_SENTENCES
 from meeting_storage.analysis.transcript import MAX_TRANSCRIPT_BYTES, normalise_text
 from tests.conftest import SAMPLE_TRANSCRIPT
 
 
-def extract(text: str) -> Extraction:
-    return RuleBasedExtractor().extract(parse_transcript(text))
+@dataclass(frozen=True)
+class Extracted:
+    """An extraction as summary.json and requirements.json hold it."""
+
+    method: str
+    bedrock_used: bool
+    summary: dict[str, Any]
+    requirements: list[dict[str, Any]]
+    action_items: list[dict[str, Any]]
+
+
+def extract(text: str) -> Extracted:
+    result = RuleBasedExtractor().extract(parse_transcript(text))
+    return Extracted(
+        method=result.method,
+        bedrock_used=result.bedrock_used,
+        summary=result.summary.to_json(),
+        requirements=requirements_to_json(result.requirements),
+        action_items=[item.to_json() for item in result.action_items],
+    )
 
 
 def item_with(items: list[dict[str, object]], fragment: str) -> dict[str, object]:
@@ -191,7 +211,7 @@ Carol: we we decided, uh, decided to — to go with the the blue one
 """
 
 
-def assert_well_formed(result: Extraction) -> None:
+def assert_well_formed(result: Extracted) -> None:
     summary = result.summary
     assert isinstance(summary["summary"], str)
     for item in summary["action_items"]:

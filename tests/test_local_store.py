@@ -91,7 +91,7 @@ def test_list_show_and_delete_with_local_documents(local_docs: MeetingStorage) -
 
     meeting = local_docs.get_meeting(second.record.meeting_id)
     assert meeting.transcription == SAMPLE_TRANSCRIPT.strip()
-    assert meeting.summary["action_items"] == second.summary["action_items"]
+    assert meeting.summary.action_items == second.summary.action_items
     assert meeting.requirements == second.requirements
     assert meeting.audio_url is not None and "X-Amz-Signature=" in meeting.audio_url
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from meeting_storage.analysis import RuleBasedExtractor, parse_transcript
+from meeting_storage.analysis import RuleBasedExtractor, parse_transcript, requirements_to_json
 from meeting_storage.analysis.participants import find_participants
 from meeting_storage.analysis.rule_based import Limits
 from meeting_storage.analysis.spoken_text import (
@@ -25,7 +25,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def extract(text: str) -> tuple[dict, list[dict]]:  # type: ignore[type-arg]
     result = RuleBasedExtractor().extract(parse_transcript(text))
     assert result.method == "rule_based" and not result.bedrock_used
-    return result.summary, result.requirements
+    return result.summary.to_json(), requirements_to_json(result.requirements)
 
 
 def test_tidy_notes() -> None:

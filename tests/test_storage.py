@@ -95,7 +95,7 @@ def test_list_show_and_delete_round_trip(storage: MeetingStorage) -> None:
     ]
     meeting = storage.get_meeting(second.record.meeting_id)
     assert meeting.transcription == SAMPLE_TRANSCRIPT.strip()
-    assert meeting.summary["action_items"] == second.summary["action_items"]
+    assert meeting.summary.action_items == second.summary.action_items
     assert meeting.requirements == second.requirements
     assert meeting.audio_url is not None and "X-Amz-Signature=" in meeting.audio_url
 
@@ -345,7 +345,7 @@ def test_recording_without_transcript_waits_for_one(storage: MeetingStorage) -> 
 
     done = storage.attach_transcript(meeting_id, SAMPLE_TRANSCRIPT)
     assert done.record.status == STATUS_COMPLETE
-    assert done.record.action_items_count == len(done.summary["action_items"]) > 0
+    assert done.record.action_items_count == len(done.summary.action_items) > 0
     assert done.record.audio_s3_key == stored.record.audio_s3_key
     meeting = storage.get_meeting(meeting_id)
     assert meeting.transcription == SAMPLE_TRANSCRIPT.strip()

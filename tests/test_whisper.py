@@ -69,10 +69,10 @@ def test_an_uploaded_recording_becomes_a_transcript_summary_and_items(
     assert record.notes == ()
     meeting = storage.get_meeting(record.meeting_id)
     assert "rechargeable batteries" in meeting.transcription.lower()
-    assert meeting.summary["summary"]
-    assert any("batteries" in d["text"] for d in meeting.summary["decisions"])
-    assert any("budget" in a["text"] for a in meeting.summary["action_items"])
-    assert any(r["priority"] == "MUST" for r in meeting.requirements)
+    assert meeting.summary.text
+    assert any("batteries" in d.text for d in meeting.summary.decisions)
+    assert any("budget" in a.text for a in meeting.summary.action_items)
+    assert any(r.priority == "MUST" for r in meeting.requirements)
 
 
 def test_silence_is_stored_awaiting_a_transcript(moto_settings: Settings) -> None:

@@ -10,6 +10,9 @@ object of this shape, checked field by field:
      "decisions": [str],
      "requirements": [{"text": str, "priority": "MUST" | "SHOULD" | "COULD"}]}
 
+validate_outcome() parses an answer into typed action items, decisions and requirements;
+`Outcome.to_json()` is this shape again, which the reduce call sends back to the model.
+
 Any failure (throttling, access denied, an unknown model, invalid JSON, a broken contract,
 no network) falls back to the rule-based extractor; the result then says
 extraction_method "rule_based", bedrock_used false, and carries a note saying why.
@@ -27,15 +30,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from meeting_storage.analysis.extract import (
-    METHOD_BEDROCK,
-    PRIORITIES,
-    Extraction,
-    Extractor,
-    ModelUsage,
-)
+from meeting_storage.analysis.extract import METHOD_BEDROCK, Extraction, Extractor, ModelUsage
 from meeting_storage.analysis.rule_based import RuleBasedExtractor
 from meeting_storage.analysis.transcript import Transcript
+from meeting_storage.core.analysis import PRIORITIES, ActionItem, Decision, Requirement, Summary
 from meeting_storage.core.errors import client_error_code
 
 DEFAULT_CHUNK_CHARS = 24_000  # about 6,000 tokens: well inside every Converse model's window
@@ -65,6 +63,25 @@ REDUCE_PROMPT = (
 
 class ContractError(ValueError):
     """The model's answer is not the JSON object the contract asks for."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One answer of the model, checked against the contract."""
+
+    summary: str
+    action_items: tuple[ActionItem, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+    requirements: tuple[Requirement, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's shape (decisions as plain strings), as the prompts show it."""
+        return {
+            "summary": self.summary,
+            "action_items": [item.to_json() for item in self.action_items],
+            "decisions": [decision.text for decision in self.decisions],
+            "requirements": [requirement.to_json() for requirement in self.requirements],
+        }
 
 
 @dataclass
@@ -118,15 +135,15 @@ class BedrockExtractor:
                 notes=(*result.notes, note),
                 model_usage=self._usage(tally),
             )
-        summary: dict[str, Any] = {
-            "summary": outcome["summary"],
-            "action_items": outcome["action_items"],
-            "decisions": [{"text": text} for text in outcome["decisions"]],
-            "participants": transcript.speakers,
-        }
+        summary = Summary(
+            text=outcome.summary,
+            action_items=outcome.action_items,
+            decisions=outcome.decisions,
+            participants=tuple(transcript.speakers),
+        )
         return Extraction(
             summary=summary,
-            requirements=outcome["requirements"],
+            requirements=outcome.requirements,
             method=METHOD_BEDROCK,
             bedrock_used=True,
             model_usage=self._usage(tally),
@@ -137,7 +154,7 @@ class BedrockExtractor:
             return None
         return ModelUsage(self.model_id, tally.input_tokens, tally.output_tokens)
 
-    def _map_reduce(self, transcript: Transcript, tally: _TokenTally) -> dict[str, Any]:
+    def _map_reduce(self, transcript: Transcript, tally: _TokenTally) -> Outcome:
         chunks = chunk_transcript(transcript, self.chunk_chars)
         partials = [
             self._ask(MAP_PROMPT.format(part=n, parts=len(chunks), text=chunk), tally)
@@ -145,10 +162,10 @@ class BedrockExtractor:
         ]
         if len(partials) == 1:
             return partials[0]
-        parts_json = json.dumps(partials, ensure_ascii=False)
+        parts_json = json.dumps([partial.to_json() for partial in partials], ensure_ascii=False)
         return self._ask(REDUCE_PROMPT.format(parts=len(partials), parts_json=parts_json), tally)
 
-    def _ask(self, prompt: str, tally: _TokenTally) -> dict[str, Any]:
+    def _ask(self, prompt: str, tally: _TokenTally) -> Outcome:
         response = self.client.converse(
             modelId=self.model_id,
             system=[{"text": SYSTEM_PROMPT}],
@@ -193,23 +210,23 @@ def parse_json_answer(text: str) -> Any:
         raise ContractError(f"the answer was not valid JSON ({exc})") from exc
 
 
-def validate_outcome(data: Any) -> dict[str, Any]:
+def validate_outcome(data: Any) -> Outcome:
     """The answer checked against the contract, normalised; ContractError names the problem."""
     if not isinstance(data, dict):
         raise ContractError("the answer is not a JSON object")
     summary = data.get("summary")
     if not isinstance(summary, str):
         raise ContractError('"summary" must be a string')
-    return {
-        "summary": summary.strip(),
-        "action_items": [
+    return Outcome(
+        summary=summary.strip(),
+        action_items=tuple(
             _action_item(item, n) for n, item in enumerate(_list(data, "action_items"))
-        ],
-        "decisions": [_decision(item, n) for n, item in enumerate(_list(data, "decisions"))],
-        "requirements": [
+        ),
+        decisions=tuple(_decision(item, n) for n, item in enumerate(_list(data, "decisions"))),
+        requirements=tuple(
             _requirement(item, n) for n, item in enumerate(_list(data, "requirements"))
-        ],
-    }
+        ),
+    )
 
 
 def _list(data: dict[str, Any], name: str) -> Sequence[Any]:
@@ -233,30 +250,30 @@ def _optional_text(value: Any, where: str) -> str | None:
     return value.strip()
 
 
-def _action_item(item: Any, n: int) -> dict[str, Any]:
+def _action_item(item: Any, n: int) -> ActionItem:
     if not isinstance(item, dict):
         raise ContractError(f"action_items[{n}] must be an object")
-    return {
-        "text": _text(item.get("text"), f"action_items[{n}].text"),
-        "owner": _optional_text(item.get("owner"), f"action_items[{n}].owner"),
-        "due": _optional_text(item.get("due"), f"action_items[{n}].due"),
-    }
+    return ActionItem(
+        text=_text(item.get("text"), f"action_items[{n}].text"),
+        owner=_optional_text(item.get("owner"), f"action_items[{n}].owner"),
+        due=_optional_text(item.get("due"), f"action_items[{n}].due"),
+    )
 
 
-def _decision(item: Any, n: int) -> str:
+def _decision(item: Any, n: int) -> Decision:
     if isinstance(item, dict):  # tolerate {"text": ...}, the shape of our own files
         item = item.get("text")
-    return _text(item, f"decisions[{n}]")
+    return Decision(_text(item, f"decisions[{n}]"))
 
 
-def _requirement(item: Any, n: int) -> dict[str, Any]:
+def _requirement(item: Any, n: int) -> Requirement:
     if not isinstance(item, dict):
         raise ContractError(f"requirements[{n}] must be an object")
     priority = str(item.get("priority", "")).strip().upper()
     priority = {"HIGH": "MUST", "MEDIUM": "SHOULD", "LOW": "COULD"}.get(priority, priority)
     if priority not in PRIORITIES:
         raise ContractError(f"requirements[{n}].priority must be one of {', '.join(PRIORITIES)}")
-    return {"text": _text(item.get("text"), f"requirements[{n}].text"), "priority": priority}
+    return Requirement(_text(item.get("text"), f"requirements[{n}].text"), priority)
 
 
 def failure_reason(exc: BaseException) -> str:

@@ -1,18 +1,17 @@
 """What an extractor returns, and the protocol every extractor (rule-based, Bedrock) follows.
 
-The JSON shapes are the storage contract: summary.json is
-`{"summary", "action_items": [{"text", "owner", "due"}], "decisions": [{"text"}], "participants"}`
-and requirements.json is `[{"text", "priority"}]` with priority MUST, SHOULD or COULD.
+The summary and requirements are the typed values of meeting_storage.core.analysis, whose
+`to_json()` writes summary.json and requirements.json (the storage contract).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 from meeting_storage.analysis.transcript import Transcript
+from meeting_storage.core.analysis import ActionItem, Decision, Requirement, Summary
 
-PRIORITIES = ("MUST", "SHOULD", "COULD")
 METHOD_RULE_BASED = "rule_based"
 METHOD_BEDROCK = "bedrock"
 
@@ -28,8 +27,8 @@ class ModelUsage:
 
 @dataclass(frozen=True)
 class Extraction:
-    summary: dict[str, Any]
-    requirements: list[dict[str, Any]] = field(default_factory=list)
+    summary: Summary
+    requirements: tuple[Requirement, ...] = ()
     method: str = METHOD_RULE_BASED
     bedrock_used: bool = False
     # Things the user should know about how this came about (e.g. why Bedrock was not used).
@@ -39,14 +38,12 @@ class Extraction:
     model_usage: ModelUsage | None = None
 
     @property
-    def action_items(self) -> list[dict[str, Any]]:
-        items = self.summary.get("action_items", [])
-        return items if isinstance(items, list) else []
+    def action_items(self) -> tuple[ActionItem, ...]:
+        return self.summary.action_items
 
     @property
-    def decisions(self) -> list[dict[str, Any]]:
-        items = self.summary.get("decisions", [])
-        return items if isinstance(items, list) else []
+    def decisions(self) -> tuple[Decision, ...]:
+        return self.summary.decisions
 
 
 class Extractor(Protocol):

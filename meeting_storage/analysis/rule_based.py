@@ -23,7 +23,6 @@ It reads a meeting the way a note-taker would:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from meeting_storage.analysis.action_items import action_candidates
 from meeting_storage.analysis.decisions import decision_candidates
@@ -33,6 +32,7 @@ from meeting_storage.analysis.requirements import requirement_candidates
 from meeting_storage.analysis.sentences import ItemLimit, meeting_sentences, select
 from meeting_storage.analysis.summary import summarise
 from meeting_storage.analysis.transcript import Transcript
+from meeting_storage.core.analysis import ActionItem, Decision, Requirement, Summary
 
 WORDS_PER_MINUTE = 150  # conversational speech, to estimate a length when there are no times
 
@@ -75,15 +75,18 @@ class RuleBasedExtractor:
         requirements = select(
             requirement_candidates(sentences, used), self.limits.requirements, hours
         )
-        summary: dict[str, Any] = {
-            "summary": summarise(sentences, hours),
-            "action_items": [{"text": c.text, "owner": c.owner, "due": c.due} for c in actions],
-            "decisions": [{"text": c.text, "speaker": c.sentence.speaker} for c in decisions],
-            "participants": [p.description for p in participants.values()],
-        }
+        summary = Summary(
+            text=summarise(sentences, hours),
+            action_items=tuple(ActionItem(c.text, c.owner, c.due) for c in actions),
+            decisions=tuple(
+                Decision(c.text, c.sentence.speaker, attributed=True) for c in decisions
+            ),
+            participants=tuple(p.description for p in participants.values()),
+        )
         return Extraction(
             summary=summary,
-            requirements=[{"text": c.text, "priority": c.priority} for c in requirements],
+            # Every requirement candidate has the priority its wording gave it.
+            requirements=tuple(Requirement(c.text, c.priority or "") for c in requirements),
             method=self.method,
         )
 

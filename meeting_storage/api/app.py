@@ -47,6 +47,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from meeting_storage.api.multipart import FILE_FIELD, MultipartFileReader
+from meeting_storage.core.analysis import requirements_to_json
 from meeting_storage.core.errors import (
     ConfigurationError,
     FileTooLargeError,
@@ -754,8 +755,8 @@ def process_meeting(body: ProcessRequest, storage: Storage) -> dict[str, Any]:
             "success": True,
             "meeting_id": None,
             "stored": False,
-            "meeting_summary": extraction.summary,
-            "requirements": extraction.requirements,
+            "meeting_summary": extraction.summary.to_json(),
+            "requirements": requirements_to_json(extraction.requirements),
             "audio_s3_key": None,
             "extraction_method": extraction.method,
             "bedrock_used": extraction.bedrock_used,

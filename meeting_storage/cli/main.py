@@ -24,6 +24,7 @@ from meeting_storage.analysis.backends import make_extractor
 from meeting_storage.analysis.extract import Extractor
 from meeting_storage.analysis.rule_based import RuleBasedExtractor
 from meeting_storage.analysis.transcript import decode_transcript
+from meeting_storage.core.analysis import Requirement, Summary, requirements_to_json
 from meeting_storage.core.errors import InvalidInputError, MeetingStorageError
 from meeting_storage.core.models import (
     STATUS_AWAITING_TRANSCRIPT,
@@ -38,7 +39,7 @@ from meeting_storage.costs.pricing import ARCHIVE_CLASSES, GLACIER, RESTORE_TIER
 from meeting_storage.index import DEFAULT_LIMIT, MAX_LIMIT
 from meeting_storage.index.query import HIGHLIGHT, MeetingFilter, parse_day
 from meeting_storage.ops import iam, lifecycle
-from meeting_storage.render.report import processing_breakdown
+from meeting_storage.render.report import analysis_lines, processing_breakdown, summary_line
 from meeting_storage.service.facade import RECENTLY_DELETED_DAYS, MeetingStorage, open_storage
 from meeting_storage.storage import archive
 from meeting_storage.storage.embedded import EmbeddedS3
@@ -453,14 +454,14 @@ def _cmd_process(args: argparse.Namespace, storage: Callable[[], MeetingStorage]
 
 
 def _stored_message(result: ProcessResult) -> str:
-    record, summary = result.record, result.summary
+    record = result.record
     if record.status == STATUS_AWAITING_TRANSCRIPT:
         lines = [f"Stored {record.meeting_id} with its recording, awaiting a transcript."]
     else:
         lines = [
             f"Stored {record.meeting_id}: {record.action_items_count} action item(s), "
             f"{record.requirements_count} requirement(s).",
-            f"Summary: {_printable(str(summary.get('summary', '')))}",
+            _printable(summary_line(result.summary)),
         ]
     lines += [f"Note: {_printable(note)}" for note in record.notes]
     if result.index_warning:
@@ -479,8 +480,8 @@ def _cmd_analyze(args: argparse.Namespace, storage: Callable[[], MeetingStorage]
     extraction = extractor.extract(transcript)
     elapsed = time.perf_counter() - started
     result = {
-        "meeting_summary": extraction.summary,
-        "requirements": extraction.requirements,
+        "meeting_summary": extraction.summary.to_json(),
+        "requirements": requirements_to_json(extraction.requirements),
         "extraction_method": extraction.method,
         "bedrock_used": extraction.bedrock_used,
         "notes": list(extraction.notes),
@@ -500,18 +501,9 @@ def _cmd_analyze(args: argparse.Namespace, storage: Callable[[], MeetingStorage]
 
 
 def _analysis_text(
-    summary: dict[str, Any], requirements: list[dict[str, Any]], notes: Sequence[str] = ()
+    summary: Summary, requirements: Sequence[Requirement], notes: Sequence[str] = ()
 ) -> str:
-    lines = [f"Summary: {_printable(str(summary.get('summary', '')))}"]
-    for item in summary.get("action_items", []) or []:
-        owner = f" ({item.get('owner')})" if item.get("owner") else ""
-        due = f" due {item.get('due')}" if item.get("due") else ""
-        lines.append(f"  - action{owner}{due}: {_printable(str(item.get('text', '')))}")
-    for item in summary.get("decisions", []) or []:
-        text = item.get("text", item) if isinstance(item, dict) else item
-        lines.append(f"  - decision: {_printable(str(text))}")
-    for item in requirements:
-        lines.append(f"  - {item.get('priority', '')}: {_printable(str(item.get('text', '')))}")
+    lines = [_printable(line) for line in analysis_lines(summary, requirements)]
     lines += [f"Note: {_printable(note)}" for note in notes]
     return "\n".join(lines)
 
@@ -622,7 +614,6 @@ def _cmd_show(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -
     if args.expires_in is not None and meeting.audio_url:
         data["audio_url"] = service.presign_audio(args.meeting_id, args.expires_in)
     record = meeting.record
-    summary = meeting.summary
     lines = [
         f"{record.meeting_id}  {record.timestamp.isoformat()}  {_printable(record.display_title)}",
         f"Audio: {data['audio_url'] or meeting.audio_unavailable_reason}",
@@ -636,7 +627,7 @@ def _cmd_show(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -
         )
         lines += [f"Note: {_printable(note)}" for note in record.notes]
     else:
-        lines.append(_analysis_text(summary, meeting.requirements, record.notes))
+        lines.append(_analysis_text(meeting.summary, meeting.requirements, record.notes))
     return {"meeting": data, "_human": "\n".join(lines)}
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from meeting_storage.core.analysis import Requirement, Summary, requirements_to_json
 from meeting_storage.core.errors import InvalidInputError
 from meeting_storage.core.layout import validate_meeting_id
 
@@ -180,8 +181,8 @@ class Meeting:
 
     record: MeetingRecord
     transcription: str
-    summary: dict[str, Any]
-    requirements: list[dict[str, Any]]
+    summary: Summary
+    requirements: tuple[Requirement, ...]
     audio_url: str | None
     audio_unavailable_reason: str | None = None
     audio_archive: ArchiveStatus | None = None
@@ -190,8 +191,8 @@ class Meeting:
         return {
             "meeting_id": self.record.meeting_id,
             "transcription": self.transcription,
-            "summary": self.summary,
-            "requirements": self.requirements,
+            "summary": self.summary.to_json(),
+            "requirements": requirements_to_json(self.requirements),
             "metadata": self.record.to_dict(),
             "audio_url": self.audio_url,
             "audio_unavailable_reason": self.audio_unavailable_reason,
@@ -202,8 +203,8 @@ class Meeting:
 @dataclass(frozen=True)
 class ProcessResult:
     record: MeetingRecord
-    summary: dict[str, Any]
-    requirements: list[dict[str, Any]]
+    summary: Summary
+    requirements: tuple[Requirement, ...]
     # Set when the meeting is stored but its index entry could not be written (after retries).
     index_warning: str | None = None
 
@@ -214,8 +215,8 @@ class ProcessResult:
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "meeting_id": self.record.meeting_id,
-            "meeting_summary": self.summary,
-            "requirements": self.requirements,
+            "meeting_summary": self.summary.to_json(),
+            "requirements": requirements_to_json(self.requirements),
             "audio_s3_key": self.record.audio_s3_key,
             "extraction_method": self.record.extraction_method,
             "bedrock_used": self.record.bedrock_used,

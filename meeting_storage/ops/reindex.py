@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from meeting_storage.core import layout
+from meeting_storage.core.analysis import Requirement, Summary, requirements_from_json
 from meeting_storage.core.errors import InvalidInputError, MeetingStorageError, NotFoundError
 from meeting_storage.core.models import STATUS_DELETING, MeetingRecord
 from meeting_storage.index.document import IndexEntry, search_text_of, with_action_item_facts
@@ -83,13 +84,11 @@ def load_meeting(storage: MeetingStorage, meeting_id: str) -> LoadedMeeting | No
         except NotFoundError:
             return None
 
-    summary = _json(read(layout.SUMMARY_FILE), {})
-    summary = summary if isinstance(summary, dict) else {}
-    requirements: list[Any] = []
+    summary = Summary.from_json(_json(read(layout.SUMMARY_FILE), {}))
+    requirements: tuple[Requirement, ...] = ()
     transcript = ""
     if storage.index.full_text:
-        loaded = _json(read(layout.REQUIREMENTS_FILE), [])
-        requirements = loaded if isinstance(loaded, list) else []
+        requirements = requirements_from_json(_json(read(layout.REQUIREMENTS_FILE), []))
         transcript = (read(layout.TRANSCRIPTION_FILE) or b"").decode("utf-8", "replace")
     record = with_action_item_facts(record, summary)
     return LoadedMeeting(

@@ -1,4 +1,11 @@
-"""A meeting as one Markdown document, and Markdown escaping for text people typed or said.
+"""The one rendering of a meeting's analysis, and Markdown escaping for text people typed or said.
+
+`analysis_view()` turns the typed summary and requirements into what every face shows: the
+summary text, the participants and three item lists (action items, decisions,
+requirements), each with its title, table columns and rows, one line per item and the
+wording for an empty list. The meeting page writes these as tables, the command line prints
+`analysis_lines()`, and `meeting_markdown()` writes the Markdown report the page offers as a
+download.
 
 User text (titles, transcripts, summaries, action items) is escaped so that it reads as
 the words it is: no emphasis, headings, links, images, HTML or math sneak in from a
@@ -8,8 +15,11 @@ transcript. The transcript itself goes into a fenced block, verbatim.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from meeting_storage.core.analysis import ActionItem, Decision, Requirement, Summary
 from meeting_storage.core.models import Meeting, MeetingRecord
 from meeting_storage.costs.cost_model import transcribe_billed_seconds
 from meeting_storage.costs.pricing import PriceTable
@@ -17,6 +27,107 @@ from meeting_storage.costs.pricing import PriceTable
 # CommonMark lets a backslash escape any ASCII punctuation. Escaping all of it also breaks
 # GFM autolinks (`www.`, `http://`, `a@b.c`), emoji short codes and `$math$`.
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+SUMMARY_TITLE = "Summary"
+PARTICIPANTS_LABEL = "Participants"
+NO_SUMMARY = "No summary yet."
+NO_TRANSCRIPT = "No transcript yet."
+NONE_FOUND = "None found."
+
+
+@dataclass(frozen=True)
+class ItemList:
+    """One list of a meeting's analysis as every face shows it: a table (the meeting page and
+    the report) or one line per item (the command line). Cells and lines are plain text."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    lines: tuple[str, ...]
+    empty: str = NONE_FOUND
+
+    @property
+    def counted_title(self) -> str:
+        return f"{self.title} ({len(self.rows)})"
+
+    def column(self, name: str) -> list[str]:
+        position = self.columns.index(name)
+        return [row[position] for row in self.rows]
+
+
+@dataclass(frozen=True)
+class AnalysisView:
+    """A meeting's summary and item lists, ready to show."""
+
+    summary: str  # "" when there is none; `summary_or_placeholder` says so
+    participants: tuple[str, ...]
+    lists: tuple[ItemList, ...]
+
+    @property
+    def summary_or_placeholder(self) -> str:
+        return self.summary or NO_SUMMARY
+
+    @property
+    def participants_line(self) -> str | None:
+        if not self.participants:
+            return None
+        return f"{PARTICIPANTS_LABEL}: {', '.join(self.participants)}"
+
+
+def action_item_line(item: ActionItem) -> str:
+    owner = f" ({item.owner})" if item.owner else ""
+    due = f" due {item.due}" if item.due else ""
+    return f"action{owner}{due}: {item.text}"
+
+
+def action_items_list(items: Sequence[ActionItem]) -> ItemList:
+    return ItemList(
+        title="Action items",
+        columns=("Action", "Owner", "Due"),
+        rows=tuple((item.text, item.owner or "", item.due or "") for item in items),
+        lines=tuple(action_item_line(item) for item in items),
+    )
+
+
+def decisions_list(decisions: Sequence[Decision]) -> ItemList:
+    return ItemList(
+        title="Decisions",
+        columns=("Decision", "Speaker"),
+        rows=tuple((decision.text, decision.speaker or "") for decision in decisions),
+        lines=tuple(f"decision: {decision.text}" for decision in decisions),
+    )
+
+
+def requirements_list(requirements: Sequence[Requirement]) -> ItemList:
+    return ItemList(
+        title="Requirements",
+        columns=("Requirement", "Priority"),
+        rows=tuple((item.text, item.priority) for item in requirements),
+        lines=tuple(f"{item.priority}: {item.text}" for item in requirements),
+    )
+
+
+def analysis_view(summary: Summary, requirements: Sequence[Requirement]) -> AnalysisView:
+    return AnalysisView(
+        summary=summary.text,
+        participants=summary.participants or (),
+        lists=(
+            action_items_list(summary.action_items),
+            decisions_list(summary.decisions),
+            requirements_list(requirements),
+        ),
+    )
+
+
+def summary_line(summary: Summary) -> str:
+    return f"{SUMMARY_TITLE}: {summary.text}"
+
+
+def analysis_lines(summary: Summary, requirements: Sequence[Requirement]) -> list[str]:
+    """The analysis as the command line prints it (plain text; the terminal's escaping is
+    the command line's): the summary line, then every item indented on a line of its own."""
+    view = analysis_view(summary, requirements)
+    return [summary_line(summary), *(f"  - {line}" for items in view.lists for line in items.lines)]
 
 
 def processing_breakdown(record: MeetingRecord, prices: PriceTable) -> list[str]:
@@ -58,13 +169,16 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
+def _item_list_markdown(items: ItemList) -> str:
+    if not items.rows:
+        return f"_{items.empty}_"
+    return _table(list(items.columns), [list(row) for row in items.rows])
+
+
 def meeting_markdown(meeting: Meeting) -> str:
     """The whole meeting: details, summary, action items, decisions, requirements, transcript."""
     record = meeting.record
-    summary = meeting.summary
-    actions = [a for a in summary.get("action_items") or [] if isinstance(a, dict)]
-    decisions = summary.get("decisions") or []
-    participants = summary.get("participants") or []
+    view = analysis_view(meeting.summary, meeting.requirements)
     parts = [
         f"# {escape_markdown(record.display_title)}",
         "",
@@ -76,47 +190,21 @@ def meeting_markdown(meeting: Meeting) -> str:
                 ["File", record.filename],
                 ["Status", record.status.replace("_", " ")],
                 ["Extraction", record.extraction_method],
-                ["Participants", ", ".join(str(p) for p in participants) or "unknown"],
+                [PARTICIPANTS_LABEL, ", ".join(view.participants) or "unknown"],
             ],
         ),
         "",
-        "## Summary",
+        f"## {SUMMARY_TITLE}",
         "",
-        escape_markdown(str(summary.get("summary") or "")) or "_No summary._",
+        escape_markdown(view.summary) or f"_{NO_SUMMARY}_",
         "",
-        "## Action items",
-        "",
-        _table(
-            ["Action", "Owner", "Due"],
-            [[a.get("text"), a.get("owner") or "", a.get("due") or ""] for a in actions],
-        )
-        if actions
-        else "_None found._",
-        "",
-        "## Decisions",
-        "",
-        "\n".join(
-            f"- {escape_markdown(str(d.get('text', '') if isinstance(d, dict) else d))}"
-            for d in decisions
-        )
-        or "_None found._",
-        "",
-        "## Requirements",
-        "",
-        _table(
-            ["Requirement", "Priority"],
-            [
-                [r.get("text"), r.get("priority", "")]
-                for r in meeting.requirements
-                if isinstance(r, dict)
-            ],
-        )
-        if meeting.requirements
-        else "_None found._",
-        "",
+    ]
+    for items in view.lists:
+        parts += [f"## {items.title}", "", _item_list_markdown(items), ""]
+    parts += [
         "## Transcript",
         "",
-        fenced(meeting.transcription) if meeting.transcription else "_No transcript yet._",
+        fenced(meeting.transcription) if meeting.transcription else f"_{NO_TRANSCRIPT}_",
         "",
     ]
     return "\n".join(parts)

@@ -29,6 +29,7 @@ from meeting_storage.analysis.backends import make_extractor, make_transcriber
 from meeting_storage.analysis.extract import METHOD_BEDROCK
 from meeting_storage.analysis.transcribe import TRANSCRIBER_AWS, StoredAudio, Transcriber
 from meeting_storage.core import layout
+from meeting_storage.core.analysis import Summary, requirements_from_json, requirements_to_json
 from meeting_storage.core.errors import (
     BackendUnavailableError,
     ConfigurationError,
@@ -401,8 +402,12 @@ class MeetingStorage:
         """Write transcription.txt, summary.json and requirements.json; return their keys."""
         files: list[tuple[str, bytes, str]] = [
             (layout.TRANSCRIPTION_FILE, text.encode(), "text/plain; charset=utf-8"),
-            (layout.SUMMARY_FILE, _json_bytes(extraction.summary), "application/json"),
-            (layout.REQUIREMENTS_FILE, _json_bytes(extraction.requirements), "application/json"),
+            (layout.SUMMARY_FILE, _json_bytes(extraction.summary.to_json()), "application/json"),
+            (
+                layout.REQUIREMENTS_FILE,
+                _json_bytes(requirements_to_json(extraction.requirements)),
+                "application/json",
+            ),
         ]
         written = []
         for name, data, kind in files:
@@ -644,8 +649,8 @@ class MeetingStorage:
         return Meeting(
             record=record,
             transcription=transcription,
-            summary=summary_data if isinstance(summary_data, dict) else {},
-            requirements=requirements_data if isinstance(requirements_data, list) else [],
+            summary=Summary.from_json(summary_data),
+            requirements=requirements_from_json(requirements_data),
             audio_url=audio_url,
             audio_unavailable_reason=reason,
             audio_archive=archive,
@@ -1043,8 +1048,8 @@ class MeetingStorage:
         warning = self._list(
             restored,
             search_text_of(
-                summary if isinstance(summary, dict) else {},
-                requirements if isinstance(requirements, list) else [],
+                Summary.from_json(summary),
+                requirements_from_json(requirements),
                 transcript.decode("utf-8", "replace"),
             ),
         )
@@ -1143,9 +1148,7 @@ def _user_text(value: str, what: str) -> str:
     return value.strip()
 
 
-AWAITING_EXTRACTION = Extraction(
-    summary={"summary": "", "action_items": [], "decisions": []}, requirements=[], method="none"
-)
+AWAITING_EXTRACTION = Extraction(summary=Summary(), method="none")
 
 
 def _with_model_usage(record: MeetingRecord, usage: ModelUsage | None) -> MeetingRecord:

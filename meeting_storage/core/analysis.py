@@ -1,0 +1,201 @@
+"""A meeting's analysis as typed values: the summary with its action items and decisions, and
+the requirements.
+
+The JSON shapes are the storage contract, and what the CLI's --json and the REST API print:
+summary.json is
+`{"summary", "action_items": [{"text", "owner", "due"}], "decisions": [{"text", "speaker"?}],
+"participants"?}` and requirements.json is `[{"text", "priority"}]` with priority MUST, SHOULD
+or COULD. `to_json()` writes exactly these shapes.
+
+`from_json()` reads whatever older or hand-edited files hold, the way the dashboard always
+read them: a missing field takes its default, text of another type is turned into text, an
+item that cannot be one (an action item that is not an object, a list that is not a list) is
+dropped. Keys this version does not know are kept in `extra` and written back after the known
+ones, so rewriting a file never loses what was in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+PRIORITIES = ("MUST", "SHOULD", "COULD")
+# Action items may carry `done: true` or a closed `status` (written by hand or by other tools).
+_DONE_STATES = frozenset({"done", "closed", "completed", "complete", "resolved"})
+
+_ACTION_ITEM_KEYS = frozenset({"text", "owner", "due"})
+_DECISION_KEYS = frozenset({"text", "speaker"})
+_REQUIREMENT_KEYS = frozenset({"text", "priority"})
+_SUMMARY_KEYS = frozenset({"summary", "action_items", "decisions", "participants"})
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _extra(value: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    return {key: item for key, item in value.items() if key not in known}
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    """Work someone is to do after the meeting: "Carol will send the budget", by Friday."""
+
+    text: str
+    owner: str | None = None
+    due: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @property
+    def is_open(self) -> bool:
+        """Open unless marked done (`done: true` or a closed `status`)."""
+        if self.extra.get("done") is True:
+            return False
+        return str(self.extra.get("status") or "").strip().lower() not in _DONE_STATES
+
+    @classmethod
+    def from_json(cls, value: Any) -> ActionItem | None:
+        """The item an object of summary.json's "action_items" holds; None for anything else."""
+        if not isinstance(value, Mapping):
+            return None
+        return cls(
+            text=_text(value.get("text")),
+            owner=_optional_text(value.get("owner")),
+            due=_optional_text(value.get("due")),
+            extra=_extra(value, _ACTION_ITEM_KEYS),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "owner": self.owner, "due": self.due, **self.extra}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the meeting settled, and who said it.
+
+    `attributed` says whether the decision was attributed to a speaker at all: the rule-based
+    extractor attributes every decision (`speaker` None when the transcript names no one) and
+    writes a "speaker" key; Bedrock does not, and its decisions have no "speaker" key.
+    """
+
+    text: str
+    speaker: str | None = None
+    attributed: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> Decision | None:
+        """A decision from an object or (in older files) a plain string; None for anything else."""
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            return cls(text=str(value))
+        if not isinstance(value, Mapping):
+            return None
+        return cls(
+            text=_text(value.get("text")),
+            speaker=_optional_text(value.get("speaker")),
+            attributed="speaker" in value,
+            extra=_extra(value, _DECISION_KEYS),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"text": self.text}
+        if self.attributed or self.speaker is not None:
+            data["speaker"] = self.speaker
+        return {**data, **self.extra}
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """What the product must, should or could do; `priority` is one of PRIORITIES (or "" when
+    an older file gave none)."""
+
+    text: str
+    priority: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> Requirement | None:
+        """A requirement from an object or a plain string; None for anything else."""
+        if isinstance(value, str):
+            return cls(text=value)
+        if not isinstance(value, Mapping):
+            return None
+        return cls(
+            text=_text(value.get("text")),
+            priority=_text(value.get("priority")),
+            extra=_extra(value, _REQUIREMENT_KEYS),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "priority": self.priority, **self.extra}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What summary.json holds: the summary text, the action items, the decisions and who took
+    part.
+
+    `participants` is None when they were not recorded (meetings awaiting a transcript, files
+    from before they were); summary.json then has no "participants" key.
+    """
+
+    text: str = ""
+    action_items: tuple[ActionItem, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+    participants: tuple[str, ...] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> Summary:
+        """summary.json's content; an empty summary when it is not a JSON object."""
+        if not isinstance(value, Mapping):
+            return cls()
+        participants = value.get("participants")
+        return cls(
+            text=_text(value.get("summary")),
+            action_items=tuple(
+                item
+                for item in map(ActionItem.from_json, _items(value.get("action_items")))
+                if item is not None
+            ),
+            decisions=tuple(
+                item
+                for item in map(Decision.from_json, _items(value.get("decisions")))
+                if item is not None
+            ),
+            participants=(
+                tuple(str(p) for p in participants if p is not None)
+                if isinstance(participants, list)
+                else None
+            ),
+            extra=_extra(value, _SUMMARY_KEYS),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "summary": self.text,
+            "action_items": [item.to_json() for item in self.action_items],
+            "decisions": [decision.to_json() for decision in self.decisions],
+        }
+        if self.participants is not None:
+            data["participants"] = list(self.participants)
+        return {**data, **self.extra}
+
+
+def requirements_from_json(value: Any) -> tuple[Requirement, ...]:
+    """requirements.json's content; no requirements when it is not a JSON list."""
+    found = (Requirement.from_json(item) for item in _items(value))
+    return tuple(requirement for requirement in found if requirement is not None)
+
+
+def requirements_to_json(requirements: Iterable[Requirement]) -> list[dict[str, Any]]:
+    return [requirement.to_json() for requirement in requirements]
