@@ -10,11 +10,14 @@ from decimal import Decimal
 import streamlit as st
 
 from meeting_storage import MeetingStorageError
-from meeting_storage.costs import cost_model
-from meeting_storage.costs.pricing import ARCHIVE_CLASSES, bedrock_base_model_id
+from meeting_storage.costs import line_items
+from meeting_storage.costs.history import monthly_estimate
+from meeting_storage.costs.pricing import bedrock_base_model_id
+from meeting_storage.costs.review import build_report
+from meeting_storage.costs.usage import GETS_PER_VIEW, usage_notes
 from meeting_storage.ops import hardening
 from meeting_storage.ops.lifecycle import DEFAULT_NONCURRENT_DAYS, LifecyclePolicy
-from ui import bucket_view, components, cost_view, service
+from ui import bucket_view, components, cost_view, service, what_if
 from ui.formatting import escape_markdown, format_money, human_size
 
 MONTHS = 12
@@ -71,7 +74,7 @@ history = basis.usage
 # ------------------------------------------------------------------ stored now
 st.subheader("Stored now", anchor=False)
 now = footprint.measured_at
-monthly = cost_model.monthly_estimate(prices, footprint.contents(), history, now)
+monthly = monthly_estimate(prices, footprint.contents(), history, now)
 recorded = [m.processing_cost_usd for m in footprint.meetings if m.processing_cost_usd is not None]
 stored, objects, meetings, this_month = st.columns(4)
 stored.metric("Stored", human_size(footprint.total_bytes))
@@ -129,86 +132,36 @@ st.caption(
     "90 days, average length and size) and its lifecycle policy; change any of them."
 )
 one, two, three, four = st.columns(4)
-meetings_per_month = one.number_input(
-    "Meetings per month",
-    min_value=0,
-    max_value=1_000_000,
-    value=min(history.meetings_per_month, 1_000_000),
-    step=10,
-    key="cost_meetings",
+meetings_per_month = what_if.count(
+    one, "meetings_per_month", history.meetings_per_month, key="cost_meetings"
 )
-minutes = two.number_input(
-    "Average length (minutes)",
-    min_value=0.0,
-    max_value=1_440.0,
-    value=min(float(history.average_minutes), 1_440.0),
-    step=5.0,
-    key="cost_minutes",
-)
-audio_mb = three.number_input(
-    "Average recording (MB)",
-    min_value=0.0,
-    max_value=5_000.0,
-    value=min(float(history.average_audio_mb), 5_000.0),
-    step=5.0,
-    key="cost_audio_mb",
-)
-documents_kb = four.number_input(
-    "Transcript and analysis (KB)",
-    min_value=0.0,
-    max_value=100_000.0,
-    value=min(float(history.average_documents_kb), 100_000.0),
-    step=64.0,
-    key="cost_documents_kb",
+minutes = what_if.amount(two, "average_minutes", history.average_minutes, key="cost_minutes")
+audio_mb = what_if.amount(three, "average_audio_mb", history.average_audio_mb, key="cost_audio_mb")
+documents_kb = what_if.amount(
+    four, "average_documents_kb", history.average_documents_kb, key="cost_documents_kb"
 )
 one, two, three, four = st.columns(4)
-use_lifecycle = one.toggle("Lifecycle policy", value=history.lifecycle, key="cost_lifecycle")
-use_dynamodb = two.toggle("DynamoDB index", value=history.dynamodb, key="cost_dynamodb")
-use_transcribe = three.toggle(
-    "Amazon Transcribe",
-    value=history.transcribe,
-    key="cost_transcribe",
-    help="Transcribe each recording with Amazon Transcribe ($ per audio minute).",
-)
-use_bedrock = four.toggle(
-    "Bedrock summaries",
-    value=history.bedrock,
-    key="cost_bedrock",
-    help="Extract the summary and action items with a Bedrock model ($ per token).",
-)
+use_lifecycle = what_if.switch(one, "lifecycle", history.lifecycle, key="cost_lifecycle")
+use_dynamodb = what_if.switch(two, "dynamodb", history.dynamodb, key="cost_dynamodb")
+use_transcribe = what_if.switch(three, "transcribe", history.transcribe, key="cost_transcribe")
+use_bedrock = what_if.switch(four, "bedrock", history.bedrock, key="cost_bedrock")
 one, two, three, four = st.columns(4)
-archive_days = one.number_input(
-    "Archive recordings after (days, 0 = never)",
-    min_value=0,
-    max_value=36_500,
-    value=history.archive_days or 0,
-    step=30,
-    key="cost_archive_days",
-)
-archive_class = two.selectbox(
-    "Archive to",
-    ARCHIVE_CLASSES,
-    index=ARCHIVE_CLASSES.index(history.archive_storage_class),
-    format_func=lambda name: CLASS_LABELS.get(name, name),
+archive_days = what_if.days(one, "archive_days", history.archive_days, key="cost_archive_days")
+archive_class = what_if.choice(
+    two,
+    "archive_storage_class",
+    history.archive_storage_class,
     key="cost_archive_class",
+    label_of=lambda name: CLASS_LABELS.get(name, name),
 )
-expire_days = three.number_input(
-    "Delete meetings after (days, 0 = keep)",
-    min_value=0,
-    max_value=36_500,
-    value=history.retention_days or 0,
-    step=30,
-    key="cost_expire_days",
-)
+expire_days = what_if.days(three, "retention_days", history.retention_days, key="cost_expire_days")
 # The configured model (an inference profile id prices as its base model) is the default;
 # one without a price stays selectable so the projection says it is left out, as `cost` does.
 model_ids = [m.model_id for m in sorted(prices.bedrock.values(), key=lambda m: m.label)]
-configured_model = history.bedrock_model_id
-if bedrock_base_model_id(configured_model) in model_ids:
-    model_index = model_ids.index(bedrock_base_model_id(configured_model))
-else:
+configured_model = bedrock_base_model_id(history.bedrock_model_id)
+if configured_model not in model_ids:
+    configured_model = history.bedrock_model_id
     model_ids.insert(0, configured_model)
-    model_index = 0
 
 
 def model_label(model_id: str) -> str:
@@ -220,37 +173,26 @@ def model_label(model_id: str) -> str:
     )
 
 
-bedrock_model = four.selectbox(
-    "Bedrock model",
-    model_ids,
-    index=model_index,
-    format_func=model_label,
+bedrock_model = what_if.choice(
+    four,
+    "bedrock_model_id",
+    configured_model,
     key="cost_bedrock_model",
+    options=model_ids,
+    label_of=model_label,
     disabled=not use_bedrock,
 )
 with st.expander("More assumptions"):
     left, right = st.columns(2)
-    plays = left.number_input(
-        "Times each recording is played (downloads)",
-        min_value=0.0,
-        max_value=1_000.0,
-        value=float(history.plays_per_meeting),
-        step=1.0,
-        key="cost_plays",
-    )
-    listings = right.number_input(
-        "Meeting list views per month",
-        min_value=0,
-        max_value=1_000_000,
-        value=history.listings_per_month,
-        step=50,
-        key="cost_listings",
+    plays = what_if.amount(left, "plays_per_meeting", history.plays_per_meeting, key="cost_plays")
+    listings = what_if.count(
+        right, "listings_per_month", history.listings_per_month, key="cost_listings"
     )
 
 policy = LifecyclePolicy(
-    archive_days=int(archive_days) or None,
-    archive_storage_class=str(archive_class),
-    expire_days=int(expire_days) or None,
+    archive_days=archive_days,
+    archive_storage_class=archive_class,
+    expire_days=expire_days,
     # How long deleted versions are kept is not a cost input: keep the bucket's setting.
     noncurrent_days=(
         basis.bucket.lifecycle_policy.noncurrent_days
@@ -265,10 +207,10 @@ except MeetingStorageError as invalid:
     policy_problem = invalid.message
 usage = replace(
     history,
-    meetings_per_month=int(meetings_per_month),
-    average_minutes=Decimal(str(minutes)),
-    average_audio_mb=Decimal(str(audio_mb)),
-    average_documents_kb=Decimal(str(documents_kb)),
+    meetings_per_month=meetings_per_month,
+    average_minutes=minutes,
+    average_audio_mb=audio_mb,
+    average_documents_kb=documents_kb,
     lifecycle=use_lifecycle,
     archive_days=policy.archive_days,
     archive_storage_class=policy.archive_storage_class,
@@ -276,12 +218,12 @@ usage = replace(
     dynamodb=use_dynamodb,
     transcribe=use_transcribe,
     bedrock=use_bedrock,
-    bedrock_model_id=str(bedrock_model),
-    plays_per_meeting=Decimal(str(plays)),
-    listings_per_month=int(listings),
+    bedrock_model_id=bedrock_model,
+    plays_per_meeting=plays,
+    listings_per_month=listings,
 )
 # This month follows the bucket as it is; only the projection follows the what-if inputs.
-report = replace(cost_model.build_report(prices, footprint, usage, now, MONTHS), monthly=monthly)
+report = replace(build_report(prices, footprint, usage, now, MONTHS), monthly=monthly)
 comparison = report.lifecycle
 projected = sum((month.total_usd for month in report.projection), Decimal(0))
 with_policy = sum(comparison.with_lifecycle, Decimal(0))
@@ -301,7 +243,7 @@ lifecycle_off.metric(
 )
 if policy_problem:
     st.warning(escape_markdown(policy_problem), icon=":material/warning:")
-for note in cost_model.usage_notes(prices, usage):
+for note in usage_notes(prices, usage):
     st.warning(escape_markdown(note), icon=":material/warning:")
 st.altair_chart(cost_view.projection_chart(report.projection), width="stretch")
 st.dataframe(cost_view.projection_table(report.projection), hide_index=True)
@@ -421,10 +363,10 @@ with st.expander("How these figures are worked out"):
         "documents and metadata.json"
         + ("" if use_dynamodb else ", and a GET and PUT of each of the S3 index's two objects")
         + ". Opening one: "
-        f"{cost_model.GETS_PER_VIEW} GETs; playing one downloads the recording once.",
-        f"Bedrock reads about {cost_model.TOKENS_PER_AUDIO_MINUTE} tokens per minute of audio "
-        f"plus {cost_model.PROMPT_TOKENS} of instructions and writes about "
-        f"{cost_model.OUTPUT_TOKENS_PER_MEETING} tokens per meeting.",
+        f"{GETS_PER_VIEW} GETs; playing one downloads the recording once.",
+        f"Bedrock reads about {line_items.TOKENS_PER_AUDIO_MINUTE} tokens per minute of audio "
+        f"plus {line_items.PROMPT_TOKENS} of instructions and writes about "
+        f"{line_items.OUTPUT_TOKENS_PER_MEETING} tokens per meeting.",
         "Lifecycle: recordings move to the archive class on the day set above (S3 leaves "
         "objects under 128 KB in place); a whole meeting is deleted on the same day.",
         "Storage is billed for a whole month on what is stored at its end.",

@@ -11,29 +11,34 @@ from decimal import Decimal
 import pytest
 
 from meeting_storage import InvalidInputError
-from meeting_storage.costs import cost_model
-from meeting_storage.costs.cost_model import (
-    BucketContents,
-    Cohort,
-    StoredMeeting,
-    Usage,
-    analysis_cost,
+from meeting_storage.costs.footprint import Tally, summarize
+from meeting_storage.costs.history import monthly_estimate, usage_from_history
+from meeting_storage.costs.line_items import (
+    LineItem,
     bedrock_items,
     bedrock_tokens,
-    compare_lifecycle,
     dynamodb_items,
-    monthly_estimate,
-    project,
     request_items,
-    requests_to_store_meeting,
-    s3_request_class,
     storage_items,
     transcribe_items,
     transfer_items,
-    usage_from_history,
 )
-from meeting_storage.costs.footprint import Tally, summarize
 from meeting_storage.costs.pricing import GLACIER, STANDARD, PriceTable, prices_for
+from meeting_storage.costs.processing import (
+    MULTIPART_PART_BYTES,
+    MULTIPART_THRESHOLD_BYTES,
+    RequestCounts,
+    analysis_cost,
+    processing_cost,
+    requests_to_store_meeting,
+    s3_request_class,
+    transcribe_billed_seconds,
+)
+from meeting_storage.costs.projection import Cohort, compare_lifecycle, project
+from meeting_storage.costs.review import build_report
+from meeting_storage.costs.stored import BucketContents, StoredMeeting
+from meeting_storage.costs.usage import Usage, usage_notes
+from meeting_storage.costs.whatif import check_months, usage_overrides
 from meeting_storage.storage.aws import TRANSFER_CONFIG
 
 GB = 1024**3
@@ -42,7 +47,7 @@ US = prices_for("us-east-1")
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
 
 
-def total(items: list[cost_model.LineItem]) -> Decimal:
+def total(items: list[LineItem]) -> Decimal:
     return sum((item.usd for item in items), Decimal(0))
 
 
@@ -162,17 +167,17 @@ def test_dynamodb_on_demand() -> None:
 
 
 def test_requests_to_store_a_meeting() -> None:
-    assert requests_to_store_meeting(None) == cost_model.RequestCounts(put=6, get=2)
-    assert requests_to_store_meeting(1000) == cost_model.RequestCounts(put=7, get=2)
+    assert requests_to_store_meeting(None) == RequestCounts(put=6, get=2)
+    assert requests_to_store_meeting(1000) == RequestCounts(put=7, get=2)
     # 40 MiB goes up in three 16 MiB parts: create, 3 parts, complete.
-    assert requests_to_store_meeting(40 * MB) == cost_model.RequestCounts(put=11, get=2)
+    assert requests_to_store_meeting(40 * MB) == RequestCounts(put=11, get=2)
     assert requests_to_store_meeting(16 * MB - 1).put == 7
-    assert requests_to_store_meeting(1000, s3_index=False) == cost_model.RequestCounts(5, 0)
+    assert requests_to_store_meeting(1000, s3_index=False) == RequestCounts(5, 0)
 
 
 def test_the_multipart_figures_match_the_transfer_configuration() -> None:
-    assert TRANSFER_CONFIG.multipart_threshold == cost_model.MULTIPART_THRESHOLD_BYTES
-    assert TRANSFER_CONFIG.multipart_chunksize == cost_model.MULTIPART_PART_BYTES
+    assert TRANSFER_CONFIG.multipart_threshold == MULTIPART_THRESHOLD_BYTES
+    assert TRANSFER_CONFIG.multipart_chunksize == MULTIPART_PART_BYTES
 
 
 @pytest.mark.parametrize(
@@ -198,8 +203,8 @@ def test_s3_request_classes(operation: str, kind: str) -> None:
 
 def test_processing_cost_of_one_meeting() -> None:
     # 7 PUTs and 2 GETs: 7 x $0.000005 + 2 x $0.0000004.
-    assert cost_model.processing_cost(US, audio_bytes=1000) == Decimal("0.0000358")
-    with_ai = cost_model.processing_cost(
+    assert processing_cost(US, audio_bytes=1000) == Decimal("0.0000358")
+    with_ai = processing_cost(
         US,
         audio_bytes=1000,
         transcribed_seconds=1800,
@@ -214,16 +219,14 @@ def test_processing_cost_bills_transcribe_per_whole_second_with_a_minimum() -> N
     s3_requests = Decimal("0.0000358")
 
     def transcribe_usd(seconds: float) -> Decimal:
-        return cost_model.processing_cost(US, audio_bytes=1000, transcribed_seconds=seconds) - (
-            s3_requests
-        )
+        return processing_cost(US, audio_bytes=1000, transcribed_seconds=seconds) - (s3_requests)
 
     # 15 s minimum a job: 15 / 60 x $0.024 = $0.006, however short the recording.
     assert transcribe_usd(0) == transcribe_usd(0.5) == transcribe_usd(15) == Decimal("0.006")
     # Whole seconds, rounded up: 61.2 s is billed as 62 s = 62 / 60 x $0.024 = $0.0248.
     assert transcribe_usd(61.2) == transcribe_usd(62) == Decimal("0.0248")
-    assert cost_model.transcribe_billed_seconds(US, 61.2) == 62
-    assert cost_model.processing_cost(US, audio_bytes=1000) == s3_requests  # not transcribed
+    assert transcribe_billed_seconds(US, 61.2) == 62
+    assert processing_cost(US, audio_bytes=1000) == s3_requests  # not transcribed
 
 
 def test_bedrock_tokens_are_priced_in_the_bedrock_region() -> None:
@@ -231,7 +234,7 @@ def test_bedrock_tokens_are_priced_in_the_bedrock_region() -> None:
     europe = prices_for("eu-west-1")
 
     def bedrock_usd(prices: PriceTable, bedrock_prices: PriceTable | None = None) -> Decimal:
-        return cost_model.analysis_cost(
+        return analysis_cost(
             prices,
             bedrock_model_id=nova,
             input_tokens=10_000,
@@ -310,16 +313,16 @@ def test_existing_meetings_age_in_the_projection() -> None:
 
 def test_a_short_archive_before_expiry_is_warned_about() -> None:
     usage = Usage(lifecycle=True, archive_days=90, retention_days=120)
-    notes = cost_model.usage_notes(US, usage)
+    notes = usage_notes(US, usage)
     assert notes and "early-deletion" in notes[0]
-    assert cost_model.usage_notes(US, Usage(lifecycle=True)) == []
+    assert usage_notes(US, Usage(lifecycle=True)) == []
 
 
 # ---------------------------------------------------------------- what-if inputs from outside
 
 
 def test_usage_overrides_keep_what_is_given() -> None:
-    overrides = cost_model.usage_overrides(
+    overrides = usage_overrides(
         {
             "meetings_per_month": 1000,
             "average_minutes": 0.1,  # a float, as the REST API reads it
@@ -342,9 +345,9 @@ def test_usage_overrides_keep_what_is_given() -> None:
     }
     assert str(overrides["plays_per_meeting"]) == "0"  # not -0
     assert replace(Usage(), **overrides).average_minutes == Decimal("0.1")
-    forever = cost_model.usage_overrides({"lifecycle": True}, keep_forever=True)
+    forever = usage_overrides({"lifecycle": True}, keep_forever=True)
     assert forever == {"lifecycle": True, "retention_days": None}
-    assert cost_model.usage_overrides({}) == {}
+    assert usage_overrides({}) == {}
 
 
 @pytest.mark.parametrize(
@@ -369,26 +372,24 @@ def test_usage_overrides_refuse_what_cannot_be_projected(
     values: dict[str, object], named: str
 ) -> None:
     with pytest.raises(InvalidInputError, match=named):
-        cost_model.usage_overrides(values)
+        usage_overrides(values)
 
 
 def test_usage_override_errors_name_the_input_as_the_caller_does() -> None:
     with pytest.raises(InvalidInputError, match="--minutes must be a number from 0 to 1,000,000"):
-        cost_model.usage_overrides(
-            {"average_minutes": Decimal(-1)}, names={"average_minutes": "--minutes"}
-        )
+        usage_overrides({"average_minutes": Decimal(-1)}, names={"average_minutes": "--minutes"})
     names = {"retention_days": "--retention-days", "keep_forever": "--keep-forever"}
     with pytest.raises(InvalidInputError, match="--retention-days or --keep-forever, not both"):
-        cost_model.usage_overrides({"retention_days": 30}, keep_forever=True, names=names)
+        usage_overrides({"retention_days": 30}, keep_forever=True, names=names)
     with pytest.raises(ValueError, match="views_per_meeting"):
-        cost_model.usage_overrides({"views_per_meeting": 3})
+        usage_overrides({"views_per_meeting": 3})
 
 
 def test_projection_months() -> None:
-    assert cost_model.check_months(1) == 1 and cost_model.check_months(120) == 120
+    assert check_months(1) == 1 and check_months(120) == 120
     for bad in (0, 121, -3):
         with pytest.raises(InvalidInputError, match="--months must be from 1 to 120"):
-            cost_model.check_months(bad, "--months")
+            check_months(bad, "--months")
 
 
 # ---------------------------------------------------------------- this month, from a footprint
@@ -487,7 +488,7 @@ def test_usage_from_history() -> None:
 
 def test_report_json_and_csv() -> None:
     footprint = summarize([], [], noncurrent=Tally(), measured_at=NOW)
-    report = cost_model.build_report(US, footprint, Usage(lifecycle=True), NOW)
+    report = build_report(US, footprint, Usage(lifecycle=True), NOW)
     data = report.to_dict()
     assert set(data) >= {"prices", "footprint", "monthly", "projection"}
     assert data["footprint"]["by_prefix"]["meetings/"] == {"bytes": 0, "objects": 0}

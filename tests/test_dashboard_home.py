@@ -61,7 +61,7 @@ def test_counts_size_and_newest_meetings(dashboard: MeetingStorage) -> None:
     assert meetings == "7"
     index_objects = len(list(dashboard.audio.iter_objects("index/")))
     assert objects == str(7 * 5 + index_objects)  # audio + four documents each, and the index
-    assert stored.endswith("KB")
+    assert stored.endswith("KiB")
     newest = table_with(at, "Title")
     assert list(newest["Title"]) == [f"Sync {n}" for n in (6, 5, 4, 3, 2)]
 

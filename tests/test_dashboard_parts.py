@@ -115,8 +115,8 @@ def test_progress_steps_say_what_happened() -> None:
 def test_formatting() -> None:
     assert human_size(None) == "—"
     assert human_size(512) == "512 bytes"
-    assert human_size(1536) == "1.5 KB"
-    assert human_size(5 * 1024**3) == "5.0 GB"
+    assert human_size(1536) == "1.5 KiB"
+    assert human_size(5 * 1024**3) == "5.0 GiB"
     assert human_duration(None) == "—"
     assert human_duration(65.4) == "1:05"
     assert human_duration(3725) == "1:02:05"

@@ -19,8 +19,8 @@ from meeting_storage import InvalidInputError, MeetingRecord, MeetingStorage
 from meeting_storage.analysis import Transcript, parse_transcript
 from meeting_storage.analysis.transcribe import TRANSCRIBER_WHISPER, StoredAudio
 from meeting_storage.core import layout
-from meeting_storage.costs.cost_model import processing_cost
 from meeting_storage.costs.pricing import prices_for
+from meeting_storage.costs.processing import processing_cost
 from tests.conftest import REGION, SAMPLE_TRANSCRIPT, s3_client_for, wav_bytes
 from tests.test_cli import assert_error, run
 

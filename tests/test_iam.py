@@ -14,7 +14,7 @@ from meeting_storage import MeetingStorage
 from meeting_storage.cli.main import main
 from meeting_storage.core import layout
 from meeting_storage.core.settings import Settings
-from meeting_storage.costs import cost_model
+from meeting_storage.costs import processing
 from meeting_storage.ops import iam
 from tests import operation_recorder
 from tests.conftest import REGION, SAMPLE_TRANSCRIPT, wav_bytes, wav_header_then
@@ -172,8 +172,8 @@ def test_the_cost_model_counts_the_requests_process_makes(
     audio = None if audio_size is None else io.BytesIO(wav_header_then(audio_size))
     with operation_recorder.capture() as calls:
         moto_storage.process(SAMPLE_TRANSCRIPT, audio_file=audio, audio_filename="a.wav")
-    kinds = [cost_model.s3_request_class(call.operation) for call in calls]
-    expected = cost_model.requests_to_store_meeting(audio_size)
+    kinds = [processing.s3_request_class(call.operation) for call in calls]
+    expected = processing.requests_to_store_meeting(audio_size)
     assert (kinds.count("put"), kinds.count("get")) == (expected.put, expected.get)
 
 

@@ -1,6 +1,6 @@
 """The Costs page's tables and charts, built from a cost report: pure, no streamlit.
 
-Every money figure comes out of `meeting_storage.costs.cost_model` unchanged; this module only
+Every money figure comes out of `meeting_storage.costs` unchanged; this module only
 chooses columns, labels and order.
 """
 
@@ -15,24 +15,22 @@ import altair as alt
 import pandas as pd
 
 from meeting_storage.core import layout
-from meeting_storage.costs import cost_model
-from meeting_storage.costs.cost_model import (
-    CostReport,
-    Estimate,
-    LifecycleComparison,
-    ProjectedMonth,
-)
-from meeting_storage.costs.footprint import Footprint, MeetingFootprint
+from meeting_storage.costs import line_items
+from meeting_storage.costs.footprint import Footprint
+from meeting_storage.costs.line_items import Estimate
 from meeting_storage.costs.pricing import PriceTable
+from meeting_storage.costs.projection import LifecycleComparison, ProjectedMonth
+from meeting_storage.costs.review import CostReport
+from meeting_storage.costs.stored import StoredMeeting
 from ui.formatting import format_money, format_price, format_quantity, human_duration, human_size
 
 CATEGORY_LABELS = {
-    cost_model.STORAGE: "S3 storage",
-    cost_model.REQUESTS: "S3 requests",
-    cost_model.LIFECYCLE: "Lifecycle transitions",
-    cost_model.TRANSFER: "Data transfer out",
-    cost_model.PROCESSING: "Transcribe and Bedrock",
-    cost_model.INDEX: "DynamoDB index",
+    line_items.STORAGE: "S3 storage",
+    line_items.REQUESTS: "S3 requests",
+    line_items.LIFECYCLE: "Lifecycle transitions",
+    line_items.TRANSFER: "Data transfer out",
+    line_items.PROCESSING: "Transcribe and Bedrock",
+    line_items.INDEX: "DynamoDB index",
 }
 PREFIX_LABELS = {
     layout.AUDIO_PREFIX: "recordings",
@@ -64,7 +62,7 @@ def storage_class_table(footprint: Footprint, prices: PriceTable) -> pd.DataFram
     that S3 adds to every archived object)."""
     rows = []
     for name, tally in footprint.by_storage_class.items():
-        items = cost_model.storage_items(prices, {name: tally.bytes}, {name: tally.objects})
+        items = line_items.storage_items(prices, {name: tally.bytes}, {name: tally.objects})
         if name in prices.s3:
             cost = format_money(sum((item.usd for item in items), Decimal(0)))
         else:
@@ -80,7 +78,7 @@ def storage_class_table(footprint: Footprint, prices: PriceTable) -> pd.DataFram
     return pd.DataFrame(rows, columns=["Storage class", "Objects", "Size", "Per month"])
 
 
-def largest_meetings(meetings: Iterable[MeetingFootprint], limit: int = 10) -> pd.DataFrame:
+def largest_meetings(meetings: Iterable[StoredMeeting], limit: int = 10) -> pd.DataFrame:
     """The meetings that take the most space, with their length and recorded processing cost."""
     chosen = sorted(meetings, key=lambda m: m.stored_bytes, reverse=True)[:limit]
     return pd.DataFrame(

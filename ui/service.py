@@ -26,8 +26,9 @@ from meeting_storage import (
     open_storage,
 )
 from meeting_storage.core.models import Check, DeletedMeeting, StorageFootprint
-from meeting_storage.costs.cost_model import Usage, usage_from_history
 from meeting_storage.costs.footprint import Footprint
+from meeting_storage.costs.history import usage_from_history
+from meeting_storage.costs.usage import Usage
 from meeting_storage.index.query import MeetingFilter
 from meeting_storage.ops.hardening import BucketState
 

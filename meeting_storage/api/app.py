@@ -13,6 +13,7 @@ Run it with `python -m meeting_storage serve` (or `make api`); the OpenAPI docum
 from __future__ import annotations
 
 import hmac
+import inspect
 import io
 import ipaddress
 import logging
@@ -58,7 +59,7 @@ from meeting_storage.core.errors import (
 from meeting_storage.core.layout import MAX_MEETING_ID_LENGTH, MEETING_ID_RE
 from meeting_storage.core.models import UploadedAudio
 from meeting_storage.core.settings import MAX_PRESIGN_SECONDS, Settings, load_settings
-from meeting_storage.costs import cost_model
+from meeting_storage.costs import line_items, whatif
 from meeting_storage.index import DEFAULT_LIMIT, MAX_LIMIT
 from meeting_storage.service.facade import MeetingStorage, open_storage
 
@@ -405,12 +406,12 @@ class UsageOut(BaseModel):
 
 COST_CATEGORIES = ", ".join(
     (
-        cost_model.STORAGE,
-        cost_model.REQUESTS,
-        cost_model.LIFECYCLE,
-        cost_model.TRANSFER,
-        cost_model.PROCESSING,
-        cost_model.INDEX,
+        line_items.STORAGE,
+        line_items.REQUESTS,
+        line_items.LIFECYCLE,
+        line_items.TRANSFER,
+        line_items.PROCESSING,
+        line_items.INDEX,
     )
 )
 
@@ -915,22 +916,63 @@ def delete_meeting(
     return {"success": True, **report.to_dict()}
 
 
-# pricing.ARCHIVE_CLASSES, spelt out for the OpenAPI document (a test checks they agree).
-ArchiveClass = Literal["STANDARD_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]
-
-
-def _what_if_count(description: str) -> Any:
-    return Query(ge=0, le=cost_model.MAX_WHAT_IF_COUNT, description=description)
-
-
-def _what_if_days(name: str, description: str) -> Any:
-    return Query(
-        ge=cost_model.WHAT_IF_DAYS[name], le=cost_model.MAX_WHAT_IF_DAYS, description=description
+def _what_if_parameter(spec: whatif.WhatIfInput) -> inspect.Parameter:
+    """The query parameter of one declared what-if input, with its bounds. Usage inputs are
+    optional (None: the bucket's value stays); the others default as declared."""
+    value_type: Any
+    query: Any
+    other = whatif.conflicting(spec.name)
+    description = f"{spec.help} (not with {other})" if other else spec.help
+    if spec.kind in (whatif.Kind.COUNT, whatif.Kind.DAYS):
+        value_type = int
+        query = Query(ge=spec.minimum, le=spec.maximum, description=description)
+    elif spec.kind is whatif.Kind.AMOUNT:
+        value_type = float
+        query = Query(ge=spec.minimum, le=spec.maximum, description=description)
+    elif spec.kind is whatif.Kind.FLAG:
+        value_type, query = bool, Query(description=description)
+    elif spec.kind is whatif.Kind.CHOICE:
+        value_type, query = Literal[spec.choices], Query(description=description)
+    else:
+        value_type = str
+        query = Query(min_length=1, max_length=spec.maximum, description=description)
+    if spec.name in whatif.USAGE_INPUT:
+        value_type, default = value_type | None, None
+    else:
+        default = spec.default
+    return inspect.Parameter(
+        spec.name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=default,
+        annotation=Annotated[value_type, query],
     )
 
 
-def _what_if_amount(description: str) -> Any:
-    return Query(ge=0, le=float(cost_model.MAX_WHAT_IF_AMOUNT), description=description)
+def _what_if_parameters() -> list[inspect.Parameter]:
+    """months, then the usage inputs in their declared order, keep_forever after the one it
+    excludes."""
+    parameters = [_what_if_parameter(whatif.MONTHS)]
+    for spec in whatif.USAGE_INPUTS:
+        parameters.append(_what_if_parameter(spec))
+        if spec.name == whatif.KEEP_FOREVER.excludes:
+            parameters.append(_what_if_parameter(whatif.KEEP_FOREVER))
+    return parameters
+
+
+class WhatIfQuery:
+    """GET /costs's what-if query parameters, one per declared input (costs.whatif). FastAPI
+    reads them, with their bounds, from this dependency's signature; the values come back
+    as given (None: not given)."""
+
+    __signature__ = inspect.Signature(_what_if_parameters())
+
+    def __call__(self, **values: Any) -> dict[str, Any]:
+        return values
+
+
+# The archive classes of the query, as the declaration lists them (a test checks they are
+# the lifecycle policy's).
+ArchiveClass: Any = Literal[whatif.USAGE_INPUT["archive_storage_class"].choices]
 
 
 @router.get(
@@ -943,87 +985,21 @@ def _what_if_amount(description: str) -> Any:
 )
 def costs(
     storage: Storage,
-    months: Annotated[
-        int, Query(ge=1, le=cost_model.MAX_PROJECTION_MONTHS, description="months to project")
-    ] = 12,
+    what_if: Annotated[dict[str, Any], Depends(WhatIfQuery())],
     meetings: Annotated[
         bool, Query(description="include footprint.meetings, one entry per stored meeting")
     ] = False,
-    meetings_per_month: Annotated[int | None, _what_if_count("new meetings a month")] = None,
-    average_minutes: Annotated[
-        float | None, _what_if_amount("average meeting length in minutes")
-    ] = None,
-    average_audio_mb: Annotated[
-        float | None, _what_if_amount("average recording size in MB")
-    ] = None,
-    average_documents_kb: Annotated[
-        float | None, _what_if_amount("average transcript and documents per meeting in KB")
-    ] = None,
-    lifecycle: Annotated[
-        bool | None, Query(description="archive recordings and expire meetings")
-    ] = None,
-    archive_days: Annotated[
-        int | None, _what_if_days("archive_days", "archive recordings after this many days")
-    ] = None,
-    archive_storage_class: Annotated[
-        ArchiveClass | None, Query(description="the storage class recordings are archived to")
-    ] = None,
-    retention_days: Annotated[
-        int | None,
-        _what_if_days(
-            "retention_days", "expire meetings after this many days (not with keep_forever)"
-        ),
-    ] = None,
-    keep_forever: Annotated[
-        bool, Query(description="never expire meetings (not with retention_days)")
-    ] = False,
-    dynamodb: Annotated[
-        bool | None, Query(description="a DynamoDB index instead of the S3 JSON index")
-    ] = None,
-    transcribe: Annotated[
-        bool | None, Query(description="transcribe every meeting with Amazon Transcribe")
-    ] = None,
-    bedrock: Annotated[bool | None, Query(description="summarise with Amazon Bedrock")] = None,
-    bedrock_model_id: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=cost_model.MAX_MODEL_ID_LENGTH,
-            description="the Bedrock model priced",
-        ),
-    ] = None,
-    plays_per_meeting: Annotated[
-        float | None, _what_if_amount("plays of each new recording (billed as data transfer)")
-    ] = None,
-    listings_per_month: Annotated[
-        int | None, _what_if_count("views of the meeting list a month")
-    ] = None,
 ) -> dict[str, Any]:
     """What `python -m meeting_storage cost --json` prints: the price table, what is stored,
     this calendar month's cost line by line, a month-by-month projection, and the projection
     with and without the lifecycle policy. The what-if inputs default to the bucket's recent
     history and set-up (its lifecycle policy, index backend, transcriber and extractor); each
     query parameter overrides one. 400 when both retention_days and keep_forever are given."""
-    overrides = cost_model.usage_overrides(
-        {
-            "meetings_per_month": meetings_per_month,
-            "average_minutes": average_minutes,
-            "average_audio_mb": average_audio_mb,
-            "average_documents_kb": average_documents_kb,
-            "lifecycle": lifecycle,
-            "archive_days": archive_days,
-            "archive_storage_class": archive_storage_class,
-            "retention_days": retention_days,
-            "dynamodb": dynamodb,
-            "transcribe": transcribe,
-            "bedrock": bedrock,
-            "bedrock_model_id": bedrock_model_id,
-            "plays_per_meeting": plays_per_meeting,
-            "listings_per_month": listings_per_month,
-        },
-        keep_forever=keep_forever,
-    )
-    report = storage.cost_report(months=cost_model.check_months(months), **overrides)
+    values = dict(what_if)
+    months = whatif.check_months(values.pop(whatif.MONTHS.name))
+    keep_forever = values.pop(whatif.KEEP_FOREVER.name)
+    overrides = whatif.usage_overrides(values, keep_forever=keep_forever)
+    report = storage.cost_report(months=months, **overrides)
     return {"success": True, **report.to_dict(meetings=meetings)}
 
 

@@ -26,6 +26,7 @@ from meeting_storage.analysis.rule_based import RuleBasedExtractor
 from meeting_storage.analysis.transcript import decode_transcript
 from meeting_storage.core.analysis import Requirement, Summary, requirements_to_json
 from meeting_storage.core.errors import InvalidInputError, MeetingStorageError
+from meeting_storage.core.formatting import format_money, human_size
 from meeting_storage.core.models import (
     STATUS_AWAITING_TRANSCRIPT,
     MeetingPage,
@@ -33,9 +34,9 @@ from meeting_storage.core.models import (
     ProcessResult,
 )
 from meeting_storage.core.settings import Settings, load_settings
-from meeting_storage.costs import cost_model
-from meeting_storage.costs.cost_model import CostReport
+from meeting_storage.costs import whatif
 from meeting_storage.costs.pricing import ARCHIVE_CLASSES, GLACIER, RESTORE_TIERS, PriceTable
+from meeting_storage.costs.review import CostReport
 from meeting_storage.index import DEFAULT_LIMIT, MAX_LIMIT
 from meeting_storage.index.query import HIGHLIGHT, MeetingFilter, parse_day
 from meeting_storage.ops import iam, lifecycle
@@ -303,31 +304,41 @@ def _add_cost_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         description="What-if inputs default to the bucket's recent history and its lifecycle "
         "policy; every flag overrides one.",
     )
+    months = whatif.MONTHS
     cost.add_argument(
-        "--months",
+        months.flag,
         type=int,
-        default=12,
-        help=f"months to project (1-{cost_model.MAX_PROJECTION_MONTHS})",
+        default=months.default,
+        help=f"{months.help} ({months.minimum}-{months.maximum})",
     )
-    cost.add_argument("--meetings-per-month", type=int)
-    cost.add_argument("--minutes", type=_decimal, help="average meeting length in minutes")
-    cost.add_argument("--audio-mb", type=_decimal, help="average recording size in MB")
-    cost.add_argument("--documents-kb", type=_decimal, help="average transcript and documents")
-    cost.add_argument(
-        "--lifecycle", action=argparse.BooleanOptionalAction, help="archive and expire meetings"
-    )
-    cost.add_argument("--archive-days", type=int)
-    cost.add_argument("--archive-class", choices=ARCHIVE_CLASSES)
-    retention = cost.add_mutually_exclusive_group()
-    retention.add_argument("--retention-days", type=int, help="expire meetings after this")
-    retention.add_argument("--keep-forever", action="store_true", help="never expire meetings")
-    cost.add_argument("--dynamodb", action=argparse.BooleanOptionalAction)
-    cost.add_argument("--transcribe", action=argparse.BooleanOptionalAction)
-    cost.add_argument("--bedrock", action=argparse.BooleanOptionalAction)
-    cost.add_argument("--bedrock-model")
-    cost.add_argument("--plays-per-meeting", type=_decimal)
-    cost.add_argument("--listings-per-month", type=int)
+    keep_forever = whatif.KEEP_FOREVER
+    for spec in whatif.USAGE_INPUTS:
+        if spec.name == keep_forever.excludes:
+            either = cost.add_mutually_exclusive_group()
+            _add_what_if_option(either, spec)
+            either.add_argument(keep_forever.flag, action="store_true", help=keep_forever.help)
+        else:
+            _add_what_if_option(cost, spec)
     cost.add_argument("--csv", type=Path, help="also write every line item to this CSV file")
+
+
+# How the `cost` options of what-if inputs read their text; flags and choices aside.
+_WHAT_IF_TYPES: dict[whatif.Kind, Callable[[str], Any]] = {
+    whatif.Kind.COUNT: int,
+    whatif.Kind.DAYS: int,
+    whatif.Kind.AMOUNT: _decimal,
+    whatif.Kind.TEXT: str,
+}
+
+
+def _add_what_if_option(parser: Any, spec: whatif.WhatIfInput) -> None:
+    """The `cost` option of one what-if input; not given (None), the bucket's value stays."""
+    if spec.kind is whatif.Kind.FLAG:
+        parser.add_argument(spec.flag, action=argparse.BooleanOptionalAction, help=spec.help)
+    elif spec.kind is whatif.Kind.CHOICE:
+        parser.add_argument(spec.flag, choices=spec.choices, help=spec.help)
+    else:
+        parser.add_argument(spec.flag, type=_WHAT_IF_TYPES[spec.kind], help=spec.help)
 
 
 def _add_lifecycle_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -599,7 +610,7 @@ def _processing_cost_lines(record: MeetingRecord, prices: PriceTable) -> list[st
     if record.processing_cost_usd is None:
         return []
     parts = ", ".join(_printable(part) for part in processing_breakdown(record, prices))
-    return [f"Processing cost: {_money(record.processing_cost_usd)} ({parts})"]
+    return [f"Processing cost: {format_money(record.processing_cost_usd)} ({parts})"]
 
 
 def _printable(text: str) -> str:
@@ -714,56 +725,18 @@ def _archive_lines(status: Any) -> list[str]:
     return [line]
 
 
-def _money(value: Decimal | float) -> str:
-    amount = Decimal(str(value))
-    return f"${amount:,.2f}" if abs(amount) >= 1 or amount == 0 else f"${amount:.6f}".rstrip("0")
-
-
-def _size(byte_count: int) -> str:
-    size = float(byte_count)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.2f} {unit}"
-        size /= 1024
-    return f"{size:,.2f} TiB"
-
-
-# The `cost` options that set each what-if input of cost_model.Usage (field: option dest).
-_COST_OPTIONS = {
-    "meetings_per_month": "meetings_per_month",
-    "average_minutes": "minutes",
-    "average_audio_mb": "audio_mb",
-    "average_documents_kb": "documents_kb",
-    "lifecycle": "lifecycle",
-    "archive_days": "archive_days",
-    "archive_storage_class": "archive_class",
-    "retention_days": "retention_days",
-    "dynamodb": "dynamodb",
-    "transcribe": "transcribe",
-    "bedrock": "bedrock",
-    "bedrock_model_id": "bedrock_model",
-    "plays_per_meeting": "plays_per_meeting",
-    "listings_per_month": "listings_per_month",
-}
-
-
-def _option(dest: str) -> str:
-    return "--" + dest.replace("_", "-")
-
-
 def _usage_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    return cost_model.usage_overrides(
-        {name: getattr(args, dest) for name, dest in _COST_OPTIONS.items()},
-        keep_forever=args.keep_forever,
-        names={
-            "keep_forever": _option("keep_forever"),
-            **{name: _option(dest) for name, dest in _COST_OPTIONS.items()},
-        },
+    """The `cost` options given, checked, as overrides of the bucket's what-if inputs."""
+    keep_forever = whatif.KEEP_FOREVER
+    return whatif.usage_overrides(
+        {spec.name: getattr(args, spec.dest) for spec in whatif.USAGE_INPUTS},
+        keep_forever=getattr(args, keep_forever.dest),
+        names={spec.name: spec.flag for spec in (*whatif.USAGE_INPUTS, keep_forever)},
     )
 
 
 def _cmd_cost(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
-    months = cost_model.check_months(args.months, "--months")
+    months = whatif.check_months(args.months, whatif.MONTHS.flag)
     report = storage().cost_report(months=months, **_usage_overrides(args))
     if args.csv is not None:
         try:
@@ -781,19 +754,19 @@ def _cost_table(report: CostReport) -> str:
     prices, footprint = report.prices, report.footprint
     lines = [
         f"Prices: {prices.region}, list prices of {prices.date.isoformat()} (USD)",
-        f"Stored: {_size(footprint.total_bytes)} in {footprint.object_count} objects, "
+        f"Stored: {human_size(footprint.total_bytes)} in {footprint.object_count} objects, "
         f"{len(footprint.meetings)} meetings",
     ]
     for prefix, tally in footprint.by_prefix.items():
-        lines.append(f"  {prefix:<16} {_size(tally.bytes):>14}  {tally.objects} objects")
+        lines.append(f"  {prefix:<16} {human_size(tally.bytes):>14}  {tally.objects} objects")
     for name, tally in footprint.by_storage_class.items():
-        lines.append(f"  {name:<16} {_size(tally.bytes):>14}  {tally.objects} objects")
+        lines.append(f"  {name:<16} {human_size(tally.bytes):>14}  {tally.objects} objects")
     if footprint.noncurrent is not None:
-        lines.append(f"  {'old versions':<16} {_size(footprint.noncurrent.bytes):>14}")
-    lines += ["", f"This month: {_money(report.monthly.total_usd)}"]
+        lines.append(f"  {'old versions':<16} {human_size(footprint.noncurrent.bytes):>14}")
+    lines += ["", f"This month: {format_money(report.monthly.total_usd)}"]
     for item in report.monthly.items:
         lines.append(
-            f"  {item.name:<62} {item.quantity:>12.4f} {item.unit:<28} {_money(item.usd):>12}"
+            f"  {item.name:<62} {item.quantity:>12.4f} {item.unit:<28} {format_money(item.usd):>12}"
         )
     usage = report.usage
     lines += [
@@ -806,18 +779,18 @@ def _cost_table(report: CostReport) -> str:
         stored = sum(month.stored_bytes.values())
         lines.append(
             f"  month {month.month:>3}: {month.meetings_stored:>7} meetings "
-            f"{_size(stored):>12} {_money(month.total_usd):>12}"
+            f"{human_size(stored):>12} {format_money(month.total_usd):>12}"
         )
     comparison = report.lifecycle
     lines += [
         "",
         f"Over {len(comparison.with_lifecycle)} months: "
-        f"{_money(sum(comparison.without_lifecycle, Decimal(0)))} without lifecycle, "
-        f"{_money(sum(comparison.with_lifecycle, Decimal(0)))} with it "
+        f"{format_money(sum(comparison.without_lifecycle, Decimal(0)))} without lifecycle, "
+        f"{format_money(sum(comparison.with_lifecycle, Decimal(0)))} with it "
         + (
-            f"(saves {_money(comparison.savings_usd)})"
+            f"(saves {format_money(comparison.savings_usd)})"
             if comparison.savings_usd >= 0
-            else f"(costs {_money(-comparison.savings_usd)} more)"
+            else f"(costs {format_money(-comparison.savings_usd)} more)"
         ),
     ]
     if report.notes:
@@ -875,9 +848,9 @@ def _savings_line(savings: Any, *, applied: bool) -> str:
     what = "This policy" if applied else "The default policy"
     months = len(savings.with_lifecycle)
     if savings.savings_usd >= 0:
-        effect = f"saves {_money(savings.savings_usd)}"
+        effect = f"saves {format_money(savings.savings_usd)}"
     else:
-        effect = f"costs {_money(-savings.savings_usd)} more (transitions cost more than they save)"
+        effect = f"costs {format_money(-savings.savings_usd)} more (transitions cost more than they save)"
     return f"{what} {effect} over {months} months at the bucket's recent rate of meetings."
 
 
@@ -973,7 +946,7 @@ def _cmd_restore_audio(
     human = (
         f"Restore {'requested' if result.requested else 'already in progress'} for "
         f"{result.meeting_id} ({args.tier} tier, {args.days} days, about "
-        f"{_money(result.estimated_cost_usd)}); status: {result.status.restore.replace('_', ' ')}."
+        f"{format_money(result.estimated_cost_usd)}); status: {result.status.restore.replace('_', ' ')}."
     )
     return {**result.to_dict(), "_human": human}
 

@@ -10,15 +10,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from meeting_storage.core import layout
 from meeting_storage.core.models import MeetingRecord
-from meeting_storage.costs.cost_model import BucketContents, StoredMeeting
+from meeting_storage.costs.stored import BucketContents, StoredMeeting
 from meeting_storage.storage.blobs import BlobStore, ObjectInfo, S3BlobStore
 
 OTHER_PREFIX = "other"
+
+
+class ListedObject(Protocol):
+    """An object as a bucket listing shows it."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def storage_class(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -34,54 +46,10 @@ class Tally:
 
 
 @dataclass(frozen=True)
-class MeetingFootprint:
-    meeting_id: str
-    title: str
-    timestamp: datetime
-    audio_bytes: int
-    document_bytes: int
-    audio_storage_class: str | None
-    audio_seconds: float | None
-    processing_cost_usd: Decimal | None
-    # What processing was billed for, as recorded in metadata.json (None/0: not used).
-    transcribed_seconds: float | None = None
-    bedrock_model_id: str | None = None
-    bedrock_input_tokens: int = 0
-    bedrock_output_tokens: int = 0
-
-    @property
-    def stored_bytes(self) -> int:
-        return self.audio_bytes + self.document_bytes
-
-    @property
-    def audio_minutes(self) -> float | None:
-        return None if self.audio_seconds is None else self.audio_seconds / 60
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "meeting_id": self.meeting_id,
-            "title": self.title,
-            "timestamp": self.timestamp.astimezone(UTC).isoformat(),
-            "audio_minutes": self.audio_minutes,
-            "audio_bytes": self.audio_bytes,
-            "document_bytes": self.document_bytes,
-            "stored_bytes": self.stored_bytes,
-            "audio_storage_class": self.audio_storage_class,
-            "processing_cost_usd": (
-                float(self.processing_cost_usd) if self.processing_cost_usd is not None else None
-            ),
-            "transcribed_seconds": self.transcribed_seconds,
-            "bedrock_model_id": self.bedrock_model_id,
-            "bedrock_input_tokens": self.bedrock_input_tokens,
-            "bedrock_output_tokens": self.bedrock_output_tokens,
-        }
-
-
-@dataclass(frozen=True)
 class Footprint:
     by_prefix: dict[str, Tally]
     by_storage_class: dict[str, Tally]
-    meetings: tuple[MeetingFootprint, ...] = ()
+    meetings: tuple[StoredMeeting, ...] = ()
     noncurrent: Tally | None = None  # None: the bucket is not versioned
     documents_in_s3: bool = True  # False: STORE_IN_S3=false keeps them on local disk
     measured_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -95,26 +63,12 @@ class Footprint:
         return sum(tally.objects for tally in self.by_prefix.values())
 
     def contents(self) -> BucketContents:
-        """The figures the cost model needs."""
+        """The figures the cost arithmetic needs."""
         return BucketContents(
             bytes_by_class={name: t.bytes for name, t in self.by_storage_class.items()},
             objects_by_class={name: t.objects for name, t in self.by_storage_class.items()},
             noncurrent_bytes=self.noncurrent.bytes if self.noncurrent else 0,
-            meetings=tuple(
-                StoredMeeting(
-                    timestamp=m.timestamp,
-                    audio_bytes=m.audio_bytes,
-                    document_bytes=m.document_bytes,
-                    audio_seconds=m.audio_seconds,
-                    processing_cost_usd=m.processing_cost_usd,
-                    audio_storage_class=m.audio_storage_class or "STANDARD",
-                    transcribed_seconds=m.transcribed_seconds,
-                    bedrock_model_id=m.bedrock_model_id,
-                    bedrock_input_tokens=m.bedrock_input_tokens,
-                    bedrock_output_tokens=m.bedrock_output_tokens,
-                )
-                for m in self.meetings
-            ),
+            meetings=self.meetings,
             documents_in_s3=self.documents_in_s3,
         )
 
@@ -143,7 +97,7 @@ def _prefix_of(key: str) -> str:
 
 
 def summarize(
-    objects: Iterable[ObjectInfo],
+    objects: Iterable[ListedObject],
     records: Iterable[MeetingRecord],
     *,
     noncurrent: Tally | None = None,
@@ -153,7 +107,7 @@ def summarize(
     """Fold a listing and the meetings' records into totals and per-meeting figures."""
     by_prefix: dict[str, Tally] = {prefix: Tally() for prefix in layout.PREFIXES}
     by_class: dict[str, Tally] = {}
-    audio: dict[str, ObjectInfo] = {}
+    audio: dict[str, ListedObject] = {}
     documents: dict[str, int] = {}
     for info in objects:
         prefix = _prefix_of(info.key)
@@ -168,7 +122,7 @@ def summarize(
     for record in records:
         stored_audio = audio.get(record.audio_s3_key or "")
         meetings.append(
-            MeetingFootprint(
+            StoredMeeting(
                 meeting_id=record.meeting_id,
                 title=record.display_title,
                 timestamp=record.timestamp,

@@ -59,6 +59,7 @@ ARCHIVE_OVERHEAD_ARCHIVE_BYTES = 32 * 1024
 # class unless the rule says otherwise (TransitionDefaultMinimumObjectSize).
 MIN_TRANSITION_BYTES = 128 * 1024
 GIB = 1024**3  # AWS bills storage and transfer per "GB" of 2^30 bytes
+MIB = 1024**2
 THOUSAND = Decimal(1000)
 MILLION = Decimal(1_000_000)
 

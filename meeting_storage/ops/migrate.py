@@ -28,7 +28,7 @@ from meeting_storage.analysis.transcript import decode_transcript
 from meeting_storage.core import layout
 from meeting_storage.core.errors import InvalidInputError, MeetingStorageError, NotFoundError
 from meeting_storage.core.models import STATUS_AWAITING_TRANSCRIPT, MeetingRecord
-from meeting_storage.costs.cost_model import MULTIPART_PART_BYTES, MULTIPART_THRESHOLD_BYTES
+from meeting_storage.costs.processing import MULTIPART_PART_BYTES, MULTIPART_THRESHOLD_BYTES
 from meeting_storage.storage.media import ALLOWED_EXTENSIONS
 
 if TYPE_CHECKING:

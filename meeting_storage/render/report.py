@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from meeting_storage.core.analysis import ActionItem, Decision, Requirement, Summary
+from meeting_storage.core.formatting import human_date
 from meeting_storage.core.models import Meeting, MeetingRecord
-from meeting_storage.costs.cost_model import transcribe_billed_seconds
 from meeting_storage.costs.pricing import PriceTable
+from meeting_storage.costs.processing import transcribe_billed_seconds
 
 # CommonMark lets a backslash escape any ASCII punctuation. Escaping all of it also breaks
 # GFM autolinks (`www.`, `http://`, `a@b.c`), emoji short codes and `$math$`.
@@ -186,7 +187,7 @@ def meeting_markdown(meeting: Meeting) -> str:
             ["Detail", "Value"],
             [
                 ["Meeting id", record.meeting_id],
-                ["Recorded", record.timestamp.strftime("%Y-%m-%d %H:%M UTC")],
+                ["Recorded", human_date(record.timestamp)],
                 ["File", record.filename],
                 ["Status", record.status.replace("_", " ")],
                 ["Extraction", record.extraction_method],

@@ -59,14 +59,18 @@ from meeting_storage.core.models import (
 )
 from meeting_storage.core.retry import retrying
 from meeting_storage.core.settings import MAX_PRESIGN_SECONDS, Settings
-from meeting_storage.costs import cost_model
 from meeting_storage.costs.footprint import Footprint, measure
+from meeting_storage.costs.history import cohorts_from_history, usage_from_history
 from meeting_storage.costs.pricing import (
     ARCHIVED_CLASSES,
     DEFAULT_BEDROCK_MODEL,
     PriceTable,
     prices_for,
 )
+from meeting_storage.costs.processing import analysis_cost, audio_upload_requests, processing_cost
+from meeting_storage.costs.projection import LifecycleComparison, compare_lifecycle
+from meeting_storage.costs.review import CostReport, build_report
+from meeting_storage.costs.usage import Usage
 from meeting_storage.index import DEFAULT_LIMIT, MAX_LIMIT, MeetingIndex, validate_limit
 from meeting_storage.index.document import SearchText, search_text_of, with_action_item_facts
 from meeting_storage.index.factory import make_index
@@ -445,7 +449,7 @@ class MeetingStorage:
         """What storing and analysing a meeting costs: the S3 requests that write it (with
         `uploaded_bytes` of recording, or none), Amazon Transcribe for `transcribed_seconds`
         (None: it did not transcribe) and the Bedrock tokens of `model_usage`."""
-        analysis = cost_model.analysis_cost(
+        analysis = analysis_cost(
             self.prices,
             transcribed_seconds=transcribed_seconds,
             bedrock_model_id=model_usage.model_id if model_usage else None,
@@ -456,9 +460,9 @@ class MeetingStorage:
         if not self.settings.store_in_s3:  # only the recording goes to S3
             if uploaded_bytes is None:
                 return analysis
-            puts = cost_model.audio_upload_requests(uploaded_bytes)
+            puts = audio_upload_requests(uploaded_bytes)
             return puts * self.prices.s3["STANDARD"].put_per_1k / 1000 + analysis
-        requests = cost_model.processing_cost(
+        requests = processing_cost(
             self.prices,
             audio_bytes=uploaded_bytes,
             s3_index=isinstance(self.index, S3JsonIndex),
@@ -835,47 +839,43 @@ class MeetingStorage:
         *,
         months: int = 12,
         now: datetime | None = None,
-        usage: cost_model.Usage | None = None,
+        usage: Usage | None = None,
         **overrides: Any,
-    ) -> cost_model.CostReport:
+    ) -> CostReport:
         """This month's estimate and a projection. Without `usage`, the what-if inputs continue
         the bucket's recent history and its lifecycle policy; `overrides` replace any of them
-        (keyword arguments named like `cost_model.Usage` fields)."""
+        (keyword arguments named like `Usage` fields)."""
         now = now or datetime.now(UTC)
         measured = self.detailed_footprint()
         if usage is None:
-            usage = cost_model.usage_from_history(measured.contents(), now, self._default_usage())
-        return cost_model.build_report(
-            self.prices, measured, replace(usage, **overrides), now, months
-        )
+            usage = usage_from_history(measured.contents(), now, self._default_usage())
+        return build_report(self.prices, measured, replace(usage, **overrides), now, months)
 
     def lifecycle_savings(
         self, policy: lifecycle.LifecyclePolicy, *, months: int = 12
-    ) -> cost_model.LifecycleComparison:
+    ) -> LifecycleComparison:
         """What `policy` saves over `months` at the bucket's recent rate of meetings."""
         now = datetime.now(UTC)
         contents = self.detailed_footprint().contents()
         usage = replace(
-            cost_model.usage_from_history(contents, now, self._default_usage()),
+            usage_from_history(contents, now, self._default_usage()),
             archive_days=policy.archive_days,
             archive_storage_class=policy.archive_storage_class,
             retention_days=policy.expire_days,
         )
-        return cost_model.compare_lifecycle(
-            self.prices, usage, months, cost_model.cohorts_from_history(contents, now)
-        )
+        return compare_lifecycle(self.prices, usage, months, cohorts_from_history(contents, now))
 
-    def _default_usage(self) -> cost_model.Usage:
+    def _default_usage(self) -> Usage:
         try:
             policy = lifecycle.LifecyclePolicy.from_rules(self.lifecycle_rules())
         except MeetingStorageError:  # e.g. a server without lifecycle support
             policy = None
         return self.default_usage(policy)
 
-    def default_usage(self, policy: lifecycle.LifecyclePolicy | None) -> cost_model.Usage:
+    def default_usage(self, policy: lifecycle.LifecyclePolicy | None) -> Usage:
         """The design document's example, with this bucket's index backend, transcriber,
         extractor and lifecycle `policy` (None: the bucket has none)."""
-        usage = cost_model.Usage(
+        usage = Usage(
             dynamodb=self.settings.index_backend == "dynamodb",
             transcribe=self.transcriber is not None and self.transcriber.name == TRANSCRIBER_AWS,
             bedrock=self.extractor.method == METHOD_BEDROCK,
