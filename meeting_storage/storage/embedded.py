@@ -196,6 +196,7 @@ class EmbeddedS3:
         """Create the bucket once the server is ready to accept it (idempotent)."""
         import boto3
         from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError
 
         client = boto3.client(
             "s3",
@@ -211,11 +212,11 @@ class EmbeddedS3:
             try:
                 client.head_bucket(Bucket=bucket)
                 return
-            except Exception as exc:
+            except (ClientError, BotoCoreError) as exc:  # not there yet, or not ready yet
                 last = exc
             try:
                 client.create_bucket(Bucket=bucket)
-            except Exception as exc:
+            except (ClientError, BotoCoreError) as exc:
                 last = exc
                 time.sleep(0.3)
         raise BackendUnavailableError(f"Could not create bucket {bucket!r} on SeaweedFS: {last}")
