@@ -24,19 +24,18 @@ from meeting_storage.analysis.transcript import Transcript, parse_aws_transcribe
 from meeting_storage.core import layout
 from meeting_storage.core.errors import (
     AccessDeniedError,
-    BackendUnavailableError,
-    ConfigurationError,
     MeetingStorageError,
     NotFoundError,
     TranscriptionError,
     UnsupportedMediaTypeError,
     client_error_code,
+    translate_transcribe_error,
 )
+from meeting_storage.storage.aws import AWS_ERRORS
 
 if TYPE_CHECKING:
     from meeting_storage.storage.blobs import S3BlobStore
 
-TRANSCRIBE_ACTIONS = "transcribe:StartTranscriptionJob and transcribe:GetTranscriptionJob"
 # Content types we store (media.py) -> Transcribe's MediaFormat.
 MEDIA_FORMATS = {
     "audio/mpeg": "mp3",
@@ -108,10 +107,10 @@ class AwsTranscribeTranscriber:
             request["LanguageCode"] = self.language
         try:
             self.client.start_transcription_job(**request)
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             if client_error_code(exc) == "ConflictException":
                 return  # a job for this meeting exists already (a retry): wait for that one
-            raise _translate(exc, "start a transcription job") from exc
+            raise translate_transcribe_error(exc, action="start a transcription job") from exc
 
     def _wait(self, job_name: str) -> dict[str, Any]:
         deadline = self._clock() + self.timeout
@@ -119,8 +118,8 @@ class AwsTranscribeTranscriber:
         while True:
             try:
                 response = self.client.get_transcription_job(TranscriptionJobName=job_name)
-            except Exception as exc:
-                raise _translate(exc, "check the transcription job") from exc
+            except AWS_ERRORS as exc:
+                raise translate_transcribe_error(exc, action="check the transcription job") from exc
             job: dict[str, Any] = response["TranscriptionJob"]
             status = job.get("TranscriptionJobStatus")
             if status == "COMPLETED":
@@ -183,38 +182,3 @@ def _failed(job_name: str, reason: str) -> MeetingStorageError:
             "s3:PutObject on transcriptions/*."
         )
     return TranscriptionError(f"AWS Transcribe job {job_name} failed: {reason}.")
-
-
-def _translate(exc: Exception, action: str) -> MeetingStorageError:
-    if isinstance(exc, MeetingStorageError):
-        return exc
-    code = client_error_code(exc)
-    message = str(exc)
-    if code in {"AccessDeniedException", "AccessDenied", "UnrecognizedClientException"}:
-        return AccessDeniedError(
-            f"Access Denied: AWS Transcribe refused to {action} ({code}). The credentials need "
-            f"{TRANSCRIBE_ACTIONS}; or set TRANSCRIBER=whisper or none."
-        )
-    if code in {"LimitExceededException", "ThrottlingException", "InternalFailureException"}:
-        return BackendUnavailableError(
-            f"AWS Transcribe is busy ({code}) and could not {action}; try again later."
-        )
-    if code == "BadRequestException":
-        lowered = message.lower()
-        if "format" in lowered or "media" in lowered:
-            return UnsupportedMediaTypeError(f"AWS Transcribe cannot read the recording: {message}")
-        if "language" in lowered:
-            return ConfigurationError(f"{message}. Check TRANSCRIBE_LANGUAGE.")
-        return TranscriptionError(f"AWS Transcribe refused to {action}: {message}")
-    if code:
-        return TranscriptionError(f"AWS Transcribe could not {action}: {code} {message}")
-    from botocore.exceptions import BotoCoreError, NoCredentialsError
-
-    if isinstance(exc, NoCredentialsError):
-        return ConfigurationError(
-            "No AWS credentials found for AWS Transcribe. Set AWS_PROFILE (or keys), or set "
-            "TRANSCRIBER=whisper or none."
-        )
-    if isinstance(exc, BotoCoreError):
-        return BackendUnavailableError(f"Cannot reach AWS Transcribe to {action}: {exc}")
-    return TranscriptionError(f"AWS Transcribe could not {action}: {exc}")

@@ -25,6 +25,7 @@ one failed: Bedrock bills those too.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -35,7 +36,9 @@ from meeting_storage.analysis.rule_based import RuleBasedExtractor
 from meeting_storage.analysis.transcript import Transcript
 from meeting_storage.core.analysis import PRIORITIES, ActionItem, Decision, Requirement, Summary
 from meeting_storage.core.errors import client_error_code
+from meeting_storage.storage.aws import AWS_ERRORS
 
+logger = logging.getLogger(__name__)
 DEFAULT_CHUNK_CHARS = 24_000  # about 6,000 tokens: well inside every Converse model's window
 MAX_OUTPUT_TOKENS = 2_000
 BEDROCK_ACTION = "bedrock:InvokeModel"
@@ -124,6 +127,16 @@ class BedrockExtractor:
         try:
             outcome = self._map_reduce(transcript, tally)
         except Exception as exc:  # any failure means: use the rule-based extractor
+            # Bedrock refusing or answering badly is expected; anything else is a bug worth
+            # its traceback, although the meeting still gets its extraction.
+            expected = isinstance(exc, (ContractError, *AWS_ERRORS))
+            logger.log(
+                logging.WARNING if expected else logging.ERROR,
+                "Amazon Bedrock (%s) not used, falling back to the rule-based extractor: %s",
+                self.model_id,
+                failure_reason(exc),
+                exc_info=None if expected else exc,
+            )
             result = self.fallback.extract(transcript)
             note = (
                 f"Amazon Bedrock ({self.model_id}) was not used: {failure_reason(exc)} "

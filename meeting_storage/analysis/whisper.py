@@ -11,6 +11,7 @@ Whisper has no speaker labels, so utterances carry times but no speakers.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import threading
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from meeting_storage.core import layout
 from meeting_storage.core.errors import ConfigurationError, MeetingStorageError, TranscriptionError
 
 # Two cores: int8 weights and greedy decoding keep a one-hour recording to minutes on CPU.
+logger = logging.getLogger(__name__)
 COMPUTE_TYPE = "int8"
 BEAM_SIZE = 1
 
@@ -82,6 +84,9 @@ class WhisperTranscriber:
         except MeetingStorageError:
             raise
         except Exception as exc:  # PyAV cannot decode it, the model fails, ...
+            # Whatever the cause, the recording is kept and the user is told; the log keeps
+            # the traceback in case the cause is ours.
+            logger.warning("Offline transcription of %s failed", path, exc_info=exc)
             raise TranscriptionError(
                 f"Offline transcription failed: {type(exc).__name__}: {exc}"
             ) from exc

@@ -19,6 +19,7 @@ import ipaddress
 import logging
 import re
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -52,6 +53,7 @@ from meeting_storage.core.analysis import requirements_to_json
 from meeting_storage.core.errors import (
     ConfigurationError,
     FileTooLargeError,
+    InternalError,
     InvalidInputError,
     MeetingStorageError,
     UnauthorizedError,
@@ -639,6 +641,8 @@ def _error_response(
 
 async def _storage_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, MeetingStorageError)
+    if isinstance(exc, InternalError):  # a bug the package caught and named
+        return _internal_error_response(request.scope, exc)
     return _error_response(exc.http_status, exc.code, exc.message)
 
 
@@ -677,10 +681,60 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("Unexpected error in %s %s", request.method, request.url.path)
-    return _error_response(
-        500, "internal_error", "Unexpected server error; the server log has the details."
+    return _internal_error_response(request.scope, exc)
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def _internal_error_response(scope: Scope, exc: BaseException) -> JSONResponse:
+    """A bug's answer: 500 `internal_error` and a request id (the client's X-Request-ID when
+    it sent a plain one) in the body and header; the traceback is logged under that id only."""
+    sent = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+    request_id = sent if _REQUEST_ID.match(sent) else uuid.uuid4().hex
+    logger.error(
+        "internal_error request_id=%s in %s %s",
+        request_id,
+        scope.get("method"),
+        scope.get("path"),
+        exc_info=exc,
     )
+    message = (
+        f"Unexpected server error; the server log has the details under request id {request_id}."
+    )
+    return _error_response(
+        500,
+        InternalError.code,
+        message,
+        headers={"X-Request-ID": request_id},
+        request_id=request_id,
+    )
+
+
+class InternalErrors:
+    """The outermost boundary: an exception nobody handled becomes the 500 above, logged
+    once, instead of reaching the server (which would log it again, without the id)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:  # the API's top-level boundary: a bug, answered as one
+            if started:
+                raise  # too late for an error body; the server closes the connection
+            await _internal_error_response(scope, exc)(scope, receive, send)
 
 
 def _package_version() -> str:
@@ -1044,6 +1098,7 @@ def create_app(
         default=settings.api_max_body_bytes,
         per_path={UPLOAD_PATH: settings.max_upload_bytes + MULTIPART_OVERHEAD},
     )
+    app.add_middleware(InternalErrors)
     return app
 
 

@@ -8,13 +8,16 @@ With --json every command prints one JSON object on stdout: {"success": true, ..
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
+import logging
 import os
 import signal
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any, NoReturn
@@ -25,7 +28,7 @@ from meeting_storage.analysis.extract import Extractor
 from meeting_storage.analysis.rule_based import RuleBasedExtractor
 from meeting_storage.analysis.transcript import decode_transcript
 from meeting_storage.core.analysis import Requirement, Summary, requirements_to_json
-from meeting_storage.core.errors import InvalidInputError, MeetingStorageError
+from meeting_storage.core.errors import InternalError, InvalidInputError, MeetingStorageError
 from meeting_storage.core.formatting import format_money, human_size
 from meeting_storage.core.models import (
     STATUS_AWAITING_TRANSCRIPT,
@@ -46,6 +49,7 @@ from meeting_storage.storage import archive
 from meeting_storage.storage.embedded import EmbeddedS3
 
 DEFAULT_DASHBOARD_PORT = 8501
+logger = logging.getLogger(__name__)
 
 
 class UsageError(Exception):
@@ -379,12 +383,18 @@ def main(argv: Sequence[str] | None = None, *, storage: MeetingStorage | None = 
             cached.append(open_storage())
         return cached[0]
 
-    try:
-        result = command(args, get_storage)
-    except MeetingStorageError as exc:
-        return _fail(exc.code, exc.message, as_json, status=exc.exit_status)
-    except KeyboardInterrupt:
-        return _fail("interrupted", "Interrupted.", as_json, status=130)
+    with _bug_log() as log_path:
+        try:
+            result = command(args, get_storage)
+        except InternalError as exc:
+            return _fail_with_bug(exc, log_path, as_json)
+        except MeetingStorageError as exc:
+            return _fail(exc.code, exc.message, as_json, status=exc.exit_status)
+        except KeyboardInterrupt:
+            return _fail("interrupted", "Interrupted.", as_json, status=130)
+        except Exception as exc:  # a bug: one line here, its traceback in the log file
+            logger.error("Unexpected error in the %r command", args.command, exc_info=exc)
+            return _fail_with_bug(InternalError.of(exc), log_path, as_json)
     status = int(result.pop("_exit_status", 0))
     human = result.pop("_human", None)
     if as_json:
@@ -400,6 +410,30 @@ def _fail(code: str, message: str, as_json: bool, *, status: int) -> int:
     else:
         print(f"error: {message}", file=sys.stderr)
     return status
+
+
+@contextlib.contextmanager
+def _bug_log() -> Iterator[Path]:
+    """While a command runs, the package's errors (a bug's traceback) go to a file in the
+    temporary folder, created only if one is written: never onto the terminal."""
+    path = Path(tempfile.gettempdir()) / f"meeting-storage-{os.getuid()}-errors.log"
+    handler = logging.FileHandler(path, delay=True, encoding="utf-8")
+    handler.setLevel(logging.ERROR)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    package = logging.getLogger("meeting_storage")
+    package.addHandler(handler)
+    try:
+        yield path
+    finally:
+        package.removeHandler(handler)
+        handler.close()
+
+
+def _fail_with_bug(error: InternalError, log_path: Path, as_json: bool) -> int:
+    message = f"{error.message} The log is {log_path}."
+    if not as_json:
+        message = f"{error.code}: {message}"
+    return _fail(error.code, message, as_json, status=error.exit_status)
 
 
 def _open_file(path: Path, what: str) -> IO[bytes]:

@@ -24,8 +24,6 @@ full. It is slower than the SQL backends and does not look in transcripts; the r
 from __future__ import annotations
 
 import json
-import random
-import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -34,11 +32,14 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from meeting_storage.core.errors import (
-    MeetingStorageError,
+    BackendUnavailableError,
+    ConfigurationError,
+    client_error_code,
     table_not_found_message,
     translate_dynamodb_error,
 )
 from meeting_storage.core.models import MeetingPage, MeetingRecord
+from meeting_storage.core.retry import Backoff, retrying
 from meeting_storage.index import DEFAULT_LIMIT, decode_cursor, encode_cursor, validate_limit
 from meeting_storage.index.document import IndexEntry, SearchText, as_entries
 from meeting_storage.index.query import (
@@ -49,6 +50,7 @@ from meeting_storage.index.query import (
     owner_key,
     search_words,
 )
+from meeting_storage.storage.aws import AWS_ERRORS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -56,6 +58,9 @@ if TYPE_CHECKING:
 LIST_INDEX = "newest-first"
 LIST_PARTITION = "meetings"
 BATCH = 25  # BatchWriteItem takes at most 25 requests
+BATCH_ATTEMPTS = 10
+# Unprocessed writes are DynamoDB throttling: wait up to 50 ms, 100 ms, ... 2 s (full jitter).
+UNPROCESSED_BACKOFF = Backoff(base_delay=0.05, max_delay=2.0)
 MAX_TEXT = 50_000  # per text attribute; an item holds at most 400 KB
 SEARCH_NOTE = (
     "DynamoDB has no full-text search: this searched titles, file names, tags, summaries and "
@@ -183,9 +188,8 @@ def create_table(client: DynamoDBClient, table: str, *, wait: bool = True) -> bo
     try:
         client.create_table(**table_definition(table))
         created = True
-    except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-        if code != "ResourceInUseException":
+    except AWS_ERRORS as exc:
+        if client_error_code(exc) != "ResourceInUseException":
             raise translate_dynamodb_error(exc, table=table, action="create") from exc
         created = False
     if wait:
@@ -193,7 +197,7 @@ def create_table(client: DynamoDBClient, table: str, *, wait: bool = True) -> bo
             client.get_waiter("table_exists").wait(
                 TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
             )
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             raise translate_dynamodb_error(exc, table=table, action="wait for") from exc
     return created
 
@@ -214,9 +218,7 @@ class DynamoDbIndex:
     def _call(self, action: str, operation: Callable[..., Any], **params: Any) -> Any:
         try:
             return operation(**params)
-        except MeetingStorageError:
-            raise
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             raise translate_dynamodb_error(
                 exc, table=self.table, action=action, region=self.region
             ) from exc
@@ -226,8 +228,6 @@ class DynamoDbIndex:
         table = answer["Table"]
         indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
         if LIST_INDEX not in indexes:
-            from meeting_storage.core.errors import ConfigurationError
-
             raise ConfigurationError(
                 f"The DynamoDB table {self.table!r} has no {LIST_INDEX!r} index, so meetings "
                 "cannot be listed without a Scan. " + table_not_found_message(self.table)
@@ -273,23 +273,27 @@ class DynamoDbIndex:
 
     def _batch_write(self, requests: Sequence[dict[str, Any]]) -> None:
         for start in range(0, len(requests), BATCH):
-            pending: list[Any] = list(requests[start : start + BATCH])
-            for attempt in range(10):
-                answer = self._call(
-                    "write to",
-                    self.client.batch_write_item,
-                    RequestItems={self.table: pending},
-                )
-                pending = answer.get("UnprocessedItems", {}).get(self.table, [])
-                if not pending:
-                    break
-                time.sleep(min(2.0, 0.05 * 2**attempt) * random.random())  # noqa: S311
-            else:
-                from meeting_storage.core.errors import BackendUnavailableError
+            self._write_batch(list(requests[start : start + BATCH]))
 
-                raise BackendUnavailableError(
+    def _write_batch(self, pending: list[Any]) -> None:
+        """One BatchWriteItem, resending what DynamoDB left unprocessed until none is left."""
+
+        def write() -> None:
+            answer = self._call(
+                "write to", self.client.batch_write_item, RequestItems={self.table: pending}
+            )
+            pending[:] = answer.get("UnprocessedItems", {}).get(self.table, [])
+            if pending:
+                raise _UnprocessedWrites(
                     f"DynamoDB kept throttling writes to {self.table!r}; run the command again."
                 )
+
+        retrying(
+            write,
+            attempts=BATCH_ATTEMPTS,
+            backoff=UNPROCESSED_BACKOFF,
+            retry_on=(_UnprocessedWrites,),
+        )
 
     def rebuild(self, entries: Iterable[IndexEntry | MeetingRecord]) -> int:
         fresh = {e.record.meeting_id: e for e in as_entries(entries)}
@@ -417,6 +421,10 @@ class DynamoDbIndex:
             snippets=snippets,
             search_note=SEARCH_NOTE,
         )
+
+
+class _UnprocessedWrites(BackendUnavailableError):
+    """A batch came back with writes DynamoDB did not make (it throttled them): resend those."""
 
 
 def template_json(table: str = "meeting-metadata") -> str:

@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import heapq
 import json
-import random
 import re
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import fields
 from datetime import UTC
-from typing import Any
+from typing import Any, TypeVar
 
 from meeting_storage.core.errors import ConflictError, InvalidInputError, NotFoundError
 from meeting_storage.core.layout import INDEX_KEY, SEARCH_INDEX_KEY
 from meeting_storage.core.models import MeetingPage, MeetingRecord, parse_timestamp
+from meeting_storage.core.retry import Backoff, retrying
 from meeting_storage.index import (
     DEFAULT_LIMIT,
     decode_cursor,
@@ -38,6 +37,8 @@ from meeting_storage.storage.blobs import BlobStore
 
 INDEX_FORMAT_VERSION = 1
 MAX_ATTEMPTS = 12
+# A writer that lost the race waits up to 20 ms, 40 ms, ... 1 s (full jitter) and tries again.
+RACE_BACKOFF = Backoff(base_delay=0.02, max_delay=1.0)
 SEARCH_NOTE = (
     "The S3 JSON index searches titles, file names, tags, summaries and action items (not "
     "transcripts or requirements) by reading every entry, which is slower than a database; "
@@ -45,6 +46,7 @@ SEARCH_NOTE = (
 )
 
 Entries = dict[str, Any]
+T = TypeVar("T")
 # What to_dict() writes for a UTC time: these strings sort in time order.
 _CANONICAL_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00$")
 _DEFAULTS = {
@@ -106,35 +108,37 @@ class _JsonDocument:
 
     def update(self, change: Callable[[Entries], bool]) -> bool:
         """Apply `change` under optimistic concurrency; `change` returns False for "nothing to write"."""
-        for attempt in range(MAX_ATTEMPTS):
+
+        def attempt() -> bool:
+            # Re-read on every try: another writer won, so re-apply on fresh data.
             entries, etag = self.read()
             if not change(entries):
                 return False
-            try:
-                self._write(entries, etag)
-                return True
-            except ConflictError:
-                # Another writer won; back off with jitter and re-apply on fresh data.
-                time.sleep(min(1.0, 0.02 * 2**attempt) * random.random())  # noqa: S311
-        raise ConflictError(
-            f"The index {self.store.location}/{self.key} kept changing under {MAX_ATTEMPTS} "
-            "attempts; try again."
-        )
+            self._write(entries, etag)
+            return True
+
+        return self._racing(attempt)
 
     def replace(self, entries: Entries) -> None:
         """Overwrite the object without reading it (it may be damaged); the ETag condition
         still refuses to overwrite a concurrent change."""
-        for attempt in range(MAX_ATTEMPTS):
+
+        def attempt() -> None:
             current = self.store.head(self.key)
-            try:
-                self._write(entries, current.etag if current is not None else None)
-                return
-            except ConflictError:
-                time.sleep(min(1.0, 0.02 * 2**attempt) * random.random())  # noqa: S311
-        raise ConflictError(
-            f"The index {self.store.location}/{self.key} kept changing under {MAX_ATTEMPTS} "
-            "attempts; try again."
-        )
+            self._write(entries, current.etag if current is not None else None)
+
+        self._racing(attempt)
+
+    def _racing(self, attempt: Callable[[], T]) -> T:
+        try:
+            return retrying(
+                attempt, attempts=MAX_ATTEMPTS, backoff=RACE_BACKOFF, retry_on=(ConflictError,)
+            )
+        except ConflictError as exc:
+            raise ConflictError(
+                f"The index {self.store.location}/{self.key} kept changing under "
+                f"{MAX_ATTEMPTS} attempts; try again."
+            ) from exc
 
 
 def _text_value(text: SearchText) -> dict[str, str]:

@@ -43,11 +43,12 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from meeting_storage.core.errors import (
     ConfigurationError,
-    MeetingStorageError,
     translate_database_error,
+    translate_os_error,
 )
 from meeting_storage.core.models import MeetingPage, MeetingRecord
 from meeting_storage.index import (
@@ -87,12 +88,18 @@ def make_engine(url: str) -> Engine:
     url = engine_url(url)
     try:
         parsed = make_url(url)
-    except Exception as exc:
+    except (ArgumentError, ValueError) as exc:  # unparsable, or a port that is not a number
         raise ConfigurationError(f"DATABASE_URL is not a database URL ({exc}).") from exc
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise translate_os_error(
+                    exc, path=folder, action="create the folder of the SQLite index"
+                ) from exc
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _sqlite_transactions(engine)
         return engine
@@ -161,9 +168,7 @@ class SqlIndex:
             try:
                 with self._writer.begin() as conn:
                     migrate(conn)
-            except MeetingStorageError:
-                raise
-            except Exception as exc:
+            except SQLAlchemyError as exc:
                 raise translate_database_error(exc, where=self._where, action="migrate") from exc
             self._migrated = True
 
@@ -173,9 +178,7 @@ class SqlIndex:
         try:
             with self._reader.connect() as conn:
                 yield conn
-        except MeetingStorageError:
-            raise
-        except Exception as exc:
+        except SQLAlchemyError as exc:
             raise translate_database_error(exc, where=self._where, action="read") from exc
 
     @contextmanager
@@ -184,9 +187,7 @@ class SqlIndex:
         try:
             with self._writer.begin() as conn:
                 yield conn
-        except MeetingStorageError:
-            raise
-        except Exception as exc:
+        except SQLAlchemyError as exc:
             raise translate_database_error(exc, where=self._where, action="write") from exc
 
     def check(self) -> str:

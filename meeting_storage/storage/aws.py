@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import boto3.exceptions
+import s3transfer.exceptions
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
+from meeting_storage.core.errors import translate_boto_error, translate_dynamodb_error
 from meeting_storage.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -16,6 +20,17 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_transcribe import TranscribeServiceClient
 
+# What an AWS call raises when the call itself, not our code, failed: an error answer
+# (ClientError), no answer (BotoCoreError: unreachable, no credentials, ...), or a transfer
+# that gave up (boto3's S3UploadFailedError, s3transfer's RetriesExceededError). Code that
+# calls AWS catches these and translates them (core/errors.py); anything else is a bug.
+AWS_ERRORS: tuple[type[Exception], ...] = (
+    ClientError,
+    BotoCoreError,
+    boto3.exceptions.Boto3Error,
+    s3transfer.exceptions.RetriesExceededError,
+    s3transfer.exceptions.S3UploadFailedError,
+)
 MIB = 1024 * 1024
 # Multipart above 16 MiB in 16 MiB parts: few requests for typical recordings, bounded memory
 # (max_concurrency x chunk size) for long ones, and far below the 10,000-part limit up to 160 GB.
@@ -54,8 +69,6 @@ def make_session(settings: Settings) -> boto3.session.Session:
 
 def make_s3_client(settings: Settings, session: boto3.session.Session | None = None) -> S3Client:
     """An S3 client for the configured endpoint (AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL)."""
-    from meeting_storage.core.errors import translate_boto_error
-
     try:
         session = session or make_session(settings)
         client: S3Client = session.client(
@@ -63,7 +76,7 @@ def make_s3_client(settings: Settings, session: boto3.session.Session | None = N
             endpoint_url=settings.s3_endpoint_url,
             config=client_config(settings),
         )
-    except Exception as exc:
+    except AWS_ERRORS as exc:
         raise translate_boto_error(exc, bucket=settings.bucket, action="connect to") from exc
     return client
 
@@ -80,8 +93,6 @@ def make_dynamodb_client(
     settings: Settings, session: boto3.session.Session | None = None
 ) -> DynamoDBClient:
     """A DynamoDB client for AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL, else AWS."""
-    from meeting_storage.core.errors import translate_dynamodb_error
-
     try:
         session = session or make_session(settings)
         client: DynamoDBClient = session.client(
@@ -89,7 +100,7 @@ def make_dynamodb_client(
             endpoint_url=settings.dynamodb_endpoint_url,
             config=dynamodb_config(),
         )
-    except Exception as exc:
+    except AWS_ERRORS as exc:
         raise translate_dynamodb_error(
             exc, table=settings.dynamodb_table_name, action="connect to"
         ) from exc
@@ -108,8 +119,6 @@ def make_transcribe_client(
     settings: Settings, session: boto3.session.Session | None = None
 ) -> TranscribeServiceClient:
     """An Amazon Transcribe client (AWS_ENDPOINT_URL_TRANSCRIBE, else AWS_ENDPOINT_URL)."""
-    from meeting_storage.core.errors import translate_boto_error
-
     try:
         session = session or make_session(settings)
         client: TranscribeServiceClient = session.client(
@@ -117,7 +126,7 @@ def make_transcribe_client(
             endpoint_url=settings.transcribe_endpoint_url,
             config=_service_config(read_timeout=30),
         )
-    except Exception as exc:
+    except AWS_ERRORS as exc:
         raise translate_boto_error(exc, bucket=settings.bucket, action="connect to") from exc
     return client
 
@@ -130,8 +139,6 @@ def make_bedrock_runtime_client(
     The endpoint is AWS_ENDPOINT_URL_BEDROCK_RUNTIME, else AWS_ENDPOINT_URL. Model answers
     for a long chunk can take a minute, hence the longer read timeout.
     """
-    from meeting_storage.core.errors import translate_boto_error
-
     try:
         session = session or make_session(settings)
         client: BedrockRuntimeClient = session.client(
@@ -140,6 +147,6 @@ def make_bedrock_runtime_client(
             endpoint_url=settings.bedrock_endpoint_url,
             config=_service_config(read_timeout=120),
         )
-    except Exception as exc:
+    except AWS_ERRORS as exc:
         raise translate_boto_error(exc, bucket=settings.bucket, action="connect to") from exc
     return client

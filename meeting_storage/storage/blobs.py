@@ -20,14 +20,16 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 
 from meeting_storage.core.errors import (
+    BackendUnavailableError,
     ConflictError,
     MeetingStorageError,
-    NotFoundError,
+    client_error_code,
     is_missing_object,
     is_precondition_failed,
     translate_boto_error,
+    translate_os_error,
 )
-from meeting_storage.storage.aws import TRANSFER_CONFIG
+from meeting_storage.storage.aws import AWS_ERRORS, TRANSFER_CONFIG
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -111,7 +113,7 @@ class S3BlobStore:
         self.bucket = bucket
         self.location = f"s3://{bucket}"
 
-    def _error(self, exc: Exception, key: str | None, action: str) -> MeetingStorageError:
+    def _error(self, exc: BaseException, key: str | None, action: str) -> MeetingStorageError:
         return translate_boto_error(exc, bucket=self.bucket, key=key, action=action)
 
     def put(
@@ -135,7 +137,7 @@ class S3BlobStore:
             params["IfMatch"] = if_match
         try:
             response = self.client.put_object(**params)
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             conditional = if_none_match or if_match is not None
             if conditional and (is_precondition_failed(exc) or is_missing_object(exc)):
                 raise ConflictError(
@@ -148,7 +150,7 @@ class S3BlobStore:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
             data = response["Body"].read()
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             raise self._error(exc, key, "read") from exc
         return Blob(data=data, etag=str(response.get("ETag", "")))
 
@@ -156,13 +158,13 @@ class S3BlobStore:
         """Stream an object (a recording, say) into an open file without holding it in memory."""
         try:
             self.client.download_fileobj(self.bucket, key, fileobj)
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             raise self._error(exc, key, "read") from exc
 
     def head(self, key: str) -> ObjectInfo | None:
         try:
             response = self.client.head_object(Bucket=self.bucket, Key=key)
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             if is_missing_object(exc):
                 return None
             raise self._error(exc, key, "read") from exc
@@ -188,9 +190,7 @@ class S3BlobStore:
                         last_modified=item.get("LastModified"),
                         storage_class=str(item.get("StorageClass") or "STANDARD"),
                     )
-        except MeetingStorageError:
-            raise
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             raise self._error(exc, prefix, "list") from exc
 
     def iter_children(self, prefix: str) -> Iterator[str]:
@@ -199,14 +199,14 @@ class S3BlobStore:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
                 for item in page.get("CommonPrefixes", []):
                     yield item["Prefix"]
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             raise self._error(exc, prefix, "list") from exc
 
     def versioning_status(self) -> str:
         """'Enabled', 'Suspended' or 'Disabled' (never enabled)."""
         try:
             response = self.client.get_bucket_versioning(Bucket=self.bucket)
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             raise self._error(exc, None, "read the versioning state of") from exc
         return str(response.get("Status") or "Disabled")
 
@@ -217,7 +217,7 @@ class S3BlobStore:
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
             for chunk in body.iter_chunks(1024 * 1024):
                 digest.update(chunk)
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             raise self._error(exc, key, "read") from exc
         return digest.hexdigest()
 
@@ -244,14 +244,14 @@ class S3BlobStore:
                         delete_marker=True,
                         last_modified=item.get("LastModified"),
                     )
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             raise self._error(exc, prefix, "list the versions of") from exc
 
     def get_version(self, key: str, version_id: str) -> Blob:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key, VersionId=version_id)
             data = response["Body"].read()
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             raise self._error(exc, key, "read an earlier version of") from exc
         return Blob(data=data, etag=str(response.get("ETag", "")))
 
@@ -262,7 +262,7 @@ class S3BlobStore:
                 self.client.delete_object(
                     Bucket=self.bucket, Key=version.key, VersionId=version.version_id
                 )
-            except Exception as exc:
+            except AWS_ERRORS as exc:
                 raise self._error(exc, version.key, "remove a version of") from exc
 
     def restore(self, key: str, request: dict[str, Any]) -> bool:
@@ -271,9 +271,8 @@ class S3BlobStore:
             self.client.restore_object(
                 Bucket=self.bucket, Key=key, RestoreRequest=cast("RestoreRequestTypeDef", request)
             )
-        except Exception as exc:
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-            if code == "RestoreAlreadyInProgress":
+        except AWS_ERRORS as exc:
+            if client_error_code(exc) == "RestoreAlreadyInProgress":
                 return False
             raise self._error(exc, key, "restore") from exc
         return True
@@ -307,13 +306,9 @@ class S3BlobStore:
                     failures.append(
                         f"{error.get('Key')}: {error.get('Code')} {error.get('Message')}"
                     )
-        except MeetingStorageError:
-            raise
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             raise self._error(exc, None, "delete objects in") from exc
         if failures:
-            from meeting_storage.core.errors import BackendUnavailableError
-
             raise BackendUnavailableError(
                 "Some objects could not be deleted (run the delete again; nothing listed was "
                 "lost): " + "; ".join(failures)
@@ -340,10 +335,8 @@ class S3BlobStore:
             self.client.upload_fileobj(
                 fileobj, self.bucket, key, ExtraArgs=extra, Config=TRANSFER_CONFIG
             )
-        except MeetingStorageError:
-            raise
-        except Exception as exc:
-            # s3transfer wraps errors raised by our own reader (the size limit) in its own.
+        except AWS_ERRORS as exc:
+            # A transfer may wrap an error raised by our own reader (the size limit).
             own = _find_own_error(exc)
             if own is not None:
                 raise own from exc
@@ -368,7 +361,7 @@ class S3BlobStore:
                     "get_object", Params=params, ExpiresIn=expires_in
                 )
             )
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             raise self._error(exc, key, "sign a URL for") from exc
 
     def presign_post(
@@ -388,7 +381,7 @@ class S3BlobStore:
                 ],
                 ExpiresIn=expires_in,
             )
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             raise self._error(exc, key, "sign an upload policy for") from exc
         return str(post["url"]), {str(k): str(v) for k, v in post["fields"].items()}
 
@@ -406,7 +399,7 @@ class S3BlobStore:
                     "put_object", Params=params, ExpiresIn=expires_in
                 )
             )
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             raise self._error(exc, key, "sign an upload URL for") from exc
 
     def read_start(self, key: str, length: int) -> bytes:
@@ -416,7 +409,7 @@ class S3BlobStore:
                 Bucket=self.bucket, Key=key, Range=f"bytes=0-{max(length, 1) - 1}"
             )
             return bytes(response["Body"].read())
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             raise self._error(exc, key, "read") from exc
 
 
@@ -479,7 +472,7 @@ class LocalBlobStore:
         if_match: str | None = None,
     ) -> str:
         path = self._path(key)
-        with self._locked():
+        with _file_errors(path, "write"), self._locked():
             exists = path.is_file()
             if if_none_match and exists:
                 raise ConflictError(f"{path} already exists.")
@@ -494,21 +487,21 @@ class LocalBlobStore:
 
     def get(self, key: str) -> Blob:
         path = self._path(key)
-        try:
+        with _file_errors(path, "read"):
             data = path.read_bytes()
-        except FileNotFoundError as exc:
-            raise NotFoundError(f"{path} does not exist.") from exc
         return Blob(data=data, etag=_etag(data))
 
     def head(self, key: str) -> ObjectInfo | None:
         path = self._path(key)
         if not path.is_file():
             return None
-        stat = path.stat()
+        with _file_errors(path, "read"):
+            stat = path.stat()
+            data = path.read_bytes()
         return ObjectInfo(
             key=key,
             size=stat.st_size,
-            etag=_etag(path.read_bytes()),
+            etag=_etag(data),
             last_modified=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
             storage_class="LOCAL",
         )
@@ -516,7 +509,9 @@ class LocalBlobStore:
     def iter_objects(self, prefix: str) -> Iterator[ObjectInfo]:
         if not self.root.is_dir():
             return
-        for path in sorted(self.root.rglob("*")):
+        with _file_errors(self.root, "list"):
+            paths = sorted(self.root.rglob("*"))
+        for path in paths:
             if not path.is_file() or path.name.startswith("."):
                 continue
             key = path.relative_to(self.root).as_posix()
@@ -529,13 +524,15 @@ class LocalBlobStore:
         folder = self._path(prefix) if prefix else self.root
         if not folder.is_dir():
             return
-        for path in sorted(folder.iterdir()):
+        with _file_errors(folder, "list"):
+            paths = sorted(folder.iterdir())
+        for path in paths:
             if path.is_dir():
                 yield f"{prefix}{path.name}/"
 
     def delete(self, keys: Sequence[str], *, purge: bool = False) -> list[str]:
         deleted = []
-        with self._locked():
+        with _file_errors(self.root, "delete files in"), self._locked():
             for key in keys:
                 path = self._path(key)
                 if path.is_file():
@@ -544,3 +541,12 @@ class LocalBlobStore:
                     with contextlib.suppress(OSError):
                         path.parent.rmdir()  # only succeeds once the meeting folder is empty
         return deleted
+
+
+@contextlib.contextmanager
+def _file_errors(path: Path, action: str) -> Iterator[None]:
+    """The disk's errors (permission, no space, ...) as the package's, naming the file."""
+    try:
+        yield
+    except OSError as exc:
+        raise translate_os_error(exc, path=path, action=action) from exc

@@ -90,9 +90,11 @@ def weed_binary() -> str:
 
 
 def _bucket_exists(client: S3Client, bucket: str) -> bool:
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         client.head_bucket(Bucket=bucket)
-    except Exception:
+    except (ClientError, BotoCoreError):
         return False  # missing, or the server is not ready yet: creating it tells which
     return True
 
@@ -225,6 +227,7 @@ class EmbeddedS3:
         """
         import boto3
         from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError
 
         client = boto3.client(
             "s3",
@@ -252,7 +255,7 @@ class EmbeddedS3:
                         Bucket=bucket, ServerSideEncryptionConfiguration=DEFAULT_ENCRYPTION
                     )
                 return
-            except Exception as exc:
+            except (ClientError, BotoCoreError) as exc:  # not there yet, or not ready yet
                 last = exc
                 time.sleep(0.3)
         raise BackendUnavailableError(f"Could not create bucket {bucket!r} on SeaweedFS: {last}")
