@@ -2,12 +2,13 @@
 policy `iam-policy` generates allows each one.
 
 A call is the package's when it goes through the entry points a deployment uses: the
-`MeetingStorage` facade (service.py, which the dashboard calls), the command line (cli.py) and
-the REST API (api.py). Calls on worker threads (the facade's thread pools, s3transfer's upload
-threads, the API's request threads) count as well. A presigned POST is recorded as the
-PutObject it allows. Calls made by tests and fixtures themselves, directly or
-through low-level helpers with arguments of their own (`storage.audio.iter_objects("")` to
-see every key), are not recorded, nor are the embedded server's (only `make run` uses it).
+`MeetingStorage` service (service/, which the dashboard calls), the operations that take it
+(ops/), the command line (cli/) and the REST API (api/). Calls on worker threads (the
+service's thread pools, s3transfer's upload threads, the API's request threads) count as
+well. A presigned POST is recorded as the PutObject it allows. Calls made by tests and
+fixtures themselves, directly or through low-level helpers with arguments of their own
+(`storage.audio.iter_objects("")` to see every key), are not recorded, nor are the embedded
+server's (only `make run` uses it).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from meeting_storage.ops import iam
 PACKAGE = str(Path(meeting_storage.__file__).resolve().parent)
 TESTS = str(Path(__file__).resolve().parent)
 THIS_FILE = str(Path(__file__).resolve())
-ENTRY_POINTS = {"service.py", "cli.py", "__main__.py", "api.py"}
+ENTRY_POINTS = {"service", "ops", "cli", "api", "__main__.py"}  # packages, and one module
 KEPT_PARAMS = ("Bucket", "Key", "Prefix", "VersionId", "TableName", "modelId")
 
 
@@ -73,7 +74,7 @@ def _origin() -> str | None:
     if outermost is None:
         # s3transfer's upload threads (started by the package), or a test's own client.
         return None if called_by_a_test else "a worker thread"
-    return innermost if outermost in ENTRY_POINTS else None
+    return innermost if outermost.split("/")[0] in ENTRY_POINTS else None
 
 
 def _kept(params: dict[str, Any]) -> str:
