@@ -10,7 +10,7 @@ import streamlit as st
 from meeting_storage.ops.samples import SAMPLES, store_samples
 from meeting_storage.storage.embedded import is_loopback_endpoint
 from ui import components, service
-from ui.bucket_view import WARN, bucket_findings, findings_table
+from ui.bucket_view import bucket_findings, findings_table, needing_attention
 from ui.formatting import escape_markdown, human_size
 
 components.page_setup("Home", ":material/graphic_eq:")
@@ -112,8 +112,8 @@ if storage is not None:
             with components.storage_errors(stop=False):
                 state = service.bucket_state(storage)
             if state is not None:
-                findings = bucket_findings(state, settings.region)
-                attention = [f.setting.lower() for f in findings if f.status == WARN]
+                findings = bucket_findings(state, settings)
+                attention = needing_attention(findings)
                 st.markdown(
                     "**Bucket set-up:** "
                     + (

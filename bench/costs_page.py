@@ -37,11 +37,10 @@ def seed(storage: Any, count: int) -> None:
             audio_size=1_000 + n,
             duration_seconds=1800.0 + n,
         )
-        storage.audio.client.put_object(Bucket=BUCKET, Key=audio_key, Body=b"a" * (1_000 + n))
+        storage.audio.put(audio_key, b"a" * (1_000 + n), "audio/mp4")
         for name in layout.MEETING_FILES:
-            storage.audio.client.put_object(
-                Bucket=BUCKET, Key=layout.meeting_file_key(meeting_id, name), Body=b"{}" * 200
-            )
+            key = layout.meeting_file_key(meeting_id, name)
+            storage.audio.put(key, b"{}" * 200, "application/json")
         records.append(record)
     storage.index.rebuild(records)
 

@@ -15,7 +15,7 @@ from meeting_storage.costs.history import monthly_estimate
 from meeting_storage.costs.pricing import bedrock_base_model_id
 from meeting_storage.costs.review import build_report
 from meeting_storage.costs.usage import GETS_PER_VIEW, usage_notes
-from meeting_storage.ops import hardening
+from meeting_storage.ops import hardening, lifecycle
 from meeting_storage.ops.lifecycle import DEFAULT_NONCURRENT_DAYS, LifecyclePolicy
 from ui import bucket_view, components, cost_view, service, what_if
 from ui.formatting import escape_markdown, format_money, human_size
@@ -260,9 +260,9 @@ for note in chosen_month.notes:
 # ------------------------------------------------------------------ lifecycle
 st.subheader("Lifecycle policy", anchor=False)
 state = basis.bucket
-findings = bucket_view.bucket_findings(state, settings.region)
-in_bucket = next(finding for finding in findings if finding.setting == "Lifecycle")
-st.markdown(f"**In the bucket:** {escape_markdown(in_bucket.state)}.")
+findings = bucket_view.bucket_findings(state, settings)
+in_bucket = next(finding for finding in findings if finding.name == "lifecycle")
+st.markdown(f"**In the bucket:** {escape_markdown(in_bucket.message)}.")
 st.markdown(f"**The policy above:** {escape_markdown(policy.describe())}.")
 saved = without_policy - with_policy
 if saved > 0:
@@ -295,7 +295,7 @@ elif (
 ):
     change = None
     with components.storage_errors(stop=False):
-        change = storage.apply_lifecycle(policy)
+        change = lifecycle.apply_lifecycle(storage, policy)
     if change is not None:
         after_bucket_change(
             f"Lifecycle policy applied: {policy.describe()} ({len(change.after)} rules in the "
@@ -304,11 +304,11 @@ elif (
 
 # ------------------------------------------------------------------ bucket set-up
 st.subheader("Bucket set-up", anchor=False)
-warnings = [finding for finding in findings if finding.status == bucket_view.WARN]
+warnings = bucket_view.needing_attention(findings)
 if warnings:
     st.warning(
         f"s3://{escape_markdown(state.bucket)}: "
-        + ", ".join(escape_markdown(f.setting.lower()) for f in warnings)
+        + ", ".join(escape_markdown(setting) for setting in warnings)
         + " need attention.",
         icon=":material/shield:",
     )
@@ -333,7 +333,7 @@ if changes:
     if st.button("Turn on what is missing", key="harden_bucket"):
         hardened = None
         with components.storage_errors(stop=False):
-            hardened = storage.harden_bucket()
+            hardened = hardening.harden_bucket(storage)
         if hardened is not None:
             done = [change.setting for change in hardened.changes if change.applied]
             after_bucket_change(

@@ -25,6 +25,7 @@ from meeting_storage.api.app import (
 from meeting_storage.cli.main import main
 from meeting_storage.core import layout
 from meeting_storage.costs.pricing import ARCHIVE_CLASSES
+from meeting_storage.ops.cost_review import cost_report
 from tests.conftest import SAMPLE_TRANSCRIPT, SECRET_KEY, wav_bytes, wav_header_then
 from tests.test_cli import run
 
@@ -681,7 +682,7 @@ def test_costs_answer_with_the_cost_review_of_cost_json(
     assert footprint["total_bytes"] == sum(stored.values())
     assert footprint["meeting_count"] == 1 and "meetings" not in footprint
 
-    report = moto_storage.cost_report()
+    report = cost_report(moto_storage)
     assert [(item["name"], item["usd"]) for item in body["monthly"]["items"]] == [
         (item.name, float(item.usd)) for item in report.monthly.items
     ]

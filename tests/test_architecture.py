@@ -141,3 +141,32 @@ def test_no_import_cycle_between_modules() -> None:
     graph = grimp.build_graph("meeting_storage", exclude_type_checking_imports=False)
     modules = set(graph.modules)
     assert import_cycles(graph, modules) == []
+
+
+CLIENT_HOLDERS = ("storage", "index", "analysis")  # the backends, which wrap boto3 clients
+
+
+def client_uses(tree: ast.Module) -> list[str]:
+    """`something.client` and `something._client`, with line numbers."""
+    return [
+        f"line {node.lineno}: .{node.attr}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr in {"client", "_client"}
+    ]
+
+
+def test_the_client_detector_detects() -> None:
+    assert client_uses(ast.parse("x = storage.audio.client.head_bucket()")) == ["line 1: .client"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in MODULES if p.relative_to(PACKAGE).parts[0] not in CLIENT_HOLDERS],
+    ids=relative,
+)
+def test_only_the_backends_touch_a_boto3_client(path: Path) -> None:
+    uses = client_uses(parse(path))
+    assert uses == [], (
+        f"{relative(path)} reaches into a backend's client ({uses}); use the storage's own "
+        "methods, or `storage.bucket` for the bucket's configuration"
+    )

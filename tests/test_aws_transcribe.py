@@ -24,6 +24,7 @@ from meeting_storage.core import layout
 from meeting_storage.core.errors import TranscriptionError
 from meeting_storage.core.models import STATUS_AWAITING_TRANSCRIPT, STATUS_COMPLETE
 from meeting_storage.costs.pricing import prices_for
+from meeting_storage.ops.cost_review import cost_report
 from tests.conftest import REGION, wav_bytes
 
 FIXTURE = Path(__file__).parent / "fixtures" / "aws-transcribe-output.json"
@@ -183,7 +184,7 @@ def test_a_transcribed_meeting_records_the_seconds_and_their_cost(
 
     # The month's estimate bills the recorded seconds (the S3 requests are priced once, with
     # the other requests).
-    report = storage.cost_report(months=1)
+    report = cost_report(storage, months=1)
     recorded = report.monthly.item("Amazon Transcribe (standard batch), recorded")
     assert recorded.usd == transcribe_usd
     assert not [item for item in report.monthly.items if "metadata.json" in item.name]

@@ -26,6 +26,7 @@ from meeting_storage.analysis.bedrock import (
 )
 from meeting_storage.core import layout
 from meeting_storage.costs.pricing import prices_for
+from meeting_storage.ops.cost_review import cost_report
 from tests.conftest import REGION, SAMPLE_TRANSCRIPT, wav_bytes
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
@@ -345,7 +346,7 @@ def test_the_cost_review_prices_bedrock_in_its_own_region(moto_settings: Setting
     assert storage.prices.region == "us-east-1"
     assert storage.prices.bedrock_model("amazon.nova-lite-v1:0") is None
     assert storage.prices.bedrock_model("eu.anthropic.claude-3-haiku-20240307-v1:0") is not None
-    report = storage.cost_report(bedrock=True, bedrock_model_id="amazon.nova-lite-v1:0")
+    report = cost_report(storage, bedrock=True, bedrock_model_id="amazon.nova-lite-v1:0")
     assert "No Bedrock price for 'amazon.nova-lite-v1:0' in eu-west-1" in " ".join(
         report.projection[0].estimate.notes
     )

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from meeting_storage import BackendUnavailableError, MeetingStorage, Settings
+from meeting_storage.ops import doctor
+from meeting_storage.ops.hardening import harden_bucket
 from meeting_storage.ops.samples import SAMPLES
 from meeting_storage.storage.embedded import free_port
 from tests.conftest import (
@@ -134,10 +136,10 @@ def test_unreachable_store_shows_the_problem_on_the_home_page(
 def test_a_health_check_that_cannot_run_is_a_failed_check(
     dashboard: MeetingStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(**kwargs: object) -> object:
+    def broken(storage: MeetingStorage, **kwargs: object) -> object:
         raise BackendUnavailableError("S3 is unavailable or throttling (SlowDown); retry.")
 
-    monkeypatch.setattr(dashboard, "doctor", broken)
+    monkeypatch.setattr(doctor, "run_doctor", broken)
     at = app_test().run()
     assert not at.exception
     errors = texts(at.error)
@@ -180,7 +182,7 @@ def test_the_bucket_set_up_is_reported(dashboard: MeetingStorage) -> None:
         summary
     )
 
-    dashboard.harden_bucket()
+    harden_bucket(dashboard)
     from ui import service
 
     service.after_write()
@@ -190,3 +192,23 @@ def test_the_bucket_set_up_is_reported(dashboard: MeetingStorage) -> None:
     findings = table_with(at, "To fix")
     states = dict(zip(findings["Setting"], findings["Status"], strict=True))
     assert states["Versioning"] == states["Default encryption"] == "ok"
+
+
+@pytest.mark.seaweedfs
+def test_a_fresh_embedded_store_is_green(seaweed_dashboard: MeetingStorage) -> None:
+    """A loopback S3-compatible server (like `make run`'s) with versioning and encryption on:
+    what the server cannot do is not applicable, not a warning."""
+    harden_bucket(seaweed_dashboard)  # what the embedded server does when it creates the bucket
+    at = app_test().run()
+    assert not at.exception
+    assert any(text.startswith("**Healthy:**") for text in texts(at.success))
+    summary = next(t for t in texts(at.markdown) if t.startswith("**Bucket set-up:**"))
+    assert "follows the best practices this server supports" in summary
+    findings = table_with(at, "To fix")
+    statuses = dict(zip(findings["Setting"], findings["Status"], strict=True))
+    assert (
+        statuses["Public access block"]
+        == statuses["Lifecycle"]
+        == ("not applicable to a local server")
+    )
+    assert statuses["Versioning"] == statuses["Default encryption"] == "ok"

@@ -17,6 +17,7 @@ import pytest
 
 from meeting_storage import Meeting, MeetingRecord, MeetingStorage
 from meeting_storage.analysis import Summary, requirements_from_json
+from meeting_storage.ops.doctor import run_doctor
 from meeting_storage.ops.samples import SAMPLES, sample_audio, store_samples
 from meeting_storage.render.report import escape_markdown, fenced, meeting_markdown
 from meeting_storage.service.facade import PROCESS_STEPS
@@ -279,8 +280,8 @@ def test_count_and_quick_doctor(moto_storage: MeetingStorage) -> None:
     footprint = moto_storage.footprint()
     assert footprint.total_objects == len(list(moto_storage.audio.iter_objects("")))
     assert footprint.total_bytes == sum(i.size for i in moto_storage.audio.iter_objects(""))
-    quick = {c.name for c in moto_storage.doctor(contents=False).checks}
-    full = {c.name for c in moto_storage.doctor().checks}
+    quick = {c.name for c in run_doctor(moto_storage, contents=False).checks}
+    full = {c.name for c in run_doctor(moto_storage).checks}
     assert "index" in full and "index" not in quick and "bucket" in quick
 
 

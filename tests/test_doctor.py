@@ -14,6 +14,10 @@ import pytest
 from meeting_storage import DoctorReport, MeetingStorage
 from meeting_storage.core import layout
 from meeting_storage.core.models import Check, MeetingRecord, utc_now
+from meeting_storage.ops.bucket_setup import judge_bucket
+from meeting_storage.ops.doctor import run_doctor
+from meeting_storage.ops.hardening import bucket_state, harden_bucket
+from meeting_storage.ops.reindex import reindex
 from tests.conftest import REGION, SAMPLE_TRANSCRIPT, new_bucket_name, wav_bytes
 
 CONTENT_CHECKS = ("leftovers", "orphan audio", "index")
@@ -38,7 +42,7 @@ def store_meeting(storage: MeetingStorage, name: str = "sync.wav") -> MeetingRec
 
 def test_healthy_store(moto_storage: MeetingStorage) -> None:
     stored = [store_meeting(moto_storage, "a.wav"), store_meeting(moto_storage, "b.wav")]
-    report = moto_storage.doctor()
+    report = run_doctor(moto_storage)
     checks = by_name(report)
     assert list(checks)[:6] == [
         "configuration",
@@ -61,33 +65,32 @@ def test_healthy_store(moto_storage: MeetingStorage) -> None:
 
 def test_versioning(moto_storage: MeetingStorage) -> None:
     bucket = moto_storage.settings.bucket
-    off = by_name(moto_storage.doctor())["versioning"]
+    off = by_name(run_doctor(moto_storage))["versioning"]
     assert off.status == "warn"
     assert "disabled" in off.message
-    assert "put-bucket-versioning" in off.fix and bucket in off.fix
-    assert "Status=Enabled" in off.fix
+    assert off.fix == "python -m meeting_storage bucket harden"
 
     s3().put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    on = by_name(moto_storage.doctor())["versioning"]
+    on = by_name(run_doctor(moto_storage))["versioning"]
     assert on.status == "ok" and "enabled" in on.message
 
     s3().put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
-    suspended = by_name(moto_storage.doctor())["versioning"]
+    suspended = by_name(run_doctor(moto_storage))["versioning"]
     assert suspended.status == "warn" and "suspended" in suspended.message
 
 
 def test_encryption(moto_storage: MeetingStorage) -> None:
     bucket = moto_storage.settings.bucket
-    before = by_name(moto_storage.doctor())["encryption"]
+    before = by_name(run_doctor(moto_storage))["encryption"]
     assert before.status == "warn" and "no default encryption" in before.message
-    assert "put-bucket-encryption" in before.fix and bucket in before.fix
+    assert before.fix == "python -m meeting_storage bucket harden"
     s3().put_bucket_encryption(
         Bucket=bucket,
         ServerSideEncryptionConfiguration={
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
         },
     )
-    after = by_name(moto_storage.doctor())["encryption"]
+    after = by_name(run_doctor(moto_storage))["encryption"]
     assert after.status == "ok"
     assert "AES256" in after.message
 
@@ -95,7 +98,7 @@ def test_encryption(moto_storage: MeetingStorage) -> None:
 def test_missing_bucket_stops_after_the_bucket_check(moto_settings: Any) -> None:
     missing = new_bucket_name()
     storage = MeetingStorage(dataclasses.replace(moto_settings, bucket=missing))
-    report = storage.doctor()
+    report = run_doctor(storage)
     checks = by_name(report)
     assert list(checks) == [
         "configuration",
@@ -115,7 +118,7 @@ def test_region_mismatch(moto_settings: Any) -> None:
         Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )
     storage = MeetingStorage(dataclasses.replace(moto_settings, bucket=bucket))
-    report = storage.doctor()
+    report = run_doctor(storage)
     region = by_name(report)["region"]
     assert region.status == "fail"
     assert "eu-west-1" in region.message and "us-east-1" in region.message
@@ -132,7 +135,7 @@ def test_leftover_folder_without_metadata(moto_storage: MeetingStorage) -> None:
             Key=layout.meeting_file_key(orphan_id, name),
             Body=b"partial",
         )
-    checks = by_name(moto_storage.doctor())
+    checks = by_name(run_doctor(moto_storage))
     leftovers = checks["leftovers"]
     assert leftovers.status == "warn"
     assert orphan_id in leftovers.message and keep.meeting_id not in leftovers.message
@@ -143,11 +146,11 @@ def test_leftover_folder_without_metadata(moto_storage: MeetingStorage) -> None:
 def test_orphan_audio(moto_storage: MeetingStorage, monkeypatch: pytest.MonkeyPatch) -> None:
     kept = store_meeting(moto_storage)
     uploaded = moto_storage.upload_audio(io.BytesIO(wav_bytes()), "never processed.wav")
-    young = by_name(moto_storage.doctor())["orphan audio"]
+    young = by_name(run_doctor(moto_storage))["orphan audio"]
     assert young.status == "ok"  # it may still be processed: within the grace period
 
     monkeypatch.setattr("meeting_storage.ops.doctor.LEFTOVER_GRACE", timedelta(0))
-    orphan = by_name(moto_storage.doctor())["orphan audio"]
+    orphan = by_name(run_doctor(moto_storage))["orphan audio"]
     assert orphan.status == "warn"
     assert uploaded.audio_s3_key in orphan.message
     assert kept.audio_s3_key is not None and kept.audio_s3_key not in orphan.message
@@ -161,7 +164,7 @@ def test_index_drift_both_ways_and_reindex(moto_storage: MeetingStorage) -> None
 
     # 1. metadata.json deleted behind the index's back: indexed but missing.
     s3().delete_object(Bucket=bucket, Key=layout.metadata_key(gone.meeting_id))
-    index = by_name(moto_storage.doctor())["index"]
+    index = by_name(run_doctor(moto_storage))["index"]
     assert index.status == "fail"
     assert "indexed but missing" in index.message and gone.meeting_id in index.message
     assert "reindex" in index.fix
@@ -174,7 +177,7 @@ def test_index_drift_both_ways_and_reindex(moto_storage: MeetingStorage) -> None
         Body=json.dumps(new.to_dict()).encode(),
         ContentType="application/json",
     )
-    index = by_name(moto_storage.doctor())["index"]
+    index = by_name(run_doctor(moto_storage))["index"]
     assert index.status == "fail"  # still fail: something indexed is missing
     assert "in S3 but not indexed" in index.message and new.meeting_id in index.message
 
@@ -184,14 +187,14 @@ def test_index_drift_both_ways_and_reindex(moto_storage: MeetingStorage) -> None
         Key=layout.metadata_key(gone.meeting_id),
         Body=json.dumps(gone.to_dict()).encode(),
     )
-    index = by_name(moto_storage.doctor())["index"]
+    index = by_name(run_doctor(moto_storage))["index"]
     assert index.status == "warn"
     assert "in S3 but not indexed" in index.message and "indexed but missing" not in index.message
 
     s3().delete_object(Bucket=bucket, Key=layout.metadata_key(gone.meeting_id))
-    assert moto_storage.reindex().indexed == 2
+    assert reindex(moto_storage).indexed == 2
     assert moto_storage.index.ids() == {kept.meeting_id, new.meeting_id}
-    report = moto_storage.doctor()
+    report = run_doctor(moto_storage)
     index = by_name(report)["index"]
     assert index.status == "ok" and "2 meetings" in index.message
     assert report.healthy is True
@@ -211,7 +214,7 @@ def test_damaged_metadata_is_reported_not_called_missing(
         Body=b"{not json",
     )
     monkeypatch.setattr("meeting_storage.ops.doctor.LEFTOVER_GRACE", timedelta(0))
-    report = moto_storage.doctor()
+    report = run_doctor(moto_storage)
     checks = by_name(report)
     assert "damaged metadata" in checks, list(checks)
     assert checks["damaged metadata"].status == "fail"
@@ -231,9 +234,38 @@ def test_interrupted_delete_is_reported(moto_storage: MeetingStorage) -> None:
         Body=json.dumps(marked.to_dict()).encode(),
     )
     moto_storage.index.delete(record.meeting_id)
-    checks = by_name(moto_storage.doctor())
+    checks = by_name(run_doctor(moto_storage))
     assert checks["interrupted deletes"].status == "warn"
     assert record.meeting_id in checks["interrupted deletes"].message
     assert checks["index"].status == "ok"  # a meeting being deleted is rightly not indexed
     moto_storage.delete_meeting(record.meeting_id)
-    assert "interrupted deletes" not in by_name(moto_storage.doctor())
+    assert "interrupted deletes" not in by_name(run_doctor(moto_storage))
+
+
+def test_the_bucket_checks_are_the_bucket_set_up_findings(moto_storage: MeetingStorage) -> None:
+    """doctor shows the one judgement of the bucket's set-up that the pages show."""
+    settings = moto_storage.settings
+    findings = judge_bucket(bucket_state(moto_storage), settings.region, None)
+    checks = by_name(run_doctor(moto_storage, contents=False))
+    assert [f.name for f in findings] == list(checks)[4:9]
+    for finding in findings:
+        check = checks[finding.name]
+        assert (check.status, check.message, check.fix) == (
+            finding.status,
+            finding.message,
+            finding.fix,
+        )
+
+
+@pytest.mark.seaweedfs
+def test_a_local_server_is_healthy_without_what_it_cannot_do(
+    seaweed_storage: MeetingStorage,
+) -> None:
+    harden_bucket(seaweed_storage)  # versioning and encryption, as the embedded server does
+    report = run_doctor(seaweed_storage, contents=False)
+    checks = by_name(report)
+    for name in ("public access block", "lifecycle"):
+        assert checks[name].status == "ok"
+        assert checks[name].message.startswith("not applicable to a local server")
+    assert checks["versioning"].status == checks["encryption"].status == "ok"
+    assert [c.name for c in report.checks if c.status != "ok"] == []

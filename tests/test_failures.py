@@ -29,6 +29,8 @@ from meeting_storage import (
 from meeting_storage.analysis import Extraction
 from meeting_storage.core import layout
 from meeting_storage.core.models import MeetingRecord
+from meeting_storage.ops.doctor import run_doctor
+from meeting_storage.ops.reindex import reindex
 from meeting_storage.storage.embedded import free_port
 from tests.conftest import SAMPLE_TRANSCRIPT, make_settings, new_bucket_name, wav_bytes
 
@@ -51,7 +53,7 @@ INDEX_KEYS = {layout.INDEX_KEY, layout.SEARCH_INDEX_KEY}
 
 
 def checks_by_name(storage: MeetingStorage) -> dict[str, Any]:
-    return {check.name: check for check in storage.doctor().checks}
+    return {check.name: check for check in run_doctor(storage).checks}
 
 
 def process_sample(storage: MeetingStorage, name: str = "Weekly sync.wav") -> Any:
@@ -238,7 +240,7 @@ def test_an_interrupted_delete_is_finished_by_deleting_again(
     assert "delete MEETING_ID --yes" in interrupted.fix
     assert checks["index"].status == "ok"
     # Rebuilding the index does not bring a meeting that is being deleted back.
-    assert storage.reindex().indexed == 1
+    assert reindex(storage).indexed == 1
     assert listed_ids(storage) == [kept.record.meeting_id]
 
     report = storage.delete_meeting(meeting_id)
@@ -282,7 +284,7 @@ def test_a_missing_bucket_is_a_configuration_error_naming_it(storage: MeetingSto
             call()
         assert settings.bucket in raised.value.message
         assert "S3_BUCKET_NAME" in raised.value.message
-    report = missing.doctor()
+    report = run_doctor(missing)
     assert not report.healthy
     bucket_check = next(check for check in report.checks if check.name == "bucket")
     assert bucket_check.status == "fail" and settings.bucket in bucket_check.message
@@ -460,7 +462,7 @@ def test_a_damaged_index_says_to_reindex_and_loses_nothing(
     assert keys_in(storage) == before | set(layout.meeting_file_keys(stored.record.meeting_id))
     with pytest.raises(InvalidInputError):  # still damaged until reindex replaces it
         storage.list_meetings()
-    report = storage.doctor()
+    report = run_doctor(storage)
     assert not report.healthy
     assert any("reindex" in check.message + check.fix for check in report.checks)
     # The meetings themselves are intact.
@@ -475,7 +477,7 @@ def test_a_damaged_index_says_to_reindex_and_loses_nothing(
 )
 def test_reindex_repairs_a_damaged_index(storage: MeetingStorage, garbage: bytes) -> None:
     ids = store_two_and_damage_the_index(storage, garbage)
-    assert storage.reindex().indexed == 2
+    assert reindex(storage).indexed == 2
     assert sorted(listed_ids(storage)) == sorted(ids)
     assert checks_by_name(storage)["index"].status == "ok"
-    assert storage.doctor().healthy
+    assert run_doctor(storage).healthy

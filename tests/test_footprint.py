@@ -21,6 +21,7 @@ from meeting_storage.analysis.transcribe import TRANSCRIBER_WHISPER, StoredAudio
 from meeting_storage.core import layout
 from meeting_storage.costs.pricing import prices_for
 from meeting_storage.costs.processing import processing_cost
+from meeting_storage.ops.cost_review import cost_report
 from tests.conftest import REGION, SAMPLE_TRANSCRIPT, s3_client_for, wav_bytes
 from tests.test_cli import assert_error, run
 
@@ -340,7 +341,7 @@ def test_documents_kept_locally_are_counted_but_not_billed(moto_settings: Any) -
     footprint = local.detailed_footprint()
     assert footprint.by_storage_class["LOCAL"].objects == 6  # four documents, two index objects
     assert footprint.by_storage_class["STANDARD"].objects == 1  # the recording, in S3
-    report = local.cost_report(months=1)
+    report = cost_report(local, months=1)
     storage_items = [i for i in report.monthly.items if i.category == "storage"]
     assert [i.quantity for i in storage_items] == [Decimal(len(wav_bytes())) / 1024**3]
     assert any("STORE_IN_S3=false" in note for note in report.monthly.notes)

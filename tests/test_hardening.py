@@ -8,8 +8,11 @@ from typing import Any
 import boto3
 import pytest
 
-from meeting_storage import MeetingStorage
+from meeting_storage import ConfigurationError, MeetingStorage
 from meeting_storage.ops import hardening
+from meeting_storage.ops.doctor import run_doctor
+from meeting_storage.ops.hardening import bucket_state, harden_bucket
+from meeting_storage.storage.bucket import BucketConfiguration
 from tests.conftest import REGION
 from tests.test_cli import run
 
@@ -74,7 +77,7 @@ def test_an_existing_kms_key_is_kept(moto_storage: MeetingStorage) -> None:
             ]
         },
     )
-    report = moto_storage.harden_bucket()
+    report = harden_bucket(moto_storage)
     assert "default encryption" not in [c.setting for c in report.changes]
     assert report.after.encryption == "aws:kms"
 
@@ -85,20 +88,20 @@ def test_a_partial_public_access_block_is_completed(moto_storage: MeetingStorage
         Bucket=bucket,
         PublicAccessBlockConfiguration={**ALL_BLOCKED, "BlockPublicPolicy": False},
     )
-    check = {c.name: c for c in moto_storage.doctor().checks}["public access block"]
+    check = {c.name: c for c in run_doctor(moto_storage).checks}["public access block"]
     assert check.status == "warn" and "BlockPublicPolicy" in check.message
     assert "bucket harden" in check.fix
-    plan = hardening.plan(moto_storage.bucket_state())
+    plan = hardening.plan(bucket_state(moto_storage))
     assert [c.setting for c in plan if c.setting == "public access block"]
-    moto_storage.harden_bucket()
-    check = {c.name: c for c in moto_storage.doctor().checks}["public access block"]
+    harden_bucket(moto_storage)
+    check = {c.name: c for c in run_doctor(moto_storage).checks}["public access block"]
     assert check.status == "ok"
 
 
 def test_doctor_reports_the_public_access_block_after_encryption(
     moto_storage: MeetingStorage,
 ) -> None:
-    names = [check.name for check in moto_storage.doctor().checks]
+    names = [check.name for check in run_doctor(moto_storage).checks]
     assert names[:9] == [
         "configuration",
         "index backend",
@@ -122,5 +125,38 @@ def test_harden_on_a_server_without_a_public_access_block(
     assert done["after"]["encryption"] == "AES256"
     assert done["after"]["public_access_block"] == "unsupported"
     assert any("public access block" in p for p in done["after"]["problems"])
-    check = {c.name: c for c in seaweed_storage.doctor().checks}["public access block"]
+    check = {c.name: c for c in run_doctor(seaweed_storage).checks}["public access block"]
     assert check.status == "ok" and "no public access block" in check.message
+
+
+def test_the_bucket_configuration_reads_and_writes_each_setting(
+    moto_storage: MeetingStorage,
+) -> None:
+    bucket = moto_storage.bucket
+    assert bucket.name == moto_storage.settings.bucket
+    bucket.head()
+    assert bucket.location() is None  # us-east-1 has no LocationConstraint
+    assert bucket.versioning() == "Disabled"
+    assert bucket.default_encryption() == ()
+    assert bucket.public_access_block() is None
+    assert bucket.lifecycle_rules() == []
+
+    bucket.enable_versioning()
+    bucket.enable_default_encryption()
+    bucket.block_public_access()
+    assert bucket.versioning() == "Enabled"
+    assert bucket.default_encryption() == ("AES256",)
+    assert bucket.public_access_block() == ALL_BLOCKED
+    assert bucket_state(moto_storage).hardened
+
+
+def test_the_bucket_configuration_raises_the_package_errors(
+    moto_storage: MeetingStorage,
+) -> None:
+    missing = BucketConfiguration(s3(), "no-such-bucket-" + moto_storage.settings.bucket[5:])
+    with pytest.raises(ConfigurationError, match="S3_BUCKET_NAME"):
+        missing.head()
+    state = hardening.read_state(missing)  # unreadable settings are noted, not raised
+    assert state.versioning == hardening.UNKNOWN
+    assert not state.lifecycle_readable and not state.public_access_block_readable
+    assert state.problems

@@ -16,8 +16,8 @@ from meeting_storage.cli.main import main
 from meeting_storage.core import layout
 from meeting_storage.core.models import STATUS_DELETING
 from meeting_storage.index import MeetingFilter
-from meeting_storage.ops.doctor import repair
-from meeting_storage.ops.reindex import checkpoint_path
+from meeting_storage.ops.doctor import repair, run_doctor
+from meeting_storage.ops.reindex import checkpoint_path, reindex
 from tests.conftest import SAMPLE_TRANSCRIPT, wav_bytes
 
 ELEPHANT = "Alice: The elephant in the room is the migration budget.\nBob: I will write it up."
@@ -28,7 +28,7 @@ def listed(storage: MeetingStorage, **kwargs: Any) -> list[str]:
 
 
 def checks(storage: MeetingStorage) -> dict[str, str]:
-    return {c.name: c.status for c in storage.doctor().checks}
+    return {c.name: c.status for c in run_doctor(storage).checks}
 
 
 def test_process_list_search_and_delete(indexed_storage: MeetingStorage) -> None:
@@ -97,7 +97,7 @@ def test_failed_index_write_keeps_the_meeting_and_doctor_lists_it(
     assert listed(storage) == []
     assert checks(storage)["index"] == "warn"
 
-    report = storage.doctor(fix=True)
+    report = run_doctor(storage, fix=True)
     assert [r.action for r in report.repairs] == ["index_missing"]
     assert listed(storage) == [meeting_id]
     assert listed(storage, search="unlisted") == [meeting_id]
@@ -154,14 +154,14 @@ def test_reindex_rebuilds_and_resumes(
     monkeypatch.setattr(storage.index, "put_many", crash_on_second_page)
     monkeypatch.setattr(reindex_module, "PAGE_SIZE", 2)
     with pytest.raises(BackendUnavailableError):
-        storage.reindex()
+        reindex(storage)
     assert checkpoint_path(storage).exists()
     partial = storage.index.ids()
     assert len(partial) == 2
     monkeypatch.setattr(storage.index, "put_many", original)
 
     progress: list[tuple[int, int]] = []
-    report = storage.reindex(progress=lambda done, total: progress.append((done, total)))
+    report = reindex(storage, progress=lambda done, total: progress.append((done, total)))
     assert report.resumed_after is not None
     assert report.indexed == 6 and report.total == 6
     assert progress[0] == (2, 6) and progress[-1] == (6, 6)  # continued after the first page
@@ -173,7 +173,7 @@ def test_reindex_rebuilds_and_resumes(
 
     # A fresh run (no checkpoint) also drops entries whose meeting is gone.
     storage.index.put(replace(storage.index.get(stored[0]), meeting_id="meeting-0badc0de"))  # type: ignore[arg-type]
-    again = storage.reindex(restart=True)
+    again = reindex(storage, restart=True)
     assert again.removed == 1 and again.resumed_after is None
     assert "meeting-0badc0de" not in storage.index.ids()
 
@@ -186,18 +186,18 @@ def test_doctor_reports_drift_both_ways_and_fixes_it(indexed_storage: MeetingSto
     ghost = replace(kept, meeting_id="meeting-00000000000000000000000000000999")
     storage.index.put(ghost)  # indexed but missing in S3
 
-    report = storage.doctor()
+    report = run_doctor(storage)
     index_check = next(c for c in report.checks if c.name == "index")
     assert index_check.status == "fail" and not report.healthy
     assert "1 indexed but missing in S3" in index_check.message
     assert "1 in S3 but not indexed" in index_check.message
     assert "(2 entries)" in index_check.message and "(2 meetings)" in index_check.message
 
-    fixed = storage.doctor(fix=True)
+    fixed = run_doctor(storage, fix=True)
     assert {r.action for r in fixed.repairs} == {"unlist_missing", "index_missing"}
     assert fixed.healthy
     assert set(listed(storage)) == {kept.meeting_id, unlisted.meeting_id}
-    assert storage.doctor(fix=True).repairs == []  # nothing left to do
+    assert run_doctor(storage, fix=True).repairs == []  # nothing left to do
 
 
 def test_crash_during_delete_is_repaired_by_doctor(
@@ -225,7 +225,7 @@ def test_crash_during_delete_is_repaired_by_doctor(
         storage.get_meeting(doomed.meeting_id)
     assert checks(storage)["interrupted deletes"] == "warn"
 
-    report = storage.doctor(fix=True)
+    report = run_doctor(storage, fix=True)
     assert [r.action for r in report.repairs] == ["finish_delete"]
     assert not list(storage.documents.iter_objects(layout.meeting_prefix(doomed.meeting_id)))
     assert storage.audio.head(doomed.audio_s3_key or "") is None

@@ -15,6 +15,7 @@ from meeting_storage.core.retry import retrying
 from meeting_storage.index.dynamodb import DynamoDbIndex, cloudformation_template
 from meeting_storage.index.s3json import S3JsonIndex
 from meeting_storage.index.sql import SqlIndex
+from meeting_storage.ops.doctor import run_doctor
 from tests.conftest import REGION
 
 BASE = {"S3_BUCKET_NAME": "my-meetings", "AWS_REGION": "eu-west-1"}
@@ -93,7 +94,7 @@ def test_missing_dynamodb_table_says_how_to_fix_it(
     message = caught.value.message
     assert "DynamoDB table not found" in message
     assert "dynamodb create-table" in message and "USE_DYNAMODB=false" in message
-    doctor = {c.name: c for c in storage.doctor().checks}
+    doctor = {c.name: c for c in run_doctor(storage).checks}
     assert doctor["index backend"].status == "fail"
     assert "create-table" in doctor["index backend"].fix
     # process still stores the meeting, and says it is not listed yet

@@ -15,7 +15,14 @@ from meeting_storage import InvalidInputError, MeetingStorage, NotFoundError
 from meeting_storage.core import layout
 from meeting_storage.core.models import utc_now
 from meeting_storage.ops import lifecycle
-from meeting_storage.ops.lifecycle import LifecyclePolicy, merge_rules, rule_problems
+from meeting_storage.ops.doctor import run_doctor
+from meeting_storage.ops.lifecycle import (
+    LifecyclePolicy,
+    apply_lifecycle,
+    bucket_rules,
+    merge_rules,
+    rule_problems,
+)
 from tests.conftest import REGION, SAMPLE_TRANSCRIPT, wav_bytes
 from tests.test_cli import assert_error, run
 
@@ -213,7 +220,7 @@ def test_a_server_without_lifecycle_support_says_so(
 
 
 def checks_of(storage: MeetingStorage) -> dict[str, Any]:
-    return {check.name: check for check in storage.doctor().checks}
+    return {check.name: check for check in run_doctor(storage).checks}
 
 
 def test_doctor_reports_the_lifecycle_rules(moto_storage: MeetingStorage) -> None:
@@ -227,10 +234,10 @@ def test_doctor_reports_the_lifecycle_rules(moto_storage: MeetingStorage) -> Non
     )
     assert checks_of(moto_storage)["lifecycle"].status == "warn"
 
-    moto_storage.apply_lifecycle(LifecyclePolicy())
+    apply_lifecycle(moto_storage, LifecyclePolicy())
     leftover = checks_of(moto_storage)["lifecycle"]  # the document's rule is kept, and flagged
     assert leftover.status == "warn" and "archived metadata.json" in leftover.message
-    rules = [r for r in moto_storage.lifecycle_rules() if r["ID"] != "ArchiveOldMeetings"]
+    rules = [r for r in bucket_rules(moto_storage) if r["ID"] != "ArchiveOldMeetings"]
     s3().put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": rules})
     ok = checks_of(moto_storage)["lifecycle"]
     assert ok.status == "ok" and "GLACIER after 90 days" in ok.message
@@ -257,7 +264,7 @@ def expire(storage: MeetingStorage, meeting_id: str) -> None:
 def test_doctor_finds_lifecycle_expired_meetings_and_fix_removes_them(
     capsys: pytest.CaptureFixture[str], moto_storage: MeetingStorage
 ) -> None:
-    moto_storage.apply_lifecycle(LifecyclePolicy())
+    apply_lifecycle(moto_storage, LifecyclePolicy())
     expired = store_old_meeting(moto_storage, 400)
     kept = store_old_meeting(moto_storage, 10)
     expire(moto_storage, expired)
@@ -269,7 +276,7 @@ def test_doctor_finds_lifecycle_expired_meetings_and_fix_removes_them(
     assert expired in checks["expired meetings"].message
     assert "doctor --fix" in checks["expired meetings"].fix
     assert checks["index"].status == "ok"  # expiry is not drift
-    assert moto_storage.doctor().healthy
+    assert run_doctor(moto_storage).healthy
 
     _, fixed = run(capsys, moto_storage, "doctor", "--fix")
     assert [(r["action"], r["meeting_ids"]) for r in fixed["repairs"]] == [
@@ -280,7 +287,7 @@ def test_doctor_finds_lifecycle_expired_meetings_and_fix_removes_them(
 
 
 def test_a_missing_recent_meeting_is_still_drift(moto_storage: MeetingStorage) -> None:
-    moto_storage.apply_lifecycle(LifecyclePolicy())
+    apply_lifecycle(moto_storage, LifecyclePolicy())
     recent = store_old_meeting(moto_storage, 5)
     expire(moto_storage, recent)
     checks = checks_of(moto_storage)

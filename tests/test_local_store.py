@@ -21,6 +21,8 @@ from meeting_storage import (
     Settings,
 )
 from meeting_storage.core import layout
+from meeting_storage.ops.doctor import run_doctor
+from meeting_storage.ops.reindex import reindex
 from meeting_storage.storage.blobs import BlobStore, LocalBlobStore, S3BlobStore
 from tests.conftest import REGION, SAMPLE_TRANSCRIPT, wav_bytes, wav_header_then
 
@@ -120,9 +122,9 @@ def test_reindex_and_doctor_with_local_documents(local_docs: MeetingStorage) -> 
     record = local_docs.process(SAMPLE_TRANSCRIPT).record
     (local_docs.settings.local_data_dir / layout.INDEX_KEY).unlink()
     assert local_docs.list_meetings().meetings == []
-    assert local_docs.reindex().indexed == 1
+    assert reindex(local_docs).indexed == 1
     assert [r.meeting_id for r in local_docs.list_meetings().meetings] == [record.meeting_id]
-    report = local_docs.doctor()
+    report = run_doctor(local_docs)
     assert report.healthy
     assert str(local_docs.settings.local_data_dir.resolve()) in report.checks[0].message
 

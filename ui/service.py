@@ -30,6 +30,7 @@ from meeting_storage.costs.footprint import Footprint
 from meeting_storage.costs.history import usage_from_history
 from meeting_storage.costs.usage import Usage
 from meeting_storage.index.query import MeetingFilter
+from meeting_storage.ops import cost_review, doctor, hardening
 from meeting_storage.ops.hardening import BucketState
 
 LIST_TTL = 60  # seconds; writes made through the dashboard clear it at once
@@ -165,9 +166,11 @@ class CostBasis:
 @st.cache_data(ttl=SUMMARY_TTL, show_spinner=False)
 def _cost_basis(_storage: MeetingStorage, store: str) -> CostBasis:
     measured = _storage.detailed_footprint()
-    state = _storage.bucket_state()
+    state = hardening.bucket_state(_storage)
     usage = usage_from_history(
-        measured.contents(), measured.measured_at, _storage.default_usage(state.lifecycle_policy)
+        measured.contents(),
+        measured.measured_at,
+        cost_review.default_usage(_storage, state.lifecycle_policy),
     )
     return CostBasis(footprint=measured, bucket=state, usage=usage)
 
@@ -179,7 +182,7 @@ def cost_basis(storage: MeetingStorage) -> CostBasis:
 
 @st.cache_data(ttl=HEALTH_TTL, show_spinner=False)
 def _bucket_state(_storage: MeetingStorage, store: str) -> BucketState:
-    return _storage.bucket_state()
+    return hardening.bucket_state(_storage)
 
 
 def bucket_state(storage: MeetingStorage) -> BucketState:
@@ -200,7 +203,7 @@ class _NotCached(Exception):
 
 @st.cache_data(ttl=HEALTH_TTL, show_spinner=False)
 def _health(_storage: MeetingStorage, store: str, deep: bool) -> DoctorReport:
-    report = _storage.doctor(contents=deep)
+    report = doctor.run_doctor(_storage, contents=deep)
     if not report.healthy:
         raise _NotCached(report)
     return report

@@ -63,6 +63,7 @@ from meeting_storage.core.models import UploadedAudio
 from meeting_storage.core.settings import MAX_PRESIGN_SECONDS, Settings, load_settings
 from meeting_storage.costs import line_items, whatif
 from meeting_storage.index import DEFAULT_LIMIT, MAX_LIMIT
+from meeting_storage.ops import cost_review, doctor
 from meeting_storage.service.facade import MeetingStorage, open_storage
 
 logger = logging.getLogger(__name__)
@@ -775,7 +776,7 @@ def health() -> dict[str, Any]:
 def ready(storage: Storage, authenticated: Annotated[bool, Depends(optional_token)]) -> Any:
     """The doctor's configuration, bucket, region, versioning and encryption checks (not the
     per-meeting ones). 503 when one fails. Messages and fixes only with a valid token."""
-    report = storage.doctor(contents=False)
+    report = doctor.run_doctor(storage, contents=False)
     checks = [
         {
             "name": check.name,
@@ -1053,7 +1054,7 @@ def costs(
     months = whatif.check_months(values.pop(whatif.MONTHS.name))
     keep_forever = values.pop(whatif.KEEP_FOREVER.name)
     overrides = whatif.usage_overrides(values, keep_forever=keep_forever)
-    report = storage.cost_report(months=months, **overrides)
+    report = cost_review.cost_report(storage, months=months, **overrides)
     return {"success": True, **report.to_dict(meetings=meetings)}
 
 

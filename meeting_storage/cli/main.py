@@ -43,6 +43,11 @@ from meeting_storage.costs.review import CostReport
 from meeting_storage.index import DEFAULT_LIMIT, MAX_LIMIT
 from meeting_storage.index.query import HIGHLIGHT, MeetingFilter, parse_day
 from meeting_storage.ops import iam, lifecycle
+from meeting_storage.ops.cost_review import cost_report, lifecycle_savings
+from meeting_storage.ops.doctor import run_doctor
+from meeting_storage.ops.hardening import bucket_state, harden_bucket
+from meeting_storage.ops.migrate import migrate_folder
+from meeting_storage.ops.reindex import reindex as rebuild_index
 from meeting_storage.render.report import analysis_lines, processing_breakdown, summary_line
 from meeting_storage.service.facade import RECENTLY_DELETED_DAYS, MeetingStorage, open_storage
 from meeting_storage.storage import archive
@@ -719,7 +724,7 @@ def _progress_printer() -> Callable[[int, int], None] | None:
 
 def _cmd_reindex(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
     service = storage()
-    report = service.reindex(progress=_progress_printer(), restart=args.restart)
+    report = rebuild_index(service, progress=_progress_printer(), restart=args.restart)
     human = (
         f"Indexed {report.indexed} of {report.total} meeting(s) into "
         f"{service.index.describe()}"
@@ -734,7 +739,7 @@ def _cmd_reindex(args: argparse.Namespace, storage: Callable[[], MeetingStorage]
 
 
 def _cmd_doctor(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
-    report = storage().doctor(fix=args.fix)
+    report = run_doctor(storage(), fix=args.fix)
     marks = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
     lines = [f"[FIX ] {repair.message}" for repair in report.repairs]
     if args.fix and not report.repairs:
@@ -771,7 +776,7 @@ def _usage_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cmd_cost(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
     months = whatif.check_months(args.months, whatif.MONTHS.flag)
-    report = storage().cost_report(months=months, **_usage_overrides(args))
+    report = cost_report(storage(), months=months, **_usage_overrides(args))
     if args.csv is not None:
         try:
             with args.csv.open("w", newline="", encoding="utf-8") as handle:
@@ -837,10 +842,10 @@ def _cmd_lifecycle(
 ) -> dict[str, Any]:
     service = storage()
     if args.lifecycle_command == "show":
-        rules = service.lifecycle_rules()
+        rules = lifecycle.bucket_rules(service)
         policy = lifecycle.LifecyclePolicy.from_rules(rules)
         problems = [{"status": s, "message": m} for s, m in lifecycle.rule_problems(rules)]
-        savings = service.lifecycle_savings(policy or lifecycle.LifecyclePolicy())
+        savings = lifecycle_savings(service, policy or lifecycle.LifecyclePolicy())
         lines = [
             f"Policy: {policy.describe()}" if policy else "Policy: none from this tool",
             *(f"  rule {rule.get('ID', '?')}: {json.dumps(rule)}" for rule in rules),
@@ -863,8 +868,8 @@ def _cmd_lifecycle(
         expire_days=None if args.keep_forever else args.expire_days,
         noncurrent_days=args.noncurrent_days,
     )
-    change = service.apply_lifecycle(proposed, dry_run=args.dry_run)
-    savings = service.lifecycle_savings(proposed)
+    change = lifecycle.apply_lifecycle(service, proposed, dry_run=args.dry_run)
+    savings = lifecycle_savings(service, proposed)
     verb = "Would apply" if args.dry_run else "Applied"
     lines = [
         f"{verb}: {proposed.describe()}",
@@ -891,12 +896,12 @@ def _savings_line(savings: Any, *, applied: bool) -> str:
 def _cmd_bucket(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
     service = storage()
     if args.bucket_command == "show":
-        state = service.bucket_state()
+        state = bucket_state(service)
         data = state.to_dict()
         lines = [f"{name}: {value}" for name, value in data.items() if name != "problems"]
         lines += [f"note: {problem}" for problem in state.problems]
         return {**data, "_human": "\n".join(lines)}
-    report = service.harden_bucket(dry_run=args.dry_run)
+    report = harden_bucket(service, dry_run=args.dry_run)
     if not report.changes:
         human = f"s3://{service.settings.bucket} needs no changes."
     else:
@@ -934,7 +939,8 @@ def _cmd_iam_policy(
 
 
 def _cmd_migrate(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
-    report = storage().migrate_folder(
+    report = migrate_folder(
+        storage(),
         args.folder,
         dry_run=args.dry_run,
         verify=args.verify,

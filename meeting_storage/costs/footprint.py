@@ -1,13 +1,12 @@
 """What the bucket actually holds: bytes and objects by prefix and storage class, and per meeting.
 
-`summarize` is pure: it folds object listings and meeting records into a `Footprint`.
-`measure` does the listing (paginated ListObjectsV2 per prefix, and ListObjectVersions for
-noncurrent versions in a versioned bucket) and calls it.
+`summarize` is pure: it folds object listings and meeting records into a `Footprint`. The
+service lists the bucket and calls it (meeting_storage/service/footprint.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -15,7 +14,6 @@ from typing import Any, Protocol
 from meeting_storage.core import layout
 from meeting_storage.core.models import MeetingRecord
 from meeting_storage.costs.stored import BucketContents, StoredMeeting
-from meeting_storage.storage.blobs import BlobStore, ObjectInfo, S3BlobStore
 
 OTHER_PREFIX = "other"
 
@@ -145,40 +143,4 @@ def summarize(
         noncurrent=noncurrent,
         documents_in_s3=documents_in_s3,
         measured_at=measured_at or datetime.now(UTC),
-    )
-
-
-def _listing(audio: S3BlobStore, documents: BlobStore) -> Iterator[ObjectInfo]:
-    yield from audio.iter_objects(layout.AUDIO_PREFIX)
-    yield from documents.iter_objects(layout.TRANSCRIPTIONS_PREFIX)
-    yield from documents.iter_objects(layout.INDEX_PREFIX)
-
-
-def noncurrent_versions(audio: S3BlobStore, *, documents_in_s3: bool) -> Tally:
-    """Bytes kept by versioning that no current object shows (deleted or replaced)."""
-    tally = Tally()
-    prefixes = layout.PREFIXES if documents_in_s3 else (layout.AUDIO_PREFIX,)
-    for prefix in prefixes:
-        for version in audio.iter_versions(prefix):
-            if not version.is_latest and not version.delete_marker:
-                tally = tally.plus(version.size)
-    return tally
-
-
-def measure(
-    audio: S3BlobStore,
-    documents: BlobStore,
-    records: Iterable[MeetingRecord],
-    *,
-    versioned: bool,
-) -> Footprint:
-    """List the bucket (and the documents' store) and summarise it."""
-    noncurrent = (
-        noncurrent_versions(audio, documents_in_s3=documents is audio) if versioned else None
-    )
-    return summarize(
-        _listing(audio, documents),
-        records,
-        noncurrent=noncurrent,
-        documents_in_s3=documents is audio,
     )

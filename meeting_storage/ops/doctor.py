@@ -2,6 +2,7 @@
 access block, lifecycle rules, orphans, lifecycle-expired meetings, drift.
 
 Each check says what it found and, when something is off, the command or setting that fixes it.
+The bucket's set-up (region to lifecycle) is judged once, by `bucket_setup.judge_bucket`.
 `repair` (`doctor --fix`) fixes drift between the index and S3, which stays the source of
 truth: it finishes interrupted deletes, removes leftover folders with no metadata.json once
 they are older than the grace period, drops index entries whose meeting is gone (including
@@ -10,21 +11,17 @@ meetings the lifecycle rule expired), and indexes meetings that are stored but n
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from meeting_storage.core import layout
-from meeting_storage.core.errors import (
-    MeetingStorageError,
-    NotFoundError,
-    NotSupportedError,
-    translate_boto_error,
-)
-from meeting_storage.core.models import STATUS_DELETING, Check, MeetingRecord, Repair
+from meeting_storage.core.errors import MeetingStorageError
+from meeting_storage.core.models import STATUS_DELETING, Check, DoctorReport, MeetingRecord, Repair
 from meeting_storage.ops import hardening, lifecycle
+from meeting_storage.ops.bucket_setup import FAIL, WARN, Finding, judge_bucket
+from meeting_storage.ops.reindex import load_entries
 
 if TYPE_CHECKING:
     from meeting_storage.service.facade import MeetingStorage
@@ -39,6 +36,15 @@ def _some(items: list[str]) -> str:
     return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
 
 
+def run_doctor(
+    storage: MeetingStorage, *, fix: bool = False, contents: bool = True
+) -> DoctorReport:
+    """Health checks; with `fix`, first repair drift between the index and S3;
+    `contents=False` skips the checks that list every meeting (readiness probes)."""
+    repairs = repair(storage) if fix else []
+    return DoctorReport(checks=list(run_checks(storage, contents=contents)), repairs=repairs)
+
+
 def run_checks(storage: MeetingStorage, *, contents: bool = True) -> Iterator[Check]:
     """Every check in order; `contents=False` stops before those that list every meeting."""
     settings = storage.settings
@@ -48,7 +54,7 @@ def run_checks(storage: MeetingStorage, *, contents: bool = True) -> Iterator[Ch
         "configuration",
         "ok",
         f"bucket {bucket} in {settings.region} via {endpoint}; index {storage.index.name}; "
-        f"documents in {storage.documents.location}",
+        f"documents in {storage.meeting_documents.location}",
     )
     index_ok = True
     try:
@@ -64,40 +70,24 @@ def run_checks(storage: MeetingStorage, *, contents: bool = True) -> Iterator[Ch
         return
     yield Check("bucket", "ok", f"s3://{bucket} is reachable with these credentials")
 
-    yield _region_check(storage)
-    try:
-        status = storage.audio.versioning_status()
-        yield (
-            Check("versioning", "ok", "versioning is enabled: deletes are recoverable")
-            if status == "Enabled"
-            else Check(
-                "versioning",
-                "warn",
-                f"versioning is {status.lower()}: a delete cannot be undone",
-                f"aws s3api put-bucket-versioning --bucket {bucket} "
-                "--versioning-configuration Status=Enabled",
-            )
-        )
-    except MeetingStorageError as exc:
-        yield Check("versioning", "warn", exc.message)
-    yield _encryption_check(storage)
-    yield _public_access_check(storage)
-    rules: list[dict[str, object]] | None = None
-    try:
-        rules = storage.lifecycle_rules()
-    except MeetingStorageError as exc:
-        yield Check("lifecycle", "warn", f"the lifecycle rules cannot be read: {exc.message}")
-    if rules is not None:
-        yield from _lifecycle_checks(rules, custom_endpoint=bool(settings.s3_endpoint_url))
+    state = hardening.bucket_state(storage)
+    findings = judge_bucket(state, settings.region, settings.s3_endpoint_url)
+    yield from (_check_of(finding) for finding in findings)
     if not contents:
         return
 
     try:
         yield from _content_checks(
-            storage, Survey.of(storage), index_ok=index_ok, rules=rules or []
+            storage, Survey.of(storage), index_ok=index_ok, rules=list(state.rules)
         )
     except MeetingStorageError as exc:
         yield Check("contents", "fail", exc.message)
+
+
+def _check_of(finding: Finding) -> Check:
+    """A finding as a check: what a server cannot do, or what does not apply, is fine."""
+    status = finding.status if finding.status in {WARN, FAIL} else "ok"
+    return Check(finding.name, status, finding.message, finding.fix)
 
 
 def _analysis_check(storage: MeetingStorage) -> Check:
@@ -120,81 +110,9 @@ def _analysis_check(storage: MeetingStorage) -> Check:
     return Check("analysis", "ok", message)
 
 
-def _public_access_check(storage: MeetingStorage) -> Check:
-    bucket = storage.settings.bucket
-    try:
-        block = hardening.read_public_access_block(storage.audio.client, bucket)
-    except Exception as exc:
-        error = translate_boto_error(exc, bucket=bucket, action="read the public access block of")
-        if isinstance(error, NotSupportedError):
-            return Check(
-                "public access block",
-                "ok",
-                "this S3 server has no public access block (nothing is public without a policy)",
-            )
-        return Check("public access block", "warn", error.message)
-    if block is not None and all(block.values()):
-        return Check("public access block", "ok", "all public access is blocked")
-    missing = (
-        "no public access block is configured"
-        if block is None
-        else "public access is not fully blocked ("
-        + ", ".join(name for name, on in block.items() if not on)
-        + " off)"
-    )
-    return Check(
-        "public access block",
-        "warn",
-        f"{missing}: a bucket policy or ACL could make recordings public",
-        "run `python -m meeting_storage bucket harden`",
-    )
-
-
-def _lifecycle_checks(rules: list[dict[str, object]], *, custom_endpoint: bool) -> Iterator[Check]:
-    if not rules:
-        yield Check(
-            "lifecycle",
-            "warn",
-            "no lifecycle rules: recordings stay in S3 Standard and are kept forever",
-            "run `python -m meeting_storage lifecycle apply` (archive after 90 days, expire "
-            "after 365; see `lifecycle show`)"
-            + (
-                "; S3-compatible servers may not support lifecycle rules" if custom_endpoint else ""
-            ),
-        )
-        return
-    problems = lifecycle.rule_problems(rules)
-    if problems:
-        worst = "fail" if any(status == "fail" for status, _ in problems) else "warn"
-        yield Check(
-            "lifecycle",
-            worst,
-            "; ".join(message for _, message in problems),
-            "run `python -m meeting_storage lifecycle apply`, and remove or narrow the other "
-            "rules (see `lifecycle show`)",
-        )
-        return
-    policy = lifecycle.LifecyclePolicy.from_rules(rules)
-    described = policy.describe() if policy else f"{len(rules)} rule(s) of your own"
-    yield Check("lifecycle", "ok", described)
-
-
 def _damaged_metadata(storage: MeetingStorage, candidates: list[str]) -> list[str]:
     """Those meetings whose metadata.json exists but is not a record of that meeting."""
-    damaged = []
-    for meeting_id in candidates:
-        try:
-            blob = storage.documents.get(layout.metadata_key(meeting_id))
-        except NotFoundError:
-            continue  # deleted since the listing
-        try:
-            record = MeetingRecord.from_dict(json.loads(blob.data))
-        except (ValueError, MeetingStorageError):
-            damaged.append(meeting_id)
-            continue
-        if record.meeting_id != meeting_id:
-            damaged.append(meeting_id)
-    return damaged
+    return [m for m in candidates if storage.meeting_documents.is_damaged(m)]
 
 
 def _index_fix(storage: MeetingStorage) -> str:
@@ -221,7 +139,7 @@ class Survey:
     @classmethod
     def of(cls, storage: MeetingStorage) -> Survey:
         survey = cls()
-        for info in storage.documents.iter_objects(layout.TRANSCRIPTIONS_PREFIX):
+        for info in storage.meeting_documents.files():
             meeting_id = layout.meeting_id_from_key(info.key)
             if meeting_id is None:
                 continue
@@ -230,7 +148,7 @@ class Survey:
             if info.last_modified is not None:
                 latest = survey.newest.get(meeting_id, info.last_modified)
                 survey.newest[meeting_id] = max(latest, info.last_modified)
-        survey.records = list(storage.iter_records())
+        survey.records = list(storage.meeting_documents.iter_records())
         return survey
 
     @property
@@ -254,8 +172,6 @@ class Survey:
 
 def repair(storage: MeetingStorage, *, now: datetime | None = None) -> list[Repair]:
     """Fix drift between the index and S3 (`doctor --fix`); return what was done."""
-    from meeting_storage.ops.reindex import load_entries
-
     now = now or datetime.now(UTC)
     survey = Survey.of(storage)
     repairs: list[Repair] = []
@@ -270,7 +186,7 @@ def repair(storage: MeetingStorage, *, now: datetime | None = None) -> list[Repa
     old_leftovers = [m for m in survey.leftovers if not survey.is_young(m, now)]
     if old_leftovers:
         keys = [key for m in old_leftovers for key in sorted(survey.keys.get(m, []))]
-        storage.documents.delete(keys)
+        storage.meeting_documents.delete_files(keys)
         repairs.append(
             Repair(
                 "remove_leftovers",
@@ -324,52 +240,6 @@ def _bucket_fix(code: str, bucket: str) -> str:
     if code == "backend_unavailable":
         return "start the embedded server with `make run`, or fix AWS_ENDPOINT_URL"
     return f"create the bucket (aws s3 mb s3://{bucket}) or fix S3_BUCKET_NAME / AWS_REGION"
-
-
-def _region_check(storage: MeetingStorage) -> Check:
-    settings = storage.settings
-    try:
-        answer = storage.audio.client.get_bucket_location(Bucket=settings.bucket)
-    except Exception as exc:
-        error = translate_boto_error(exc, bucket=settings.bucket, action="read the region of")
-        return Check("region", "warn", error.message, "allow s3:GetBucketLocation to check this")
-    constraint: str = answer.get("LocationConstraint") or "us-east-1"
-    location = {"EU": "eu-west-1"}.get(constraint, constraint)
-    if settings.s3_endpoint_url and not answer.get("LocationConstraint"):
-        return Check("region", "ok", f"{settings.s3_endpoint_url} does not report a region")
-    if location != settings.region:
-        return Check(
-            "region",
-            "fail",
-            f"the bucket is in {location} but AWS_REGION is {settings.region}; files will not "
-            "appear in the list and presigned URLs will fail",
-            f"set AWS_REGION={location}",
-        )
-    return Check("region", "ok", f"the bucket is in {location}, as configured")
-
-
-def _encryption_check(storage: MeetingStorage) -> Check:
-    bucket = storage.settings.bucket
-    try:
-        answer = storage.audio.client.get_bucket_encryption(Bucket=bucket)
-    except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-        if code == "ServerSideEncryptionConfigurationNotFoundError":
-            return Check(
-                "encryption",
-                "warn",
-                "no default encryption is configured",
-                f"aws s3api put-bucket-encryption --bucket {bucket} --server-side-encryption-"
-                'configuration \'{"Rules":[{"ApplyServerSideEncryptionByDefault":'
-                '{"SSEAlgorithm":"AES256"}}]}\'',
-            )
-        error = translate_boto_error(exc, bucket=bucket, action="read the encryption of")
-        return Check("encryption", "warn", error.message)
-    rules = answer.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
-    algorithms = sorted(
-        {r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm", "?") for r in rules}
-    )
-    return Check("encryption", "ok", f"default encryption: {', '.join(algorithms) or 'on'}")
 
 
 def _content_checks(

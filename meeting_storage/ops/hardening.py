@@ -11,25 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from meeting_storage.core.errors import MeetingStorageError, NotSupportedError, translate_boto_error
-from meeting_storage.ops.lifecycle import LifecyclePolicy, read_rules
+from meeting_storage.core.errors import MeetingStorageError, NotSupportedError
+from meeting_storage.ops.lifecycle import LifecyclePolicy
+from meeting_storage.storage.bucket import PUBLIC_ACCESS_SETTINGS as PUBLIC_ACCESS_SETTINGS
+from meeting_storage.storage.bucket import SSE_S3, BucketConfiguration
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import ServerSideEncryptionConfigurationTypeDef
+    from meeting_storage.service.facade import MeetingStorage
 
-PUBLIC_ACCESS_SETTINGS = (
-    "BlockPublicAcls",
-    "IgnorePublicAcls",
-    "BlockPublicPolicy",
-    "RestrictPublicBuckets",
-)
 UNSUPPORTED = "unsupported"
 UNKNOWN = "unknown"
 ENCRYPTION_NONE = "none"
-SSE_S3: Final = "AES256"
 
 T = TypeVar("T")
 
@@ -47,6 +41,11 @@ class BucketState:
     lifecycle_supported: bool = True
     lifecycle_readable: bool = True  # False: the rules could not be read (e.g. no permission)
     problems: tuple[str, ...] = field(default_factory=tuple)
+    # False: the server answered without a region (S3-compatible servers often do).
+    region_reported: bool = True
+    # False: the public access block could not be read (`public_access_block` is then None).
+    public_access_block_readable: bool = True
+    rules: tuple[dict[str, Any], ...] = ()  # the lifecycle rules themselves
 
     @property
     def public_access_blocked(self) -> bool:
@@ -115,12 +114,11 @@ class HardeningReport:
         }
 
 
-def _read(action: Callable[[], T], bucket: str, what: str, problems: list[str]) -> T | str:
+def _read(action: Callable[[], T], what: str, problems: list[str]) -> T | str:
     """Run one read; on an error note it and return 'unsupported' or 'unknown'."""
     try:
         return action()
-    except Exception as exc:
-        error = translate_boto_error(exc, bucket=bucket, action=f"read the {what} of")
+    except MeetingStorageError as error:
         if isinstance(error, NotSupportedError):
             problems.append(f"{what}: not supported by this S3 server")
             return UNSUPPORTED
@@ -128,72 +126,38 @@ def _read(action: Callable[[], T], bucket: str, what: str, problems: list[str]) 
         return UNKNOWN
 
 
-def _code(exc: BaseException) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-
-
-def read_versioning(client: S3Client, bucket: str) -> str:
-    return str(client.get_bucket_versioning(Bucket=bucket).get("Status") or "Disabled")
-
-
-def read_encryption(client: S3Client, bucket: str) -> str:
-    try:
-        answer = client.get_bucket_encryption(Bucket=bucket)
-    except Exception as exc:
-        if _code(exc) == "ServerSideEncryptionConfigurationNotFoundError":
-            return ENCRYPTION_NONE
-        raise
-    rules = answer.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
-    algorithms = sorted(
-        {
-            str(rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm", ""))
-            for rule in rules
-        }
-        - {""}
-    )
-    return ",".join(algorithms) or ENCRYPTION_NONE
-
-
-def read_public_access_block(client: S3Client, bucket: str) -> dict[str, bool] | None:
-    try:
-        answer = client.get_public_access_block(Bucket=bucket)
-    except Exception as exc:
-        if _code(exc) == "NoSuchPublicAccessBlockConfiguration":
-            return None
-        raise
-    config = answer.get("PublicAccessBlockConfiguration", {})
-    return {name: bool(config.get(name, False)) for name in PUBLIC_ACCESS_SETTINGS}
-
-
-def read_region(client: S3Client, bucket: str) -> str:
-    constraint = client.get_bucket_location(Bucket=bucket).get("LocationConstraint")
-    return {"EU": "eu-west-1"}.get(str(constraint), str(constraint)) if constraint else "us-east-1"
-
-
-def read_state(client: S3Client, bucket: str) -> BucketState:
+def read_state(bucket: BucketConfiguration) -> BucketState:
     """Everything `bucket harden` and `doctor` look at; unreadable settings are noted, not raised."""
     problems: list[str] = []
-    versioning = _read(lambda: read_versioning(client, bucket), bucket, "versioning", problems)
-    encryption = _read(lambda: read_encryption(client, bucket), bucket, "encryption", problems)
-    block = _read(
-        lambda: read_public_access_block(client, bucket), bucket, "public access block", problems
-    )
-    rules = _read(lambda: read_rules(client, bucket), bucket, "lifecycle rules", problems)
-    region = _read(lambda: read_region(client, bucket), bucket, "region", problems)
+    versioning = _read(bucket.versioning, "versioning", problems)
+    encryption = _read(bucket.default_encryption, "encryption", problems)
+    block = _read(bucket.public_access_block, "public access block", problems)
+    rules = _read(bucket.lifecycle_rules, "lifecycle rules", problems)
+    location = _read(bucket.location, "region", problems)
     rule_list = rules if isinstance(rules, list) else []
     return BucketState(
-        bucket=bucket,
-        region=str(region),
+        bucket=bucket.name,
+        region=location if isinstance(location, str) else "us-east-1",
         versioning=str(versioning),
-        encryption=str(encryption),
+        encryption=(
+            ",".join(encryption) or ENCRYPTION_NONE if isinstance(encryption, tuple) else encryption
+        ),
         public_access_block=block if isinstance(block, dict) else None,
         public_access_block_supported=block != UNSUPPORTED,
+        public_access_block_readable=block != UNKNOWN,
         lifecycle_rules=len(rule_list),
         lifecycle_policy=LifecyclePolicy.from_rules(rule_list),
         lifecycle_supported=rules != UNSUPPORTED,
         lifecycle_readable=rules != UNKNOWN,
         problems=tuple(problems),
+        region_reported=location is not None,
+        rules=tuple(rule_list),
     )
+
+
+def bucket_state(storage: MeetingStorage) -> BucketState:
+    """The storage's bucket as `bucket show`, `doctor` and the dashboard judge it."""
+    return read_state(storage.bucket)
 
 
 def plan(state: BucketState) -> list[Change]:
@@ -213,46 +177,26 @@ def plan(state: BucketState) -> list[Change]:
     return changes
 
 
-def apply(client: S3Client, bucket: str, changes: list[Change]) -> list[Change]:
+def apply(bucket: BucketConfiguration, changes: list[Change]) -> list[Change]:
     """Make the planned changes; return them marked as applied."""
+    turn_on = {
+        "versioning": bucket.enable_versioning,
+        "default encryption": bucket.enable_default_encryption,
+        "public access block": bucket.block_public_access,
+    }
     done = []
     for change in changes:
-        try:
-            if change.setting == "versioning":
-                client.put_bucket_versioning(
-                    Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
-                )
-            elif change.setting == "default encryption":
-                encryption: ServerSideEncryptionConfigurationTypeDef = {
-                    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": SSE_S3}}]
-                }
-                client.put_bucket_encryption(
-                    Bucket=bucket, ServerSideEncryptionConfiguration=encryption
-                )
-            elif change.setting == "public access block":
-                client.put_public_access_block(
-                    Bucket=bucket,
-                    PublicAccessBlockConfiguration={
-                        "BlockPublicAcls": True,
-                        "IgnorePublicAcls": True,
-                        "BlockPublicPolicy": True,
-                        "RestrictPublicBuckets": True,
-                    },
-                )
-        except MeetingStorageError:
-            raise
-        except Exception as exc:
-            raise translate_boto_error(
-                exc, bucket=bucket, action=f"turn on {change.setting} for"
-            ) from exc
+        turn_on[change.setting]()
         done.append(Change(change.setting, change.before, change.after, applied=True))
     return done
 
 
-def harden(client: S3Client, bucket: str, *, dry_run: bool = False) -> HardeningReport:
-    before = read_state(client, bucket)
+def harden_bucket(storage: MeetingStorage, *, dry_run: bool = False) -> HardeningReport:
+    """Turn on versioning, default encryption and the public access block where missing."""
+    bucket = storage.bucket
+    before = read_state(bucket)
     changes = plan(before)
     if dry_run or not changes:
         return HardeningReport(tuple(changes), before, before, dry_run)
-    applied = apply(client, bucket, changes)
-    return HardeningReport(tuple(applied), before, read_state(client, bucket), dry_run)
+    applied = apply(bucket, changes)
+    return HardeningReport(tuple(applied), before, read_state(bucket), dry_run)

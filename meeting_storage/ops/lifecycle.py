@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from meeting_storage.core import layout
-from meeting_storage.core.errors import InvalidInputError, translate_boto_error
+from meeting_storage.core.errors import InvalidInputError
 from meeting_storage.costs.pricing import (
     ARCHIVE_CLASSES,
     ARCHIVED_CLASSES,
@@ -34,10 +34,11 @@ from meeting_storage.costs.pricing import (
     PRICE_TABLES,
     STANDARD_IA,
 )
+from meeting_storage.service.versions import MAX_DAYS as MAX_DAYS
+from meeting_storage.service.versions import RECENTLY_DELETED_DAYS
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import BucketLifecycleConfigurationTypeDef
+    from meeting_storage.service.facade import MeetingStorage
 
 RULE_ID_PREFIX = "meeting-storage-"
 AUDIO_RULE_ID = "meeting-storage-audio"
@@ -45,10 +46,10 @@ DOCUMENTS_RULE_ID = "meeting-storage-transcriptions"
 INDEX_RULE_ID = "meeting-storage-index-versions"
 DEFAULT_ARCHIVE_DAYS = 90
 DEFAULT_EXPIRE_DAYS = 365
-DEFAULT_NONCURRENT_DAYS = 30
+# Deleted versions are kept as long as a deleted meeting can be restored (`undelete`).
+DEFAULT_NONCURRENT_DAYS = RECENTLY_DELETED_DAYS
 INDEX_NONCURRENT_DAYS = 7
 ABORT_MULTIPART_DAYS = 7
-MAX_DAYS = 36500
 
 
 @dataclass(frozen=True)
@@ -267,31 +268,6 @@ def rule_problems(rules: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- the bucket's configuration
 
 
-def read_rules(client: S3Client, bucket: str) -> list[dict[str, Any]]:
-    try:
-        answer = client.get_bucket_lifecycle_configuration(Bucket=bucket)
-    except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-        if code == "NoSuchLifecycleConfiguration":
-            return []
-        raise translate_boto_error(
-            exc, bucket=bucket, action="read the lifecycle rules of"
-        ) from exc
-    return [dict(rule) for rule in answer.get("Rules", [])]
-
-
-def write_rules(client: S3Client, bucket: str, rules: Sequence[Mapping[str, Any]]) -> None:
-    configuration = cast("BucketLifecycleConfigurationTypeDef", {"Rules": list(rules)})
-    try:
-        client.put_bucket_lifecycle_configuration(
-            Bucket=bucket, LifecycleConfiguration=configuration
-        )
-    except Exception as exc:
-        raise translate_boto_error(
-            exc, bucket=bucket, action="write the lifecycle rules of"
-        ) from exc
-
-
 @dataclass(frozen=True)
 class LifecycleChange:
     """The rules before and after `lifecycle apply` (after: what would be written, on a dry run)."""
@@ -310,3 +286,20 @@ class LifecycleChange:
             "rules": self.after,
             "previous_rules": self.before,
         }
+
+
+def bucket_rules(storage: MeetingStorage) -> list[dict[str, Any]]:
+    """The bucket's lifecycle rules, this package's and any others."""
+    return storage.bucket.lifecycle_rules()
+
+
+def apply_lifecycle(
+    storage: MeetingStorage, policy: LifecyclePolicy, *, dry_run: bool = False
+) -> LifecycleChange:
+    """Write `policy`'s rules (keeping rules this package did not write)."""
+    policy.validate()
+    before = bucket_rules(storage)
+    after = merge_rules(before, policy)
+    if not dry_run:
+        storage.bucket.put_lifecycle_rules(after)
+    return LifecycleChange(policy=policy, before=before, after=after, applied=not dry_run)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from meeting_storage.analysis.transcript import decode_transcript
 from meeting_storage.core import layout
-from meeting_storage.core.errors import InvalidInputError, MeetingStorageError, NotFoundError
+from meeting_storage.core.errors import InvalidInputError, MeetingStorageError
 from meeting_storage.core.models import STATUS_AWAITING_TRANSCRIPT, MeetingRecord
 from meeting_storage.costs.processing import MULTIPART_PART_BYTES, MULTIPART_THRESHOLD_BYTES
 from meeting_storage.storage.media import ALLOWED_EXTENSIONS
@@ -159,7 +159,7 @@ def _read_transcript(path: Path) -> str:
     return decode_transcript(path.read_bytes(), f"transcript {path.name!r}")
 
 
-def migrate(
+def migrate_folder(
     storage: MeetingStorage,
     folder: Path,
     *,
@@ -287,14 +287,11 @@ def verify_copy(
         result["problem"] = "content differs from the local file"
         return result
     if candidate.transcript is not None:
-        try:
-            stored = storage.documents.get(
-                layout.meeting_file_key(record.meeting_id, layout.TRANSCRIPTION_FILE)
-            )
-        except NotFoundError:
+        stored = storage.meeting_documents.read_transcript(record.meeting_id)
+        if stored is None:
             result["problem"] = "the transcript is missing from the bucket"
             return result
-        if stored.data.decode("utf-8", "replace") != _read_transcript(candidate.transcript):
+        if stored != _read_transcript(candidate.transcript):
             result["problem"] = "the stored transcript differs from the local one"
             return result
         result["method"] += "; transcript text equal"

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from meeting_storage.core import layout
-from meeting_storage.core.analysis import Requirement, Summary, requirements_from_json
-from meeting_storage.core.errors import InvalidInputError, MeetingStorageError, NotFoundError
+from meeting_storage.core.analysis import Requirement
+from meeting_storage.core.errors import InvalidInputError
 from meeting_storage.core.models import STATUS_DELETING, MeetingRecord
 from meeting_storage.index.document import IndexEntry, search_text_of, with_action_item_facts
 
@@ -56,40 +56,21 @@ class LoadedMeeting:
     entry: IndexEntry
 
 
-def _json(data: bytes | None, default: Any) -> Any:
-    if not data:
-        return default
-    try:
-        return json.loads(data)
-    except ValueError:
-        return default
-
-
 def load_meeting(storage: MeetingStorage, meeting_id: str) -> LoadedMeeting | None:
     """metadata.json plus what the index's search needs, or None when it is gone or damaged."""
-    try:
-        blob = storage.documents.get(layout.metadata_key(meeting_id))
-    except NotFoundError:
-        return None
-    try:
-        record = MeetingRecord.from_dict(json.loads(blob.data))
-    except (ValueError, MeetingStorageError):
+    documents = storage.meeting_documents
+    stored = documents.read_stored(meeting_id)
+    record = stored.record if stored is not None else None
+    if record is None:
         return None
     if record.status == STATUS_DELETING:
         return LoadedMeeting(record, IndexEntry(record))
-
-    def read(name: str) -> bytes | None:
-        try:
-            return bytes(storage.documents.get(layout.meeting_file_key(meeting_id, name)).data)
-        except NotFoundError:
-            return None
-
-    summary = Summary.from_json(_json(read(layout.SUMMARY_FILE), {}))
+    summary = documents.read_summary(meeting_id)
     requirements: tuple[Requirement, ...] = ()
     transcript = ""
     if storage.index.full_text:
-        requirements = requirements_from_json(_json(read(layout.REQUIREMENTS_FILE), []))
-        transcript = (read(layout.TRANSCRIPTION_FILE) or b"").decode("utf-8", "replace")
+        requirements = documents.read_requirements(meeting_id)
+        transcript = documents.read_transcript(meeting_id) or ""
     record = with_action_item_facts(record, summary)
     return LoadedMeeting(
         record, IndexEntry(record, search_text_of(summary, requirements, transcript))
@@ -104,7 +85,7 @@ def load_entries(storage: MeetingStorage, meeting_ids: Iterable[str]) -> list[Lo
 def stored_meeting_ids(storage: MeetingStorage) -> dict[str, str]:
     """meeting id -> its metadata.json key, for every meeting in S3, in key order."""
     found = {}
-    for info in storage.documents.iter_objects(layout.TRANSCRIPTIONS_PREFIX):
+    for info in storage.meeting_documents.files():
         meeting_id = layout.meeting_id_from_key(info.key)
         if meeting_id is not None and info.key == layout.metadata_key(meeting_id):
             found[meeting_id] = info.key
@@ -117,7 +98,7 @@ def checkpoint_path(storage: MeetingStorage) -> Path:
 
 def _target(storage: MeetingStorage) -> str:
     """Which index and which documents a checkpoint belongs to (hashed: no URLs on disk)."""
-    where = f"{storage.index.describe()}|{storage.documents.location}"
+    where = f"{storage.index.describe()}|{storage.meeting_documents.location}"
     return hashlib.sha256(where.encode()).hexdigest()[:16]
 
 

@@ -1,0 +1,162 @@
+"""The bucket's own configuration: reachability, region, versioning, default encryption, the
+public access block and lifecycle rules, read and written.
+
+`BucketConfiguration` is what operations (doctor, hardening, lifecycle) use instead of a
+boto3 client: every call translates botocore errors to the package's errors, so an operation
+only ever sees a `MeetingStorageError` (a `NotSupportedError` when an S3-compatible server
+lacks the feature). "Not configured" answers (no encryption, no public access block, no
+lifecycle rules) are values, not errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+
+from meeting_storage.core.errors import client_error_code, translate_boto_error
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import (
+        BucketLifecycleConfigurationTypeDef,
+        ServerSideEncryptionConfigurationTypeDef,
+    )
+
+PUBLIC_ACCESS_SETTINGS = (
+    "BlockPublicAcls",
+    "IgnorePublicAcls",
+    "BlockPublicPolicy",
+    "RestrictPublicBuckets",
+)
+SSE_S3: Final = "AES256"
+# S3 answers these codes when a setting was simply never configured.
+NO_ENCRYPTION = "ServerSideEncryptionConfigurationNotFoundError"
+NO_PUBLIC_ACCESS_BLOCK = "NoSuchPublicAccessBlockConfiguration"
+NO_LIFECYCLE = "NoSuchLifecycleConfiguration"
+
+T = TypeVar("T")
+
+
+class BucketConfiguration:
+    """One bucket's settings, read and written with typed errors."""
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._client = client
+        self.name = bucket
+
+    def _call(
+        self, action: str, request: Callable[[], T], *, absent: str | None = None
+    ) -> T | None:
+        """Run `request`; None when S3 answers with the `absent` code (nothing configured)."""
+        try:
+            return request()
+        except Exception as exc:
+            if absent is not None and client_error_code(exc) == absent:
+                return None
+            raise translate_boto_error(exc, bucket=self.name, action=action) from exc
+
+    def head(self) -> None:
+        """Raise a typed error unless the bucket is reachable with these credentials."""
+        self._call("reach", lambda: self._client.head_bucket(Bucket=self.name))
+
+    def location(self) -> str | None:
+        """The region the bucket reports (None: no LocationConstraint, which on Amazon S3
+        means us-east-1 and on other servers that they do not report one)."""
+        answer = self._call(
+            "read the region of", lambda: self._client.get_bucket_location(Bucket=self.name)
+        )
+        constraint = answer.get("LocationConstraint") if answer else None
+        if not constraint:
+            return None
+        return {"EU": "eu-west-1"}.get(str(constraint), str(constraint))
+
+    def versioning(self) -> str:
+        """'Enabled', 'Suspended' or 'Disabled' (never enabled)."""
+        answer = self._call(
+            "read the versioning of", lambda: self._client.get_bucket_versioning(Bucket=self.name)
+        )
+        status = answer.get("Status") if answer is not None else None
+        return str(status or "Disabled")
+
+    def enable_versioning(self) -> None:
+        self._call(
+            "turn on versioning for",
+            lambda: self._client.put_bucket_versioning(
+                Bucket=self.name, VersioningConfiguration={"Status": "Enabled"}
+            ),
+        )
+
+    def default_encryption(self) -> tuple[str, ...]:
+        """The default encryption algorithms, sorted (empty: none configured)."""
+        answer = self._call(
+            "read the encryption of",
+            lambda: self._client.get_bucket_encryption(Bucket=self.name),
+            absent=NO_ENCRYPTION,
+        )
+        if answer is None:
+            return ()
+        rules = answer.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+        found = {
+            str(rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm", ""))
+            for rule in rules
+        }
+        return tuple(sorted(found - {""}))
+
+    def enable_default_encryption(self, algorithm: str = SSE_S3) -> None:
+        configuration = cast(
+            "ServerSideEncryptionConfigurationTypeDef",
+            {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": algorithm}}]},
+        )
+        self._call(
+            "turn on default encryption for",
+            lambda: self._client.put_bucket_encryption(
+                Bucket=self.name, ServerSideEncryptionConfiguration=configuration
+            ),
+        )
+
+    def public_access_block(self) -> dict[str, bool] | None:
+        """The four public-access-block settings (None: no block configured)."""
+        answer = self._call(
+            "read the public access block of",
+            lambda: self._client.get_public_access_block(Bucket=self.name),
+            absent=NO_PUBLIC_ACCESS_BLOCK,
+        )
+        if answer is None:
+            return None
+        config = answer.get("PublicAccessBlockConfiguration", {})
+        return {name: bool(config.get(name, False)) for name in PUBLIC_ACCESS_SETTINGS}
+
+    def block_public_access(self) -> None:
+        """Turn on all four public-access-block settings."""
+        self._call(
+            "turn on public access block for",
+            lambda: self._client.put_public_access_block(
+                Bucket=self.name,
+                PublicAccessBlockConfiguration={
+                    "BlockPublicAcls": True,
+                    "IgnorePublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "RestrictPublicBuckets": True,
+                },
+            ),
+        )
+
+    def lifecycle_rules(self) -> list[dict[str, Any]]:
+        """The lifecycle rules as S3 returns them (empty: none configured)."""
+        answer = self._call(
+            "read the lifecycle rules of",
+            lambda: self._client.get_bucket_lifecycle_configuration(Bucket=self.name),
+            absent=NO_LIFECYCLE,
+        )
+        if answer is None:
+            return []
+        return [dict(rule) for rule in answer.get("Rules", [])]
+
+    def put_lifecycle_rules(self, rules: Sequence[Mapping[str, Any]]) -> None:
+        configuration = cast("BucketLifecycleConfigurationTypeDef", {"Rules": list(rules)})
+        self._call(
+            "write the lifecycle rules of",
+            lambda: self._client.put_bucket_lifecycle_configuration(
+                Bucket=self.name, LifecycleConfiguration=configuration
+            ),
+        )
