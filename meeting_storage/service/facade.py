@@ -52,7 +52,7 @@ from meeting_storage.service.processing import INDEX_ATTEMPTS, PROCESS_STEPS, Me
 from meeting_storage.service.uploads import presign_seconds
 from meeting_storage.service.versions import RECENTLY_DELETED_DAYS, DeletedMeetings
 from meeting_storage.storage import archive
-from meeting_storage.storage.aws import make_s3_client
+from meeting_storage.storage.aws import AWS_ERRORS, make_s3_client
 from meeting_storage.storage.blobs import BlobStore, LocalBlobStore, S3BlobStore
 from meeting_storage.storage.bucket import BucketConfiguration
 
@@ -319,5 +319,5 @@ def open_storage(settings: Settings | None = None) -> MeetingStorage:
         return MeetingStorage(settings or load_settings())
     except MeetingStorageError:
         raise
-    except Exception as exc:  # a broken AWS profile or config file, for example
+    except AWS_ERRORS as exc:  # a broken AWS profile or config file, for example
         raise ConfigurationError(f"Cannot set up the AWS client: {exc}") from exc

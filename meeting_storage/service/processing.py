@@ -13,6 +13,7 @@ landed.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -41,6 +42,8 @@ from meeting_storage.index.s3json import S3JsonIndex
 from meeting_storage.service.documents import MeetingDocuments
 from meeting_storage.service.uploads import AudioUploads
 
+log = logging.getLogger(__name__)
+
 INDEX_ATTEMPTS = 3
 # The steps `process` reports to its `on_step` callback, in order; a step that does not
 # apply (no recording to upload, no transcript to analyse) is not reported.
@@ -55,8 +58,8 @@ def list_in_index(
     warning says how to list it (never a listed meeting without its files)."""
     try:
         retrying(lambda: index.put(record, search_text), attempts=INDEX_ATTEMPTS)
-    except Exception as exc:
-        reason = exc.message if isinstance(exc, MeetingStorageError) else repr(exc)
+    except MeetingStorageError as exc:
+        reason = exc.message
         return (
             f"Meeting {record.meeting_id} is stored but not listed yet: the index "
             f"({index.describe()}) refused the entry {INDEX_ATTEMPTS} times ({reason}). "
@@ -223,7 +226,11 @@ class MeetingProcessing(AudioUploads):
         try:
             return self.transcriber.transcribe(audio), None
         except Exception as exc:  # whatever went wrong, the upload is kept
-            reason = exc.message if isinstance(exc, MeetingStorageError) else repr(exc)
+            if isinstance(exc, MeetingStorageError):
+                reason = exc.message
+            else:  # a bug in a transcriber: logged with its traceback, the upload still kept
+                log.exception("Transcription (%s) failed unexpectedly", self.transcriber.name)
+                reason = repr(exc)
             return None, (
                 f"Transcription ({self.transcriber.name}) failed: {reason} The recording is "
                 f"stored; {attach}."

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from meeting_storage.core.errors import client_error_code, translate_boto_error
+from meeting_storage.storage.aws import AWS_ERRORS
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -50,7 +51,7 @@ class BucketConfiguration:
         """Run `request`; None when S3 answers with the `absent` code (nothing configured)."""
         try:
             return request()
-        except Exception as exc:
+        except AWS_ERRORS as exc:
             if absent is not None and client_error_code(exc) == absent:
                 return None
             raise translate_boto_error(exc, bucket=self.name, action=action) from exc
