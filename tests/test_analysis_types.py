@@ -30,7 +30,7 @@ from meeting_storage.render.report import (
     analysis_view,
     meeting_markdown,
 )
-from meeting_storage.service.facade import AWAITING_EXTRACTION
+from meeting_storage.service.processing import AWAITING_EXTRACTION
 from tests.conftest import SAMPLE_TRANSCRIPT
 
 # summary.json and requirements.json as today's extractors write them.
