@@ -38,6 +38,8 @@ ERROR_TITLES = {
     "conflict": "Changed at the same time",
     "backend_unavailable": "Storage unavailable",
     "not_supported": "Not supported by this S3 server",
+    "transcription_failed": "Transcription failed",
+    "internal_error": "Unexpected error",
 }
 _FLASH = "_flash_message"
 log = logging.getLogger("meeting_storage.dashboard")
