@@ -21,7 +21,7 @@ from meeting_storage.analysis import (
     requirements_from_json,
     requirements_to_json,
 )
-from meeting_storage.cli.main import _analysis_text
+from meeting_storage.cli.text import analysis_text
 from meeting_storage.index.document import search_text_of, with_action_item_facts
 from meeting_storage.render.report import (
     NO_SUMMARY,
@@ -235,7 +235,7 @@ def test_the_command_line_lines() -> None:
         "  - COULD: It could glow in the dark.",
     ]
     hostile = Summary(text="a\x1b[31mb", action_items=(ActionItem("x", owner="\x1b]0;"),))
-    assert _analysis_text(hostile, (), ["a note"]).splitlines() == [
+    assert analysis_text(hostile, (), ["a note"]).splitlines() == [
         "Summary: a?[31mb",
         "  - action (?]0;): x",
         "Note: a note",
