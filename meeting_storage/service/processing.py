@@ -58,8 +58,12 @@ def list_in_index(
     warning says how to list it (never a listed meeting without its files)."""
     try:
         retrying(lambda: index.put(record, search_text), attempts=INDEX_ATTEMPTS)
-    except MeetingStorageError as exc:
-        reason = exc.message
+    except Exception as exc:  # the meeting is stored whatever went wrong; say how to list it
+        if isinstance(exc, MeetingStorageError):
+            reason = exc.message
+        else:  # a bug in an index backend: logged with its traceback
+            log.exception("Writing the index entry of %s failed unexpectedly", record.meeting_id)
+            reason = repr(exc)
         return (
             f"Meeting {record.meeting_id} is stored but not listed yet: the index "
             f"({index.describe()}) refused the entry {INDEX_ATTEMPTS} times ({reason}). "
