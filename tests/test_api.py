@@ -16,12 +16,9 @@ from fastapi.testclient import TestClient
 from starlette.types import Message
 
 from meeting_storage import ConfigurationError, ConflictError, MeetingStorage, Settings
-from meeting_storage.api.app import (
-    ArchiveClass,
-    check_bind_address,
-    create_app,
-    is_loopback_host,
-)
+from meeting_storage.api.app import create_app
+from meeting_storage.api.auth import check_bind_address, is_loopback_host
+from meeting_storage.api.routes.costs import ArchiveClass
 from meeting_storage.cli.main import main
 from meeting_storage.core import layout
 from meeting_storage.costs.pricing import ARCHIVE_CLASSES

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from meeting_storage import MeetingStorage, Settings
-from meeting_storage.api.app import create_app, get_storage
+from meeting_storage.api.app import create_app
+from meeting_storage.api.dependencies import get_storage
 
 TOKEN = "schemathesis-token-0123456789"
 MAX_EXAMPLES = 25

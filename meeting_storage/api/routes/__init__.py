@@ -1,0 +1,1 @@
+"""The REST API's endpoints, one APIRouter per group: health, meetings and recordings, costs."""
