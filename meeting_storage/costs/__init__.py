@@ -1,1 +1,1 @@
-"""costs"""
+"""What storing meetings costs: pure arithmetic over dated AWS prices (Decimal, no I/O)."""
