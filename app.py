@@ -103,7 +103,7 @@ if storage is not None:
             with components.storage_errors(stop=False):
                 overview = service.overview(storage)
         if overview is not None:
-            meetings, size, objects = st.columns(3)
+            meetings, size, objects = st.columns([2, 3, 2])  # room for a size with its unit
             meetings.metric("Meetings", f"{overview.meetings:,}")
             size.metric("Stored", human_size(overview.footprint.total_bytes))
             objects.metric("Objects", f"{overview.footprint.total_objects:,}")
