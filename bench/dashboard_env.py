@@ -49,11 +49,11 @@ def s3_requests(storage: Any) -> Iterator[Counter[str]]:
     def count(model: Any, **_: Any) -> None:
         calls[model.name] += 1
 
-    storage.audio.client.meta.events.register("before-call.s3.*", count)
+    storage.audio._client.meta.events.register("before-call.s3.*", count)
     try:
         yield calls
     finally:
-        storage.audio.client.meta.events.unregister("before-call.s3.*", count)
+        storage.audio._client.meta.events.unregister("before-call.s3.*", count)
 
 
 def median_render(

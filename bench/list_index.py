@@ -116,7 +116,7 @@ class RequestCounter:
     def __init__(self, storage: MeetingStorage) -> None:
         self.calls: Counter[str] = Counter()
         self.active = False
-        storage.audio.client.meta.events.register("before-call.s3.*", self._api)
+        storage.audio._client.meta.events.register("before-call.s3.*", self._api)
         client = getattr(storage.index, "client", None)
         if client is not None:
             client.meta.events.register("before-call.dynamodb.*", self._api)

@@ -279,7 +279,7 @@ def test_process_checks_a_recording_uploaded_straight_to_s3(
 ) -> None:
     """A presigned upload bypasses the server, so `process` sniffs and measures it."""
     not_audio = layout.new_audio_key("notes.wav")
-    moto_storage.audio.client.put_object(
+    moto_storage.audio._client.put_object(
         Bucket=moto_storage.settings.bucket, Key=not_audio, Body=b"%PDF-1.7\n" + bytes(100)
     )
     response = client.post(
@@ -287,7 +287,7 @@ def test_process_checks_a_recording_uploaded_straight_to_s3(
     )
     assert_error(response, 415, "unsupported_media_type")
     empty = layout.new_audio_key("empty.wav")
-    moto_storage.audio.client.put_object(Bucket=moto_storage.settings.bucket, Key=empty, Body=b"")
+    moto_storage.audio._client.put_object(Bucket=moto_storage.settings.bucket, Key=empty, Body=b"")
     response = client.post(
         "/api/meeting/process", json={"text": "Alice: hi", "audio_s3_key": empty}
     )
@@ -295,7 +295,7 @@ def test_process_checks_a_recording_uploaded_straight_to_s3(
 
     with make_client(moto_storage, max_upload_bytes=1024 * 1024) as small:
         large = layout.new_audio_key("long.wav")
-        moto_storage.audio.client.put_object(
+        moto_storage.audio._client.put_object(
             Bucket=moto_storage.settings.bucket, Key=large, Body=wav_header_then(1024 * 1024 + 1)
         )
         response = small.post(

@@ -329,7 +329,7 @@ def test_the_extractor_follows_the_settings(tmp_path: Path) -> None:
         Settings(bucket="b", bedrock_model_id=MODEL, bedrock_region="eu-west-1")
     )
     assert isinstance(chosen, BedrockExtractor) and chosen.model_id == MODEL
-    assert chosen.client.meta.region_name == "eu-west-1"
+    assert chosen._client.meta.region_name == "eu-west-1"
 
 
 def test_contract_helpers() -> None:

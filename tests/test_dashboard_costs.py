@@ -369,7 +369,7 @@ def test_lifecycle_rules_that_cannot_be_read_are_not_taken_for_none(
         error = {"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}
         raise ClientError(error, "GetBucketLifecycleConfiguration")  # type: ignore[arg-type]
 
-    monkeypatch.setattr(dashboard.audio.client, "get_bucket_lifecycle_configuration", denied)
+    monkeypatch.setattr(dashboard.audio._client, "get_bucket_lifecycle_configuration", denied)
     at = open_costs()
     findings = table_with(at, "To fix")
     states = dict(zip(findings["Setting"], findings["State"], strict=True))

@@ -185,7 +185,7 @@ def test_ten_thousand_meetings_render_the_first_page_from_the_index_alone(
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
         requests.append((model.name, str(params.get("Key", ""))))
 
-    dashboard.audio.client.meta.events.register("before-parameter-build.s3.*", record)
+    dashboard.audio._client.meta.events.register("before-parameter-build.s3.*", record)
     at = app_test().run()
     requests.clear()
     started = time.perf_counter()

@@ -238,7 +238,7 @@ def broken_blob_reads(storage: MeetingStorage, monkeypatch: pytest.MonkeyPatch) 
     def get_object(**kwargs: Any) -> Any:
         raise TypeError("get_object() got an unexpected keyword argument 'Secret'")
 
-    monkeypatch.setattr(storage.audio.client, "get_object", get_object)
+    monkeypatch.setattr(storage.audio._client, "get_object", get_object)
 
 
 def test_a_bug_in_a_blob_read_is_an_internal_error_in_the_cli(

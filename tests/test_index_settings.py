@@ -139,7 +139,7 @@ def test_the_index_docs_show_the_cloudformation_template() -> None:
 )
 def test_listing_uses_a_query_on_the_index_never_a_scan(backend_settings: Settings) -> None:
     storage = MeetingStorage(backend_settings)
-    client: Any = storage.index.client  # type: ignore[attr-defined]
+    client: Any = storage.index._client  # type: ignore[attr-defined]
     calls: list[str] = []
     client.meta.events.register(
         "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)

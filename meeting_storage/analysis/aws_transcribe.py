@@ -69,7 +69,7 @@ class AwsTranscribeTranscriber:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.client = client
+        self._client = client
         self.store = store
         self.language = language
         self.timeout = timeout
@@ -106,7 +106,7 @@ class AwsTranscribeTranscriber:
         else:
             request["LanguageCode"] = self.language
         try:
-            self.client.start_transcription_job(**request)
+            self._client.start_transcription_job(**request)
         except AWS_ERRORS as exc:
             if client_error_code(exc) == "ConflictException":
                 return  # a job for this meeting exists already (a retry): wait for that one
@@ -117,7 +117,7 @@ class AwsTranscribeTranscriber:
         delay = FIRST_POLL_SECONDS
         while True:
             try:
-                response = self.client.get_transcription_job(TranscriptionJobName=job_name)
+                response = self._client.get_transcription_job(TranscriptionJobName=job_name)
             except AWS_ERRORS as exc:
                 raise translate_transcribe_error(exc, action="check the transcription job") from exc
             job: dict[str, Any] = response["TranscriptionJob"]

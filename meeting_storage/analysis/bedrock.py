@@ -116,7 +116,7 @@ class BedrockExtractor:
         chunk_chars: int = DEFAULT_CHUNK_CHARS,
         max_tokens: int = MAX_OUTPUT_TOKENS,
     ) -> None:
-        self.client = client
+        self._client = client
         self.model_id = model_id
         self.fallback = fallback or RuleBasedExtractor()
         self.chunk_chars = chunk_chars
@@ -179,7 +179,7 @@ class BedrockExtractor:
         return self._ask(REDUCE_PROMPT.format(parts=len(partials), parts_json=parts_json), tally)
 
     def _ask(self, prompt: str, tally: _TokenTally) -> Outcome:
-        response = self.client.converse(
+        response = self._client.converse(
             modelId=self.model_id,
             system=[{"text": SYSTEM_PROMPT}],
             messages=[{"role": "user", "content": [{"text": prompt}]}],

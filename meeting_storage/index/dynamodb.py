@@ -207,12 +207,12 @@ class DynamoDbIndex:
     full_text = False
 
     def __init__(self, client: DynamoDBClient, table: str, *, region: str | None = None) -> None:
-        self.client = client
+        self._client = client
         self.table = table
         self.region = region
 
     def describe(self) -> str:
-        endpoint = self.client.meta.endpoint_url
+        endpoint = self._client.meta.endpoint_url
         return f"DynamoDB table {self.table} ({endpoint})"
 
     def _call(self, action: str, operation: Callable[..., Any], **params: Any) -> Any:
@@ -224,7 +224,7 @@ class DynamoDbIndex:
             ) from exc
 
     def check(self) -> str:
-        answer = self._call("describe", self.client.describe_table, TableName=self.table)
+        answer = self._call("describe", self._client.describe_table, TableName=self.table)
         table = answer["Table"]
         indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
         if LIST_INDEX not in indexes:
@@ -243,7 +243,7 @@ class DynamoDbIndex:
     def put(self, record: MeetingRecord, text: SearchText | None = None) -> None:
         self._call(
             "write to",
-            self.client.put_item,
+            self._client.put_item,
             TableName=self.table,
             Item=item_of(record, text or SearchText()),
         )
@@ -257,7 +257,7 @@ class DynamoDbIndex:
     def delete(self, meeting_id: str) -> bool:
         answer = self._call(
             "delete from",
-            self.client.delete_item,
+            self._client.delete_item,
             TableName=self.table,
             Key={"meeting_id": {"S": meeting_id}},
             ReturnValues="ALL_OLD",
@@ -280,7 +280,7 @@ class DynamoDbIndex:
 
         def write() -> None:
             answer = self._call(
-                "write to", self.client.batch_write_item, RequestItems={self.table: pending}
+                "write to", self._client.batch_write_item, RequestItems={self.table: pending}
             )
             pending[:] = answer.get("UnprocessedItems", {}).get(self.table, [])
             if pending:
@@ -307,7 +307,7 @@ class DynamoDbIndex:
     def get(self, meeting_id: str) -> MeetingRecord | None:
         answer = self._call(
             "read from",
-            self.client.get_item,
+            self._client.get_item,
             TableName=self.table,
             Key={"meeting_id": {"S": meeting_id}},
             ConsistentRead=True,
@@ -325,7 +325,7 @@ class DynamoDbIndex:
             "ProjectionExpression": "meeting_id",
         }
         while True:
-            answer = self._call("read from", self.client.query, **params)
+            answer = self._call("read from", self._client.query, **params)
             found.update(item["meeting_id"]["S"] for item in answer.get("Items", []))
             if "LastEvaluatedKey" not in answer:
                 return found
@@ -401,7 +401,7 @@ class DynamoDbIndex:
             }
         items: list[dict[str, Any]] = []
         while True:
-            answer = self._call("read from", self.client.query, **params)
+            answer = self._call("read from", self._client.query, **params)
             items.extend(answer.get("Items", []))
             if len(items) > limit or "LastEvaluatedKey" not in answer:
                 break

@@ -109,7 +109,7 @@ def _etag(data: bytes) -> str:
 
 class S3BlobStore:
     def __init__(self, client: S3Client, bucket: str) -> None:
-        self.client = client
+        self._client = client
         self.bucket = bucket
         self.location = f"s3://{bucket}"
 
@@ -136,7 +136,7 @@ class S3BlobStore:
         if if_match is not None:
             params["IfMatch"] = if_match
         try:
-            response = self.client.put_object(**params)
+            response = self._client.put_object(**params)
         except AWS_ERRORS as exc:
             conditional = if_none_match or if_match is not None
             if conditional and (is_precondition_failed(exc) or is_missing_object(exc)):
@@ -148,7 +148,7 @@ class S3BlobStore:
 
     def get(self, key: str) -> Blob:
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key)
+            response = self._client.get_object(Bucket=self.bucket, Key=key)
             data = response["Body"].read()
         except AWS_ERRORS as exc:
             raise self._error(exc, key, "read") from exc
@@ -157,13 +157,13 @@ class S3BlobStore:
     def download_to(self, key: str, fileobj: IO[bytes]) -> None:
         """Stream an object (a recording, say) into an open file without holding it in memory."""
         try:
-            self.client.download_fileobj(self.bucket, key, fileobj)
+            self._client.download_fileobj(self.bucket, key, fileobj)
         except AWS_ERRORS as exc:
             raise self._error(exc, key, "read") from exc
 
     def head(self, key: str) -> ObjectInfo | None:
         try:
-            response = self.client.head_object(Bucket=self.bucket, Key=key)
+            response = self._client.head_object(Bucket=self.bucket, Key=key)
         except AWS_ERRORS as exc:
             if is_missing_object(exc):
                 return None
@@ -179,7 +179,7 @@ class S3BlobStore:
         )
 
     def iter_objects(self, prefix: str) -> Iterator[ObjectInfo]:
-        paginator = self.client.get_paginator("list_objects_v2")
+        paginator = self._client.get_paginator("list_objects_v2")
         try:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
@@ -194,7 +194,7 @@ class S3BlobStore:
             raise self._error(exc, prefix, "list") from exc
 
     def iter_children(self, prefix: str) -> Iterator[str]:
-        paginator = self.client.get_paginator("list_objects_v2")
+        paginator = self._client.get_paginator("list_objects_v2")
         try:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
                 for item in page.get("CommonPrefixes", []):
@@ -205,7 +205,7 @@ class S3BlobStore:
     def versioning_status(self) -> str:
         """'Enabled', 'Suspended' or 'Disabled' (never enabled)."""
         try:
-            response = self.client.get_bucket_versioning(Bucket=self.bucket)
+            response = self._client.get_bucket_versioning(Bucket=self.bucket)
         except AWS_ERRORS as exc:
             raise self._error(exc, None, "read the versioning state of") from exc
         return str(response.get("Status") or "Disabled")
@@ -214,7 +214,7 @@ class S3BlobStore:
         """SHA-256 of an object's bytes, streamed (for verifying a copy byte for byte)."""
         digest = hashlib.sha256()
         try:
-            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"]
             for chunk in body.iter_chunks(1024 * 1024):
                 digest.update(chunk)
         except AWS_ERRORS as exc:
@@ -223,7 +223,7 @@ class S3BlobStore:
 
     def iter_versions(self, prefix: str) -> Iterator[VersionInfo]:
         """Every version and delete marker under prefix (paginated), newest first per key."""
-        paginator = self.client.get_paginator("list_object_versions")
+        paginator = self._client.get_paginator("list_object_versions")
         try:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for item in page.get("Versions", []):
@@ -249,7 +249,7 @@ class S3BlobStore:
 
     def get_version(self, key: str, version_id: str) -> Blob:
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key, VersionId=version_id)
+            response = self._client.get_object(Bucket=self.bucket, Key=key, VersionId=version_id)
             data = response["Body"].read()
         except AWS_ERRORS as exc:
             raise self._error(exc, key, "read an earlier version of") from exc
@@ -259,7 +259,7 @@ class S3BlobStore:
         """Remove exact versions (or delete markers, which undeletes the object beneath)."""
         for version in versions:
             try:
-                self.client.delete_object(
+                self._client.delete_object(
                     Bucket=self.bucket, Key=version.key, VersionId=version.version_id
                 )
             except AWS_ERRORS as exc:
@@ -268,7 +268,7 @@ class S3BlobStore:
     def restore(self, key: str, request: dict[str, Any]) -> bool:
         """Ask S3 to restore an archived object; False when a restore is already running."""
         try:
-            self.client.restore_object(
+            self._client.restore_object(
                 Bucket=self.bucket, Key=key, RestoreRequest=cast("RestoreRequestTypeDef", request)
             )
         except AWS_ERRORS as exc:
@@ -280,7 +280,7 @@ class S3BlobStore:
     def _versions_of(self, keys: Sequence[str]) -> list[Any]:
         wanted = set(keys)
         targets: list[Any] = []
-        paginator = self.client.get_paginator("list_object_versions")
+        paginator = self._client.get_paginator("list_object_versions")
         for prefix in sorted(_common_prefixes(keys)):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
@@ -299,7 +299,7 @@ class S3BlobStore:
             failures: list[str] = []
             for start in range(0, len(targets), DELETE_BATCH):
                 batch = targets[start : start + DELETE_BATCH]
-                response = self.client.delete_objects(
+                response = self._client.delete_objects(
                     Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
                 )
                 for error in response.get("Errors", []):
@@ -332,7 +332,7 @@ class S3BlobStore:
         if content_disposition:
             extra["ContentDisposition"] = content_disposition
         try:
-            self.client.upload_fileobj(
+            self._client.upload_fileobj(
                 fileobj, self.bucket, key, ExtraArgs=extra, Config=TRANSFER_CONFIG
             )
         except AWS_ERRORS as exc:
@@ -357,7 +357,7 @@ class S3BlobStore:
             params["ResponseContentType"] = content_type
         try:
             return str(
-                self.client.generate_presigned_url(
+                self._client.generate_presigned_url(
                     "get_object", Params=params, ExpiresIn=expires_in
                 )
             )
@@ -371,7 +371,7 @@ class S3BlobStore:
         another Content-Type or a size outside [min_bytes, max_bytes]. Returns (url, fields);
         the client posts the fields, then the file as the last field, named "file"."""
         try:
-            post = self.client.generate_presigned_post(
+            post = self._client.generate_presigned_post(
                 self.bucket,
                 key,
                 Fields={"Content-Type": content_type},
@@ -395,7 +395,7 @@ class S3BlobStore:
         }
         try:
             return str(
-                self.client.generate_presigned_url(
+                self._client.generate_presigned_url(
                     "put_object", Params=params, ExpiresIn=expires_in
                 )
             )
@@ -405,7 +405,7 @@ class S3BlobStore:
     def read_start(self, key: str, length: int) -> bytes:
         """The first `length` bytes of an object (one ranged GET), for sniffing its content."""
         try:
-            response = self.client.get_object(
+            response = self._client.get_object(
                 Bucket=self.bucket, Key=key, Range=f"bytes=0-{max(length, 1) - 1}"
             )
             return bytes(response["Body"].read())
