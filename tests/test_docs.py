@@ -200,3 +200,13 @@ def test_links_between_documents_resolve(page: Path) -> None:
         if not (page.parent / target).exists():
             broken.append(target)
     assert broken == [], f"{page.name} links to missing files: {broken}"
+
+
+@pytest.mark.parametrize(
+    "page", [PROJECT_ROOT / "README.md", *sorted(DOCS.glob("*.md"))], ids=lambda p: p.name
+)
+def test_source_paths_named_in_the_docs_exist(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    named = set(re.findall(r"\b(?:meeting_storage|ui|pages|tests|bench)/[\w/]+\.py\b", text))
+    missing = sorted(path for path in named if not (PROJECT_ROOT / path).exists())
+    assert missing == [], f"{page.name} names files that do not exist: {missing}"
