@@ -22,7 +22,7 @@ from meeting_storage.render.report import (
     processing_breakdown,
 )
 from meeting_storage.service.facade import RECENTLY_DELETED_DAYS as RESTORE_DAYS
-from ui import components, service, upload
+from ui import components, service, speakers, upload
 from ui.formatting import (
     escape_markdown,
     format_money,
@@ -130,6 +130,7 @@ with summary_tab:
     components.plain(view.summary_or_placeholder)
     if view.participants_line:
         st.caption(escape_markdown(view.participants_line))
+    speakers.sections(view)
     for items in view.lists:
         st.subheader(items.counted_title, anchor=False)
         if items.rows:
@@ -146,6 +147,8 @@ with transcript_tab:
     if not meeting.transcription:
         st.caption(NO_TRANSCRIPT)
     else:
+        with components.storage_errors(stop=False):
+            speakers.rename_form(storage, meeting)
         query = st.text_input(
             "Search the transcript", key="transcript_search", placeholder="a word or phrase"
         )

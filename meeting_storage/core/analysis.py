@@ -4,7 +4,7 @@ the requirements.
 The JSON shapes are the storage contract, and what the CLI's --json and the REST API print:
 summary.json is
 `{"summary", "action_items": [{"text", "owner", "due"}], "decisions": [{"text", "speaker"?}],
-"participants"?}` and requirements.json is `[{"text", "priority"}]` with priority MUST, SHOULD
+"participants"?, "kind"?, "sections"?: [{"title", "items", "speaker"?}]}` and requirements.json is `[{"text", "priority"}]` with priority MUST, SHOULD
 or COULD. `to_json()` writes exactly these shapes.
 
 `from_json()` reads whatever older or hand-edited files hold, the way the dashboard always
@@ -27,7 +27,10 @@ _DONE_STATES = frozenset({"done", "closed", "completed", "complete", "resolved"}
 _ACTION_ITEM_KEYS = frozenset({"text", "owner", "due"})
 _DECISION_KEYS = frozenset({"text", "speaker"})
 _REQUIREMENT_KEYS = frozenset({"text", "priority"})
-_SUMMARY_KEYS = frozenset({"summary", "action_items", "decisions", "participants"})
+_SUMMARY_KEYS = frozenset(
+    {"summary", "action_items", "decisions", "participants", "kind", "sections"}
+)
+_SECTION_KEYS = frozenset({"title", "speaker", "items"})
 
 
 def _text(value: Any) -> str:
@@ -140,6 +143,34 @@ class Requirement:
 
 
 @dataclass(frozen=True)
+class SummarySection:
+    """One part of a summary shaped by the meeting's kind: a stand-up's "Blockers" for one
+    person, a retro's "Went well". `speaker` is set for per-person sections."""
+
+    title: str
+    items: tuple[str, ...] = ()
+    speaker: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> SummarySection | None:
+        if not isinstance(value, Mapping):
+            return None
+        return cls(
+            title=_text(value.get("title")),
+            items=tuple(_text(item) for item in _items(value.get("items")) if item is not None),
+            speaker=_optional_text(value.get("speaker")),
+            extra=_extra(value, _SECTION_KEYS),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"title": self.title, "items": list(self.items)}
+        if self.speaker is not None:
+            data["speaker"] = self.speaker
+        return {**data, **self.extra}
+
+
+@dataclass(frozen=True)
 class Summary:
     """What summary.json holds: the summary text, the action items, the decisions and who took
     part.
@@ -152,6 +183,10 @@ class Summary:
     action_items: tuple[ActionItem, ...] = ()
     decisions: tuple[Decision, ...] = ()
     participants: tuple[str, ...] | None = None
+    # The meeting's kind (see analysis/kinds.py) and the sections it selects; older files
+    # have neither, and summary.json then has no "kind" or "sections" key.
+    kind: str | None = None
+    sections: tuple[SummarySection, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @classmethod
@@ -177,6 +212,12 @@ class Summary:
                 if isinstance(participants, list)
                 else None
             ),
+            kind=_optional_text(value.get("kind")),
+            sections=tuple(
+                section
+                for section in map(SummarySection.from_json, _items(value.get("sections")))
+                if section is not None
+            ),
             extra=_extra(value, _SUMMARY_KEYS),
         )
 
@@ -188,6 +229,10 @@ class Summary:
         }
         if self.participants is not None:
             data["participants"] = list(self.participants)
+        if self.kind is not None:
+            data["kind"] = self.kind
+        if self.sections:
+            data["sections"] = [section.to_json() for section in self.sections]
         return {**data, **self.extra}
 
 

@@ -68,6 +68,10 @@ class MeetingRecord:
     bedrock_model_id: str | None = None
     bedrock_input_tokens: int | None = None
     bedrock_output_tokens: int | None = None
+    # The meeting's kind (stand-up, retro, ...: analysis/kinds.py), chosen at upload or
+    # detected; and the names given to its speakers, {label in the original transcript: name}.
+    kind: str | None = None
+    speaker_names: dict[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def display_title(self) -> str:
@@ -79,6 +83,7 @@ class MeetingRecord:
         data["tags"] = list(self.tags)
         data["notes"] = list(self.notes)
         data["action_item_owners"] = list(self.action_item_owners)
+        data["speaker_names"] = dict(self.speaker_names)
         if self.processing_cost_usd is not None:
             data["processing_cost_usd"] = str(self.processing_cost_usd)
         return data
@@ -112,6 +117,12 @@ class MeetingRecord:
                 values["transcribed_seconds"] = float(values["transcribed_seconds"])
             if values.get("bedrock_model_id") is not None:
                 values["bedrock_model_id"] = str(values["bedrock_model_id"])
+            if values.get("kind") is not None:
+                values["kind"] = str(values["kind"])
+            names = values.get("speaker_names") or {}
+            values["speaker_names"] = (
+                {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
+            )
             for name in ("bedrock_input_tokens", "bedrock_output_tokens"):
                 if values.get(name) is not None:
                     values[name] = int(values[name])

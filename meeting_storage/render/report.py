@@ -19,7 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from meeting_storage.core.analysis import ActionItem, Decision, Requirement, Summary
+from meeting_storage.core.analysis import (
+    ActionItem,
+    Decision,
+    Requirement,
+    Summary,
+    SummarySection,
+)
 from meeting_storage.core.formatting import human_date
 from meeting_storage.core.models import Meeting, MeetingRecord
 from meeting_storage.costs.pricing import PriceTable
@@ -63,6 +69,10 @@ class AnalysisView:
     summary: str  # "" when there is none; `summary_or_placeholder` says so
     participants: tuple[str, ...]
     lists: tuple[ItemList, ...]
+    # The meeting's kind and the sections it selects, as (heading, items) pairs: a stand-up's
+    # "Carol: Blockers", a retro's "Went well".
+    kind: str | None = None
+    sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def summary_or_placeholder(self) -> str:
@@ -108,6 +118,10 @@ def requirements_list(requirements: Sequence[Requirement]) -> ItemList:
     )
 
 
+def section_heading(section: SummarySection) -> str:
+    return f"{section.speaker}: {section.title}" if section.speaker else section.title
+
+
 def analysis_view(summary: Summary, requirements: Sequence[Requirement]) -> AnalysisView:
     return AnalysisView(
         summary=summary.text,
@@ -117,6 +131,8 @@ def analysis_view(summary: Summary, requirements: Sequence[Requirement]) -> Anal
             decisions_list(summary.decisions),
             requirements_list(requirements),
         ),
+        kind=summary.kind,
+        sections=tuple((section_heading(section), section.items) for section in summary.sections),
     )
 
 
@@ -128,7 +144,18 @@ def analysis_lines(summary: Summary, requirements: Sequence[Requirement]) -> lis
     """The analysis as the command line prints it (plain text; the terminal's escaping is
     the command line's): the summary line, then every item indented on a line of its own."""
     view = analysis_view(summary, requirements)
-    return [summary_line(summary), *(f"  - {line}" for items in view.lists for line in items.lines)]
+    kind = [f"Kind: {view.kind}"] if view.kind else []
+    sections = [
+        line
+        for heading, items in view.sections
+        for line in (f"{heading}:", *(f"  - {item}" for item in items or ("(nothing)",)))
+    ]
+    return [
+        summary_line(summary),
+        *kind,
+        *sections,
+        *(f"  - {line}" for items in view.lists for line in items.lines),
+    ]
 
 
 def processing_breakdown(record: MeetingRecord, prices: PriceTable) -> list[str]:
@@ -191,6 +218,7 @@ def meeting_markdown(meeting: Meeting) -> str:
                 ["File", record.filename],
                 ["Status", record.status.replace("_", " ")],
                 ["Extraction", record.extraction_method],
+                ["Kind", record.kind or meeting.summary.kind or "not set"],
                 [PARTICIPANTS_LABEL, ", ".join(view.participants) or "unknown"],
             ],
         ),
@@ -200,6 +228,10 @@ def meeting_markdown(meeting: Meeting) -> str:
         escape_markdown(view.summary) or f"_{NO_SUMMARY}_",
         "",
     ]
+    for heading, section_items in view.sections:
+        parts += [f"### {escape_markdown(heading)}", ""]
+        parts += [f"- {escape_markdown(item)}" for item in section_items] or ["_Nothing._"]
+        parts.append("")
     for items in view.lists:
         parts += [f"## {items.title}", "", _item_list_markdown(items), ""]
     parts += [

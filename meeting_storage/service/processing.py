@@ -21,6 +21,8 @@ from decimal import Decimal
 from typing import IO
 
 from meeting_storage.analysis import Extraction, Extractor, ModelUsage, Transcript, parse_transcript
+from meeting_storage.analysis.kinds import normalise_kind, with_kind
+from meeting_storage.analysis.speakers import with_speaker_renamed
 from meeting_storage.analysis.transcribe import TRANSCRIBER_AWS, StoredAudio, Transcriber
 from meeting_storage.core import layout
 from meeting_storage.core.analysis import Summary
@@ -95,6 +97,7 @@ class MeetingProcessing(AudioUploads):
         transcript_filename: str | None = None,
         duration_seconds: float | None = None,
         on_step: StepCallback | None = None,
+        kind: str | None = None,
     ) -> ProcessResult:
         """Analyse a transcript and store the whole meeting; all or nothing.
 
@@ -108,7 +111,8 @@ class MeetingProcessing(AudioUploads):
         S3 requests, Amazon Transcribe for the recording's length when it transcribed it, and
         the Bedrock tokens the extraction used (see `_processing_cost`).
         `on_step` is called with each of PROCESS_STEPS as it starts (a step that does not
-        happen is not reported).
+        happen is not reported). `kind` (stand-up, retro, ...: analysis/kinds.py) shapes the
+        summary's sections; without it the kind is detected from the names and the wording.
         """
 
         def step(name: str) -> None:
@@ -119,6 +123,7 @@ class MeetingProcessing(AudioUploads):
             raise InvalidInputError("Give either an audio file or an audio S3 key, not both.")
         if text is None and audio_file is None and audio_s3_key is None:
             raise InvalidInputError("Give a transcript, a recording, or both.")
+        kind = normalise_kind(kind)
         transcript = parse_transcript(text, transcript_filename) if text is not None else None
         notes: list[str] = []
         transcribed_by: str | None = None
@@ -157,7 +162,7 @@ class MeetingProcessing(AudioUploads):
             if transcript is not None:
                 step("extraction")
             extraction = (
-                self.extractor.extract(transcript)
+                with_kind(self.extractor.extract(transcript), transcript, kind, title, filename)
                 if transcript is not None
                 else AWAITING_EXTRACTION
             )
@@ -188,6 +193,7 @@ class MeetingProcessing(AudioUploads):
                     uploaded_bytes, transcribed_seconds, extraction.model_usage
                 ),
                 transcribed_seconds=transcribed_seconds,
+                kind=extraction.summary.kind or kind,
             )
             record = _with_model_usage(record, extraction.model_usage)
             text = transcript.text if transcript is not None else ""
@@ -255,10 +261,21 @@ class MeetingProcessing(AudioUploads):
         current = stored.record if stored is not None else None
         if stored is None or current is None or current.status == STATUS_DELETING:
             raise NotFoundError(f"Meeting {meeting_id} not found.")
-        extraction = self.extractor.extract(transcript)
+        extraction = with_kind(
+            self.extractor.extract(transcript),
+            transcript,
+            current.kind,
+            current.title,
+            current.filename,
+        )
         attach_cost = self._processing_cost(None, None, extraction.model_usage)
+        text = transcript.text
+        # Names given to the speakers before still apply to the new transcript.
+        for label, name in current.speaker_names.items():
+            text, extraction = with_speaker_renamed(text, extraction, label, name)
         completed = replace(
             current,
+            kind=extraction.summary.kind,
             status=STATUS_COMPLETE,
             transcribed_by=None,
             notes=(*extraction.notes, *self._cost_notes(extraction.model_usage)),
@@ -266,7 +283,6 @@ class MeetingProcessing(AudioUploads):
             processing_cost_usd=self._stored_cost(current) + attach_cost,
         )
         completed = _with_model_usage(completed, extraction.model_usage)
-        text = transcript.text
         record = _with_extraction(completed, text, extraction)
         record = with_action_item_facts(record, extraction.summary)
         self.meeting_documents.write_analysis(meeting_id, text, extraction)
