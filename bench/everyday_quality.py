@@ -96,13 +96,15 @@ class Predicted:
     seconds: float
 
 
+_ANALYZE = (sys.executable, "-m", "meeting_storage", "analyze", "--transcript")
+
+
 def analyze(transcript: str, extractor: str, workdir: Path, name: str) -> Predicted:
     """The `analyze --json` answer for one transcript."""
     path = workdir / f"{name}.txt"
     path.write_text(transcript, encoding="utf-8")
     completed = subprocess.run(
-        [sys.executable, "-m", "meeting_storage", "analyze", "--transcript", str(path)]
-        + ["--json", "--extractor", extractor],
+        [*_ANALYZE, str(path), "--json", "--extractor", extractor],
         capture_output=True,
         text=True,
         check=False,

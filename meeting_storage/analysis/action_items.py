@@ -132,7 +132,8 @@ _THIRD = re.compile(
 
 
 _VOCATIVE = re.compile(
-    rf"(?:^|,\s*|\b(?:and|as|for)\s+)(?:as\s+)?(?P<who>{_ROLE_PHRASE}|{_NAME}),\s*(?:you|can you|could you)\b",
+    rf"(?:^|,\s*|\b(?:and|as|for)\s+)(?:as\s+)?(?P<who>{_ROLE_PHRASE}|{_NAME}),\s*(?:you|can you|"
+    r"could you|would you|will you|please|i need you|i'd like you|i want you)\b",
     re.I,
 )
 
@@ -171,7 +172,10 @@ _WORK_VERBS = frozenset(
     report collect gather analyse analyze compare create develop implement deliver provide
     order buy put produce sort attach forward print upload download install deploy
     document summarise summarize sketch plan evaluate estimate measure confirm clarify
-    explore read study prototype mock code continue investigate""".split()
+    explore read study prototype mock code continue investigate add switch post pull submit
+    rebalance revert rerun upgrade pair invite brief publish migrate merge refactor
+    reply file raise escalate announce notify inform ping chase handle onboard translate ship
+    interview renew sign negotiate remove restart monitor profile hire""".split()
 )
 
 
@@ -193,6 +197,14 @@ _PHRASAL_WORK = re.compile(
     r"have a look|having a look|take care of|taking care of|work (?:on|out)|working (?:on|out))"
 )
 _PHRASAL_ANYWHERE = re.compile(r"\b" + _PHRASAL_WORK.pattern.removeprefix("^"))
+
+
+# Telling, asking or showing someone outside the room is work: "I'll tell marketing".
+_TO_OTHERS = re.compile(
+    r"(?:tell|ask|show|talk to|give|present \w+(?: \w+)? to|bring \w+(?: \w+)? to)\s+"
+    r"(?!(?:you|us|me|everyone|everybody|all|them|him|her|it|that|this|the group|the team)\b)"
+    r"(?:the\s+)?[a-z]"
+)
 
 
 _NEGATED = re.compile(
@@ -247,7 +259,11 @@ _SUBJECTS = {
     "self": re.compile(rf"^i(?:{_MODAL_FUTURE}|{_OBLIGATION}|\s+can|'d better)\s+", re.I),
     "you": re.compile(rf"^you(?:\s+all|\s+guys|\s+two)?(?:{_MODAL_FUTURE}|{_OBLIGATION})\s+", re.I),
     "request": re.compile(
-        r"^(?:can|could|would|will)\s+you(?:\s+(?:please|also|just|maybe))*\s+", re.I
+        r"^(?:(?:can|could|would|will)\s+you|if you could|if you would|would you mind|"
+        r"i'd like you to|i want you to|you might want to|i'd ask you to|"
+        r"i need you(?: guys| all| two| both)? to|i'd like you(?: guys| all| two)? to)"
+        r"(?:\s+(?:please|also|just|maybe|perhaps))*\s+",
+        re.I,
     ),
     "third": re.compile(
         rf"^(?P<who>.+?)\s*,?\s*(?:{_MODAL_FUTURE}|'s going to|\s+is going to|{_OBLIGATION}|"
@@ -379,6 +395,7 @@ def action_candidates(
     # Words the meeting also uses in lower case are ordinary words, not names.
     common_words = {w for s in sentences for w in words(s.tidy) if w.islower()}
     candidates: list[Candidate] = []
+    kinds: dict[int, str] = {}  # candidate position -> how it was worded
     in_action_list = False
     for sentence in sentences:
         lower = sentence.lower
@@ -404,9 +421,10 @@ def action_candidates(
             verb = ING_TO_BASE.get(progressive.group("verb"), verb)
             after_verb = after_verb[progressive.end("verb") - len(progressive.group("verb")) :]
         score = wording.base
-        if _PHRASAL_WORK.match(after_verb) or verb in _WORK_VERBS:
+        work = _PHRASAL_WORK.match(after_verb) is not None or verb in _WORK_VERBS
+        if work:
             score += 1.0
-        elif verb in _IN_MEETING_VERBS:
+        elif verb in _IN_MEETING_VERBS and not _TO_OTHERS.match(after_verb):
             score -= 1.5
         elif wording.kind in {"we", "imperative", "please", "lets"}:
             score -= 1.0
@@ -418,7 +436,10 @@ def action_candidates(
             score += 0.5
         if sentence.position >= 0.85:
             score += 0.5
-        if sentence.position < 0.1:
+        answering = wording.kind == "self" and _answers_someone(sentences, sentence)
+        if answering:
+            score += 1.0  # "Sure, I'll take that": a commitment someone asked for
+        elif sentence.position < 0.1:
             score -= 1.0
         if CONDITIONAL.search(lower[: wording.start]) or CONDITIONAL.search(clause_lower):
             score -= 1.0
@@ -435,8 +456,11 @@ def action_candidates(
             score -= 1.0  # "I'll do it": nothing said about the work ("I'll look into it" is)
         if len(clause_lower.split()) > 30:
             score -= 0.5
-        if re.search(r"\b(?:get|receive|be sent|be given|be told|hear|hearing)\b", after_verb[:25]):
-            score -= 2.0
+        if re.match(
+            r"(?:get|receive|be sent|be given|be told|hear|hearing)\b(?! back to| in touch)",
+            after_verb,
+        ):
+            score -= 2.0  # "we'll get the results": work that others do
         clause = _with_antecedent(clause, sentences, sentence)
         if wording.task is not None:
             task = compress(clause_at(wording.task, 0)).rstrip(".")
@@ -446,6 +470,7 @@ def action_candidates(
         if len(words(text)) < 3:
             continue
         due = _DUE.search(sentence.tidy)
+        kinds[len(candidates)] = wording.kind
         candidates.append(
             Candidate(
                 score=score,
@@ -454,9 +479,94 @@ def action_candidates(
                 # "The team will ..." reads well, but names no one to follow up with.
                 owner=None if wording.owner == TEAM else _capitalise_owner(wording.owner),
                 due=(due.group(1) or due.group(2)) if due else None,
+                committed=work
+                and wording.owner not in {None, TEAM}
+                and _names_the_work(after_verb),
             )
         )
-    return candidates
+    return _settle_exchanges(sentences, candidates, kinds)
+
+
+_ASKED_KINDS = frozenset({"request", "you", "please"})
+_ACCEPTS = re.compile(r"^(?:on it|will do|i'll take (?:that|it)|i can do that|happy to)\b")
+_DECLINES = re.compile(
+    r"^(?:no\b|nope\b|sorry\b)|\b(?:i'm swamped|i'm out|i'm off|i'm too busy|i can't|i cannot|"
+    r"not me|that's a lot|(?:can|could) (?!you\b|i\b|we\b)\w+ (?:do|take|handle) (?:it|that))"
+)
+_ASKING = re.compile(r"\b(?:can|could|would|will) you\b|\bplease\b|\bneed you\b|\byou'll\b")
+_VAGUE_OBJECT = re.compile(r"\b(?:that|it|this|those|them)\b")
+
+
+def _names_the_work(after_verb: str) -> bool:
+    """ "fix the flaky checkout test" names the work; "write all this down" does not."""
+    rest = after_verb.split(maxsplit=1)[1] if " " in after_verb else ""
+    if re.match(
+        r"(?:up\s+|out\s+|on\s+|into\s+|together\s+)?(?:all\s+)?(?:this|that|it|"
+        r"these|those|them|we|we've|you|nothing|something|anything)\b",
+        rest,
+    ):
+        return False
+    return len([w for w in words(rest) if w.lower() not in STOPWORDS]) >= 2
+
+
+def _answers_someone(sentences: Sequence[Sentence], sentence: Sentence) -> bool:
+    """The sentence's turn opens with a yes to what someone else just said."""
+    first = sentence
+    while first.index > 0 and sentences[first.index - 1].turn == sentence.turn:
+        first = sentences[first.index - 1]
+    if first.index == 0 or sentences[first.index - 1].speaker in {None, sentence.speaker}:
+        return False
+    if not (AGREEMENT.match(first.lower) or _ACCEPTS.match(first.lower)):
+        return False
+    # ... and what they said was put to this speaker: a request, or their name.
+    asked = _turn_text(sentences, sentences[first.index - 1])
+    name = (sentence.speaker or "").lower()
+    return bool(_ASKING.search(asked)) or bool(name and re.search(rf"\b{re.escape(name)}\b", asked))
+
+
+def _turn_text(sentences: Sequence[Sentence], sentence: Sentence) -> str:
+    return " ".join(s.lower for s in sentences if s.turn == sentence.turn)
+
+
+def _settle_exchanges(
+    sentences: Sequence[Sentence], candidates: list[Candidate], kinds: dict[int, str]
+) -> list[Candidate]:
+    """One item per exchange: a request ("Kim, could you do the pipeline?") and its owner's
+    answer ("Sure, I'll fix the deploy pipeline retries") are one piece of work; a request
+    its addressee turns down ("I'm swamped, can Noah do it?") is no one's work."""
+    dropped: set[int] = set()
+    for r, asked in enumerate(candidates):
+        if kinds.get(r) not in _ASKED_KINDS or asked.owner is None or r in dropped:
+            continue
+        later = [
+            s
+            for s in sentences[asked.sentence.index + 1 : asked.sentence.index + 5]
+            if s.speaker is not None and s.speaker != asked.sentence.speaker
+        ]
+        reply = later[0] if later else None
+        answers = [
+            c
+            for c, answer in enumerate(candidates)
+            if c != r
+            and c not in dropped
+            and kinds.get(c) == "self"
+            and answer.owner == asked.owner
+            and 0 < answer.sentence.index - asked.sentence.index <= 4
+        ]
+        if not answers:
+            if reply is not None and _DECLINES.search(_turn_text(sentences, reply)):
+                dropped.add(r)
+            continue
+        c = answers[0]
+        answer = candidates[c]
+        owner_words = {w.lower() for w in words(answer.owner or "")}
+        said = answer.tokens - owner_words
+        vague = len(said) <= 2 or _VAGUE_OBJECT.search(" ".join(answer.text.split()[-3:]).lower())
+        keep, drop = (r, c) if vague or len(asked.tokens) > len(answer.tokens) + 1 else (c, r)
+        candidates[keep].score = max(asked.score, answer.score) + 0.5
+        candidates[keep].due = candidates[keep].due or candidates[drop].due
+        dropped.add(drop)
+    return [c for i, c in enumerate(candidates) if i not in dropped]
 
 
 def _capitalise_owner(owner: str | None) -> str | None:
@@ -554,7 +664,12 @@ def _action_wording(
             )
     please = _PLEASE.search(lower)
     if please:
-        return _ActionWording("please", please.start(), please.group("verb"), None, 1.5)
+        # "Paula, please post a status update": the person named is the owner.
+        vocative = _VOCATIVE.search(sentence.tidy[: please.start() + 8])
+        owner = _owner_label(vocative.group("who"), participants) if vocative else None
+        return _ActionWording(
+            "please", please.start(), please.group("verb"), owner, 2.5 if owner else 1.5
+        )
     we = _WE.search(lower)
     if we:
         # In a few lines of notes "we need to follow up with legal" is a to-do; in a

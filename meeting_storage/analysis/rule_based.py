@@ -37,7 +37,7 @@ from meeting_storage.core.analysis import ActionItem, Decision, Requirement, Sum
 WORDS_PER_MINUTE = 150  # conversational speech, to estimate a length when there are no times
 
 
-ACTION_LIMIT = ItemLimit(base=3, per_hour=6, maximum=12, floor=3.0)
+ACTION_LIMIT = ItemLimit(base=3, per_hour=6, maximum=40, floor=3.0, owned=3.0)
 DECISION_LIMIT = ItemLimit(base=5, per_hour=6, maximum=12, floor=2.5)
 REQUIREMENT_LIMIT = ItemLimit(base=3, per_hour=8, maximum=15, floor=2.0)
 
