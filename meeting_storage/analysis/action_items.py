@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from meeting_storage.analysis.decisions import SETTLED_WORD
 from meeting_storage.analysis.participants import ROLE_HEADS, Participant, title_role
 from meeting_storage.analysis.sentences import (
     AGREEMENT,
@@ -159,8 +160,11 @@ _DUE = re.compile(
     r"\b(?:by|before|until|due|on)\s+((?:the\s+)?(?:next\s+|this\s+)?(?:monday|tuesday|wednesday|"
     r"thursday|friday|saturday|sunday|tomorrow|tonight|end of (?:the )?(?:day|week|month)|"
     r"week|month|meeting)|\d{4}-\d{2}-\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
-    r"[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?)|\b(next (?:meeting|week|month|monday|tuesday|"
-    r"wednesday|thursday|friday)|tomorrow)\b",
+    r"[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?|(?:the )?end of (?:the )?(?:day|week|month|sprint|quarter|"
+    r"[a-z]+)|noon|eleven|twelve|the \w+(?:th|st|nd|rd))|\b(next (?:meeting|week|month|sprint|"
+    r"monday|tuesday|wednesday|thursday|friday)|tomorrow|today|tonight|right away|"
+    r"this (?:morning|afternoon|evening|week|sprint|month)|in the next \w+ (?:minutes|hours|days)|"
+    r"(?:end|beginning) of (?:the )?(?:day|week|month|sprint|quarter))\b",
     re.I,
 )
 
@@ -194,7 +198,8 @@ _PHRASAL_WORK = re.compile(
     r"set up|setting up|write up|writing up|follow up|following up|figure out|figuring out|"
     r"sort out|sorting out|put together|putting together|check out|checking out|"
     r"get in touch|talk to|talking to|get (?:the|a|some|them|it)\b|take a look|taking a look|"
-    r"have a look|having a look|take care of|taking care of|work (?:on|out)|working (?:on|out))"
+    r"have a look|having a look|take care of|taking care of|work (?:on|out)|working (?:on|out)|"
+    r"record (?:the|a|some|new)\b)"
 )
 _PHRASAL_ANYWHERE = re.compile(r"\b" + _PHRASAL_WORK.pattern.removeprefix("^"))
 
@@ -412,6 +417,14 @@ def action_candidates(
         wording = _action_wording(sentence, sentences, participants, leader, common_words)
         if wording is None:
             continue
+        following = sentences[sentence.index + 1 : sentence.index + 2]
+        if (
+            wording.kind in {"lets", "we"}
+            and following
+            and following[0].speaker == sentence.speaker
+            and SETTLED_WORD.match(following[0].lower)
+        ):
+            continue  # "Let's set the alert at eighty percent. Decided." is a decision
         clause_lower = clause_at(lower, wording.start)
         clause = sentence.tidy[wording.start : wording.start + len(clause_lower)]
         after_verb = clause_lower[clause_lower.find(wording.verb) :]
@@ -422,6 +435,8 @@ def action_candidates(
             after_verb = after_verb[progressive.end("verb") - len(progressive.group("verb")) :]
         score = wording.base
         work = _PHRASAL_WORK.match(after_verb) is not None or verb in _WORK_VERBS
+        # "Can you get Priya access?" asks for work; "you'll get a message" does not.
+        work = work or (verb == "get" and wording.kind in {"request", "please"})
         if work:
             score += 1.0
         elif verb in _IN_MEETING_VERBS and not _TO_OTHERS.match(after_verb):
@@ -459,7 +474,7 @@ def action_candidates(
         if re.match(
             r"(?:get|receive|be sent|be given|be told|hear|hearing)\b(?! back to| in touch)",
             after_verb,
-        ):
+        ) and wording.kind not in {"request", "please"}:
             score -= 2.0  # "we'll get the results": work that others do
         clause = _with_antecedent(clause, sentences, sentence)
         if wording.task is not None:

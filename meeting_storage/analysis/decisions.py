@@ -37,6 +37,32 @@ _DECIDED = re.compile(
 )
 
 
+# The group settling something in the present tense: "we're going with the lake house",
+# "we approve the twenty thousand", "quiet hours are in scope".
+_SETTLED = re.compile(
+    r"\b(?:we're|we are)\s+(?:going (?:with|for)|moving|pushing|postponing|keeping|launching|"
+    r"dropping|cancelling|canceling|switching|sticking with|approving|doing)\b(?! you\b)|"
+    r"\bwe\s+(?:approve|keep|go with|stick with)\b|\b(?:is|are)\s+(?:approved|in scope|out of scope)\b"
+)
+
+
+# A proposal put to the group that someone turns down ("Should we do dark mode now?" - "No,
+# let's not, we'll push it to next quarter"): the decision is the "no", and what replaces it.
+_PROPOSAL_PUT = re.compile(
+    r"^(?:(?:so|and|okay|ok|um|uh|hmm|also|then)\W+)*(?:should|shall|could|can|do|would) we\s+"
+    r"(?:also\s+|just\s+|maybe\s+|all\s+)*(?:want to\s+|be able to\s+)?(?P<option>.+?)\??$|"
+    r"^(?:(?:so|and|okay|um|uh|hmm|also)\W+)*(?:we could|why don't we)\s+(?P<option2>.+?)[.?!]?$"
+)
+_TURNED_DOWN = re.compile(
+    r"^(?:\W*(?:hmm|um|uh|ha|well|honestly)\W+)*(?:no|nope|not now|not this (?:year|time))\b"
+)
+_INSTEAD = re.compile(
+    r"(?=\b(?:we'll|we will|let's(?! not)|we're going to|we're going with|we're)\s+(?P<alt>[^.;!?]+))"
+)
+# Where the alternative ends and a reason or a new clause begins.
+_ASIDE = re.compile(r",\s*(?:we|let's|the \w+ \w+s\b|that|it|because|since|as)\b.*$")
+
+
 _DECISION_WORD = re.compile(
     r"\b(?:decision|consensus|conclusion|agreed|settled|final answer|that's decided|it's decided)\b"
 )
@@ -103,7 +129,7 @@ _RECAP = re.compile(
 
 _UNCERTAIN = re.compile(
     r"\b(?:i don't know|not sure|maybe|might|perhaps|possibly|i wonder|wondering|or not|"
-    r"whether|don't think|do you think|any ideas|i guess|up to (?:us|you|them|the))\b"
+    r"whether|don't think|do you think|any ideas|i guess|up to (?:us|you|them|the)|either)\b"
 )
 
 
@@ -114,7 +140,7 @@ _MEETING_TALK = re.compile(
     r"\b(?:meeting|agenda|wrap up|minutes|presentation|powerpoint|slides?|discuss|talk about|"
     r"move on|session|whiteboard|points|introduce|get to know|break|coach|instructions?|"
     r"questionnaires?|drawing|draw|favourite animal|next time|last time|today|kick-off|kickoff|"
-    r"line-up|lunch|coffee)\b"
+    r"line-up|lunch|coffee|keep (?:this|it) (?:quick|short|brief))\b"
 )
 
 
@@ -167,12 +193,19 @@ def decision_candidates(
         if confirmation is not None:
             candidates.append(confirmation)
             continue
+        if _MEETING_ITSELF.search(lower):
+            continue
+        declined = _turned_down(sentence, sentences)
+        if declined is not None:
+            candidates.append(declined)
+            continue
         if len(sentence.content) < 2:
             continue
         score = 0.0
         start = 0
         for pattern, weight in (
             (_DECIDED, 3.0),
+            (_SETTLED, 3.0),
             (_EVERYONE_OK, 2.0),
             (_CHOICE, 2.0),
             (_GROUP_FUTURE, 1.0),
@@ -185,6 +218,8 @@ def decision_candidates(
                 score += weight
                 # A restated decision ("it should be, the remote should be ...") ends a sentence.
                 start = max(start, matches[-1].start())
+        if _settled_next(sentence, sentences):
+            score += 3.0  # "Let's set the alert at eighty percent. Decided."
         if score == 0.0:
             continue
         agreed = agreement_after(sentences, sentence)
@@ -223,6 +258,60 @@ def decision_candidates(
     return candidates
 
 
+_MEETING_ITSELF = re.compile(
+    r"\b(?:keep (?:this|it) (?:quick|short|brief)|let's (?:get started|start|begin|kick off|go round))"
+)
+SETTLED_WORD = re.compile(r"^(?:decided|agreed|settled|that's decided|that's settled)\W*$")
+
+
+def _settled_next(sentence: Sentence, sentences: Sequence[Sentence]) -> bool:
+    following = sentences[sentence.index + 1 : sentence.index + 2]
+    return bool(
+        following
+        and following[0].speaker == sentence.speaker
+        and SETTLED_WORD.match(following[0].lower)
+    )
+
+
+def _turned_down(sentence: Sentence, sentences: Sequence[Sentence]) -> Candidate | None:
+    """ "Should we do a hackathon?" - "No, let's not." -> "We will not do a hackathon." """
+    proposal = _PROPOSAL_PUT.match(sentence.lower)
+    if proposal is None:
+        return None
+    group = "option" if proposal.group("option") else "option2"
+    # The option as said (names keep their capitals): sentence.lower is sentence.tidy lowered.
+    option = sentence.tidy[proposal.start(group) : proposal.end(group)]
+    option = re.sub(r"\s*,?\s*(?:ha|haha)\s*$", "", option)
+    option_words = [w for w in words(option) if w.lower() not in STOPWORDS]
+    if len(option_words) < 2 or _MEETING_TALK.search(option):
+        return None
+    reply = next(
+        (
+            s
+            for s in sentences[sentence.index + 1 : sentence.index + 4]
+            if s.speaker not in {None, sentence.speaker} and not is_backchannel(s.raw)
+        ),
+        None,
+    )
+    if reply is None or not _TURNED_DOWN.match(reply.lower):
+        return None
+    text = f"We will not {option[:1].lower()}{option[1:]}"
+    instead = None
+    for later in sentences[reply.index : reply.index + 2]:
+        if later.turn != reply.turn or instead:
+            break
+        for found in _INSTEAD.finditer(later.lower):
+            if not re.match(r"(?:not|doing that|do that)\b", found.group("alt")):
+                instead = _ASIDE.sub("", later.tidy[found.start() : found.end("alt")])
+                break
+    if instead:
+        instead = re.sub(
+            r"^(?:we'll|we will|let's|we're going to)\s+", "we will ", instead, flags=re.I
+        )
+        text = f"{text}; {instead}"
+    return Candidate(score=3.5, sentence=sentence, text=sentence_case(compress(text)))
+
+
 def _accepted_option(sentence: Sentence, sentences: Sequence[Sentence]) -> Candidate | None:
     """ "Are we going for speech recognition?" - "Yeah." -> "We will go for speech recognition." """
     match = _OPTION_QUESTION.match(sentence.lower)
@@ -230,6 +319,8 @@ def _accepted_option(sentence: Sentence, sentences: Sequence[Sentence]) -> Candi
         return None
     agreed = agreement_after(sentences, sentence)
     option = compress(match.group("option")).rstrip(".?")
+    if option.lower().startswith("to "):
+        return None  # "Do we want to tell customers?" asks, it does not settle anything
     option_words = [w for w in words(option.lower()) if w not in STOPWORDS]
     if not agreed or not option_words or len(option.split()) > 20 or _MEETING_TALK.search(option):
         return None
