@@ -135,6 +135,35 @@ def _due_says(predicted: object, gold: object) -> bool:
     return bool(p) and (g in p or p in g)
 
 
+_NEGATION = re.compile(r"\b(?:not|no|never|won't|don't)\b", re.I)
+
+
+def distractor_hits(
+    scorer: ModuleType, record: dict[str, Any], predicted: list[str]
+) -> list[tuple[str, str]]:
+    """(predicted item, distractor) for every item closer to a distractor than to any gold item.
+
+    A decision that turns a proposal down ("We will not move to a managed database") is the
+    opposite of the proposal, not the proposal: negated items only match negated distractors.
+    """
+    gold = [*record["actions"], *record["decisions"], *record.get("requirements", [])]
+    hits = []
+    for text in predicted:
+        distractors = [
+            d
+            for d in record.get("distractors", [])
+            if bool(_NEGATION.search(d)) == bool(_NEGATION.search(text))
+        ]
+        near = max(distractors, key=lambda d: scorer.similarity(text, d), default=None)
+        if near is None:
+            continue
+        near_distractor = scorer.similarity(text, near)
+        near_gold = max((scorer.similarity(text, g) for g in gold), default=0.0)
+        if near_distractor >= THRESHOLD and near_distractor > near_gold:
+            hits.append((text, near))
+    return hits
+
+
 def score_set(
     scorer: ModuleType, meetings: dict[str, dict[str, Any]], predicted: dict[str, Predicted]
 ) -> dict[str, float]:
@@ -163,13 +192,7 @@ def score_set(
             if details[j].get("due"):
                 dues += 1
                 dues_right += _due_says(found.actions[i].get("due"), details[j]["due"])
-        gold_all = gold_actions + list(record["decisions"]) + list(record.get("requirements", []))
-        for text in texts + found.decisions:
-            near_distractor = max(
-                (scorer.similarity(text, d) for d in record.get("distractors", [])), default=0.0
-            )
-            near_gold = max((scorer.similarity(text, g) for g in gold_all), default=0.0)
-            distractors += near_distractor >= THRESHOLD and near_distractor > near_gold
+        distractors += len(distractor_hits(scorer, record, [*texts, *found.decisions]))
     count = max(1, len(meetings))
     return {
         "action F1@0.3": scorer._prf(tp, n_pred, n_gold)[2],

@@ -49,8 +49,8 @@ _SETTLED = re.compile(
 # A proposal put to the group that someone turns down ("Should we do dark mode now?" - "No,
 # let's not, we'll push it to next quarter"): the decision is the "no", and what replaces it.
 _PROPOSAL_PUT = re.compile(
-    r"^(?:(?:so|and|okay|ok|um|uh|hmm|also|then)\W+)*(?:should|shall|could|can|do|would) we\s+"
-    r"(?:also\s+|just\s+|maybe\s+|all\s+)*(?:want to\s+|be able to\s+)?(?P<option>.+?)\??$|"
+    r"^(?:(?:so|and|okay|ok|um|uh|hmm|also|then)\W+)*(?:(?:should|shall|could|can|would) we|"
+    r"do we (?:want|need) to)\s+(?:also\s+|just\s+|maybe\s+|all\s+)*(?P<option>.+?)\??$|"
     r"^(?:(?:so|and|okay|um|uh|hmm|also)\W+)*(?:we could|why don't we)\s+(?P<option2>.+?)[.?!]?$"
 )
 _TURNED_DOWN = re.compile(
