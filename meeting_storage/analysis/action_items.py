@@ -160,8 +160,11 @@ _DUE = re.compile(
     r"\b(?:by|before|until|due|on)\s+((?:the\s+)?(?:next\s+|this\s+)?(?:monday|tuesday|wednesday|"
     r"thursday|friday|saturday|sunday|tomorrow|tonight|end of (?:the )?(?:day|week|month)|"
     r"week|month|meeting)|\d{4}-\d{2}-\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
-    r"[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?|(?:the )?end of (?:the )?(?:day|week|month|sprint|quarter|"
-    r"[a-z]+)|noon|eleven|twelve|the \w+(?:th|st|nd|rd))|\b(next (?:meeting|week|month|sprint|"
+    r"[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?|(?:the )?end of (?:the )?(?:(?:next|this) )?(?:day|week|"
+    r"month|sprint|quarter|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)|noon|eleven|"
+    r"twelve|the (?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|"
+    r"ninth|tenth|eleventh|twelfth|\w+teenth|twentieth|thirtieth|twenty-\w+|thirty-first))|"
+    r"\b(next (?:meeting|week|month|sprint|"
     r"monday|tuesday|wednesday|thursday|friday)|tomorrow|today|tonight|right away|"
     r"this (?:morning|afternoon|evening|week|sprint|month)|in the next \w+ (?:minutes|hours|days)|"
     r"(?:end|beginning) of (?:the )?(?:day|week|month|sprint|quarter))\b",
