@@ -2,7 +2,9 @@
 
 "I'll send the minutes", "as the designer you're going to work on the design", "can you
 e-mail your slides?" answered by "yes", "I'll ask the marketing expert to ...", the chair
-handing out work by role at the end. Each is scored (wording, work verb, a time after the
+handing out work by role at the end, "Paula, please post the status update". A request and
+its owner's answer are one item; a request its addressee hands on to someone else is not
+theirs. Each is scored (wording, work verb, a time after the
 meeting, place in the meeting, hedges, questions, negation) and rewritten in the third
 person with its owner: "The Project Manager will type up the minutes ...".
 """
