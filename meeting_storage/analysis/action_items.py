@@ -184,7 +184,8 @@ _WORK_VERBS = frozenset(
     explore read study prototype mock code continue investigate add switch post pull submit
     rebalance revert rerun upgrade pair invite brief publish migrate merge refactor
     reply file raise escalate announce notify inform ping chase handle onboard translate ship
-    interview renew sign negotiate remove restart monitor profile hire""".split()
+    interview renew sign negotiate remove restart monitor profile hire include nominate
+    rebaseline""".split()
 )
 
 
@@ -211,9 +212,16 @@ _PHRASAL_ANYWHERE = re.compile(r"\b" + _PHRASAL_WORK.pattern.removeprefix("^"))
 
 # Telling, asking or showing someone outside the room is work: "I'll tell marketing".
 _TO_OTHERS = re.compile(
-    r"(?:tell|ask|show|talk to|give|present \w+(?: \w+)? to|bring \w+(?: \w+)? to)\s+"
+    r"(?:tell|ask|show|talk to|give|(?:present|bring|take) \w+(?: \w+)? to)\s+"
     r"(?!(?:you|us|me|everyone|everybody|all|them|him|her|it|that|this|the group|the team)\b)"
     r"(?:the\s+)?[a-z]"
+)
+
+
+# "I'll do it if we have time" hedges; "a check that fails the deploy if a flag is on" does not.
+_HEDGE_IF = re.compile(
+    r"\bif (?:we|i|you|they|there|it|time|needed|necessary|possible|we've|that's|so)\b|"
+    r"\b(?:unless|otherwise|in case)\b"
 )
 
 
@@ -461,7 +469,7 @@ def action_candidates(
             score += 1.0  # "Sure, I'll take that": a commitment someone asked for
         elif sentence.position < 0.1:
             score -= 1.0
-        if CONDITIONAL.search(lower[: wording.start]) or CONDITIONAL.search(clause_lower):
+        if CONDITIONAL.search(lower[: wording.start]) or _HEDGE_IF.search(clause_lower):
             score -= 1.0
         if _NEGATED.search(clause_lower):
             score -= 3.0
@@ -514,6 +522,9 @@ _DECLINES = re.compile(
     r"not me|that's a lot|(?:can|could) (?!you\b|i\b|we\b)\w+ (?:do|take|handle) (?:it|that))"
 )
 _ASKING = re.compile(r"\b(?:can|could|would|will) you\b|\bplease\b|\bneed you\b|\byou'll\b")
+_DOES_IT = re.compile(
+    r"\bi(?:'ll| will| can)\s+(?:\w+\s+){0,2}?(?:it|that|this|those|them)\b(?!\s+(?:to|for|with)\b)"
+)
 _VAGUE_OBJECT = re.compile(r"\b(?:that|it|this|those|them)\b")
 
 
@@ -581,7 +592,11 @@ def _settle_exchanges(
         answer = candidates[c]
         owner_words = {w.lower() for w in words(answer.owner or "")}
         said = answer.tokens - owner_words
-        vague = len(said) <= 2 or _VAGUE_OBJECT.search(" ".join(answer.text.split()[-3:]).lower())
+        vague = (
+            len(said) <= 2
+            or _VAGUE_OBJECT.search(" ".join(answer.text.split()[-3:]).lower())
+            or _DOES_IT.search(answer.sentence.lower)
+        )
         keep, drop = (r, c) if vague or len(asked.tokens) > len(answer.tokens) + 1 else (c, r)
         candidates[keep].score = max(asked.score, answer.score) + 0.5
         candidates[keep].due = candidates[keep].due or candidates[drop].due
