@@ -212,7 +212,7 @@ _PHRASAL_ANYWHERE = re.compile(r"\b" + _PHRASAL_WORK.pattern.removeprefix("^"))
 
 # Telling, asking or showing someone outside the room is work: "I'll tell marketing".
 _TO_OTHERS = re.compile(
-    r"(?:tell|ask|show|talk to|give|(?:present|bring|take) \w+(?: \w+)? to)\s+"
+    r"(?:tell|ask|show|talk to|give|(?:present|bring|take) \w+(?: \w+)? (?:to|at))\s+"
     r"(?!(?:you|us|me|everyone|everybody|all|them|him|her|it|that|this|the group|the team)\b)"
     r"(?:the\s+)?[a-z]"
 )

@@ -46,6 +46,18 @@ _SETTLED = re.compile(
 )
 
 
+# "Agreed, we'll revisit in Q3", "No laptops in the morning, agreed", "activation is our
+# number one goal": settled in so many words.
+_AGREED_PLAN = re.compile(
+    r"^agreed\W+(?:we'll|we will|let's|we're|we)\b|(?:,|^)\s*agreed\W*$|"
+    r"\b(?:is|are) (?:our|the) (?:number one|top|main|first|second|third|only) "
+    r"(?:goal|priority|focus|objective)\b"
+)
+# "Highlighting would be nice, but let's not do it in this round."
+_NOT_NOW = re.compile(r"\blet's not (?:do|start|build|add|change|touch|go)\b")
+_NEXT_STEP = re.compile(r"\bnext steps? (?:is|are|will be)\b")
+
+
 # A proposal put to the group that someone turns down ("Should we do dark mode now?" - "No,
 # let's not, we'll push it to next quarter"): the decision is the "no", and what replaces it.
 _PROPOSAL_PUT = re.compile(
@@ -53,6 +65,7 @@ _PROPOSAL_PUT = re.compile(
     r"do we (?:want|need) to)\s+(?:also\s+|just\s+|maybe\s+|all\s+)*(?P<option>.+?)\??$|"
     r"^(?:(?:so|and|okay|um|uh|hmm|also)\W+)*(?:we could|why don't we)\s+(?P<option2>.+?)[.?!]?$"
 )
+_LETS_NOT = re.compile(r"\blet's not (?P<x>[^,.;!?]+)")
 _TURNED_DOWN = re.compile(
     r"^(?:\W*(?:hmm|um|uh|ha|well|honestly)\W+)*(?:no|nope|not now|not this (?:year|time))\b"
 )
@@ -206,6 +219,9 @@ def decision_candidates(
         for pattern, weight in (
             (_DECIDED, 3.0),
             (_SETTLED, 3.0),
+            (_AGREED_PLAN, 3.0),
+            (_NOT_NOW, 3.0),
+            (_NEXT_STEP, 2.0),
             (_EVERYONE_OK, 2.0),
             (_CHOICE, 2.0),
             (_GROUP_FUTURE, 1.0),
@@ -223,7 +239,12 @@ def decision_candidates(
         if score == 0.0:
             continue
         agreed = agreement_after(sentences, sentence)
-        if agreed and (_PROPOSAL.search(lower) or _CHOICE.search(lower) or sentence.is_question):
+        if agreed and (
+            _PROPOSAL.search(lower)
+            or _CHOICE.search(lower)
+            or _NEXT_STEP.search(lower)
+            or sentence.is_question
+        ):
             score += 1.0 + 0.5 * min(agreed, 2)
         if _CONCRETE.search(lower):
             score += 1.0
@@ -285,16 +306,19 @@ def _turned_down(sentence: Sentence, sentences: Sequence[Sentence]) -> Candidate
     option_words = [w for w in words(option) if w.lower() not in STOPWORDS]
     if len(option_words) < 2 or _MEETING_TALK.search(option):
         return None
-    reply = next(
-        (
-            s
-            for s in sentences[sentence.index + 1 : sentence.index + 4]
-            if s.speaker not in {None, sentence.speaker} and not is_backchannel(s.raw)
-        ),
-        None,
-    )
-    if reply is None or not _TURNED_DOWN.match(reply.lower):
+    replies = [
+        s
+        for s in sentences[sentence.index + 1 : sentence.index + 5]
+        if s.speaker not in {None, sentence.speaker} and not is_backchannel(s.raw)
+    ]
+    # The first two answers: someone may weigh in before the chair says no.
+    reply = next((s for s in replies[:2] if _TURNED_DOWN.match(s.lower)), None)
+    if reply is None:
         return None
+    instead_of = _LETS_NOT.search(reply.lower)
+    if instead_of and len([w for w in words(instead_of.group("x")) if w not in STOPWORDS]) >= 2:
+        # "No, let's not start mobile this quarter": the answer names it better than "it".
+        option = reply.tidy[instead_of.start("x") : instead_of.end("x")]
     text = f"We will not {option[:1].lower()}{option[1:]}"
     instead = None
     for later in sentences[reply.index : reply.index + 2]:
