@@ -185,7 +185,7 @@ _WORK_VERBS = frozenset(
     rebalance revert rerun upgrade pair invite brief publish migrate merge refactor
     reply file raise escalate announce notify inform ping chase handle onboard translate ship
     interview renew sign negotiate remove restart monitor profile hire include nominate
-    rebaseline""".split()
+    rebaseline request cancel recover subscribe""".split()
 )
 
 
@@ -205,7 +205,7 @@ _PHRASAL_WORK = re.compile(
     r"sort out|sorting out|put together|putting together|check out|checking out|"
     r"get in touch|talk to|talking to|get (?:the|a|some|them|it)\b|take a look|taking a look|"
     r"have a look|having a look|take care of|taking care of|work (?:on|out)|working (?:on|out)|"
-    r"record (?:the|a|some|new)\b)"
+    r"record (?:the|a|some|new)\b|run (?:the|a|an|our|some) (?!meeting|session|agenda)\w)"
 )
 _PHRASAL_ANYWHERE = re.compile(r"\b" + _PHRASAL_WORK.pattern.removeprefix("^"))
 

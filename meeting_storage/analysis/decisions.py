@@ -42,7 +42,10 @@ _DECIDED = re.compile(
 _SETTLED = re.compile(
     r"\b(?:we're|we are)\s+(?:going (?:with|for)|moving|pushing|postponing|keeping|launching|"
     r"dropping|cancelling|canceling|switching|sticking with|approving|doing)\b(?! you\b)|"
-    r"\bwe\s+(?:approve|keep|go with|stick with)\b|\b(?:is|are)\s+(?:approved|in scope|out of scope)\b"
+    r"\bwe\s+(?:approve|keep|go with|stick with|stay with|replace|drop|cancel|switch to)\b|"
+    r"\b(?:is|are)\s+(?:approved|in scope|out of scope)\b|\b(?:we're|we are) not \w+ing\b|"
+    r"\b(?:moves|is moved|is pushed|slips) to\b|\b(?:stays|waits)[.!]?$|"
+    r"^(?:(?:okay|ok|good|right|great|fine|so)\W+)*[\w -]{3,40}? it is\b(?=[,.!]|$)"
 )
 
 
@@ -67,7 +70,7 @@ _PROPOSAL_PUT = re.compile(
 )
 _LETS_NOT = re.compile(r"\blet's not (?P<x>[^,.;!?]+)")
 _TURNED_DOWN = re.compile(
-    r"^(?:\W*(?:hmm|um|uh|ha|well|honestly)\W+)*(?:no|nope|not now|not this (?:year|time))\b"
+    r"^(?:\W*(?:hmm|um|uh|ha|well|honestly)\W+)*(?:no|nope|not now|not yet|not this (?:year|time))\b"
 )
 _INSTEAD = re.compile(
     r"(?=\b(?:we'll|we will|let's(?! not)|we're going to|we're going with|we're)\s+(?P<alt>[^.;!?]+))"
@@ -236,6 +239,8 @@ def decision_candidates(
                 start = max(start, matches[-1].start())
         if _settled_next(sentence, sentences):
             score += 3.0  # "Let's set the alert at eighty percent. Decided."
+        if score == 0.0 and _PROPOSAL.search(lower) and _firmly_agreed(sentence, sentences):
+            score = 2.0  # "Let's write them during the sprint." - "Agreed."
         if score == 0.0:
             continue
         agreed = agreement_after(sentences, sentence)
@@ -285,6 +290,20 @@ _MEETING_ITSELF = re.compile(
 SETTLED_WORD = re.compile(r"^(?:decided|agreed|settled|that's decided|that's settled)\W*$")
 
 
+_FIRM_YES = re.compile(
+    r"^(?:agreed|deal|sounds good|that works|works for me|fine by me|makes sense|"
+    r"let's do (?:it|that))\b"
+)
+
+
+def _firmly_agreed(sentence: Sentence, sentences: Sequence[Sentence]) -> bool:
+    """Someone else answers "Agreed." (not just "yeah", which mostly means "I hear you")."""
+    for later in sentences[sentence.index + 1 : sentence.index + 3]:
+        if later.speaker not in {None, sentence.speaker}:
+            return _FIRM_YES.match(later.lower) is not None
+    return False
+
+
 def _settled_next(sentence: Sentence, sentences: Sequence[Sentence]) -> bool:
     following = sentences[sentence.index + 1 : sentence.index + 2]
     return bool(
@@ -316,7 +335,11 @@ def _turned_down(sentence: Sentence, sentences: Sequence[Sentence]) -> Candidate
     if reply is None:
         return None
     instead_of = _LETS_NOT.search(reply.lower)
-    if instead_of and len([w for w in words(instead_of.group("x")) if w not in STOPWORDS]) >= 2:
+    if (
+        instead_of
+        and re.search(r"\b(?:it|that|this|them|those)\b", option.lower())
+        and len([w for w in words(instead_of.group("x")) if w not in STOPWORDS]) >= 2
+    ):
         # "No, let's not start mobile this quarter": the answer names it better than "it".
         option = reply.tidy[instead_of.start("x") : instead_of.end("x")]
     text = f"We will not {option[:1].lower()}{option[1:]}"

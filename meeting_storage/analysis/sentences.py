@@ -75,7 +75,7 @@ _CONTINUATION = re.compile(r"^[a-z]")
 
 
 _CLAUSE_END = re.compile(
-    r"(?:[.?!;]\s|,?\s+(?:so|because|but|cause|although|though|whereas|unless|which is|"
+    r"(?:[.?!;]\s|,?\s+(?:so|because|but|(?<!root )cause|although|though|whereas|unless|which is|"
     r"and then we|and you'll|and we'll|and i'll|and you|and we|and i|isn't it|right)\b|,\s+i guess\b|,\s+i think\b)"
 )
 
