@@ -205,7 +205,10 @@ _PHRASAL_WORK = re.compile(
     r"sort out|sorting out|put together|putting together|check out|checking out|"
     r"get in touch|talk to|talking to|get (?:the|a|some|them|it)\b|take a look|taking a look|"
     r"have a look|having a look|take care of|taking care of|work (?:on|out)|working (?:on|out)|"
-    r"record (?:the|a|some|new)\b|run (?:the|a|an|our|some) (?!meeting|session|agenda)\w)"
+    r"record (?:the|a|some|new)\b|run (?:the|a|an|our|some) (?!meeting|session|agenda)\w|"
+    r"open (?:a|an|the) (?:\w+ )?(?:ticket|issue|bug|case|pull request|pr)\b|"
+    r"start (?:on )?(?:the|a|an) (?!meeting|session|presentation|discussion|call)\w|"
+    r"keep (?:a|the) (?:log|record|list|note|tally)\b)"
 )
 _PHRASAL_ANYWHERE = re.compile(r"\b" + _PHRASAL_WORK.pattern.removeprefix("^"))
 
@@ -223,6 +226,10 @@ _HEDGE_IF = re.compile(
     r"\bif (?:we|i|you|they|there|it|time|needed|necessary|possible|we've|that's|so)\b|"
     r"\b(?:unless|otherwise|in case)\b"
 )
+
+
+# Work already done is news, not an action item: "I already talked to the product owner".
+_ALREADY_DONE = re.compile(r"\b(?:i|we|they|he|she)(?:'ve| have)? already\b")
 
 
 _NEGATED = re.compile(
@@ -471,7 +478,7 @@ def action_candidates(
             score -= 1.0
         if CONDITIONAL.search(lower[: wording.start]) or _HEDGE_IF.search(clause_lower):
             score -= 1.0
-        if _NEGATED.search(clause_lower):
+        if _NEGATED.search(clause_lower) or _ALREADY_DONE.search(lower):
             score -= 3.0
         if re.search(r"\b(?:maybe|might|perhaps|i don't know|not sure|i'm sure)\b", lower):
             score -= 0.5
