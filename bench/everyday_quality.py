@@ -96,6 +96,13 @@ class Predicted:
     seconds: float
 
 
+def _with_this_checkout() -> dict[str, str]:
+    """The environment with this repository first on the path: the command analyses with the
+    code beside the bench, not with whatever copy of the package the venv has installed."""
+    paths = [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+
+
 _ANALYZE = (sys.executable, "-m", "meeting_storage", "analyze", "--transcript")
 
 
@@ -109,6 +116,7 @@ def analyze(transcript: str, extractor: str, workdir: Path, name: str) -> Predic
         text=True,
         check=False,
         cwd=workdir,
+        env=_with_this_checkout(),
     )
     answer = json.loads(completed.stdout)
     if not answer.get("success"):
