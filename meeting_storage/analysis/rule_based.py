@@ -13,7 +13,8 @@ It reads a meeting the way a note-taker would:
    requirement (what the product must, should or could do): action_items.py, decisions.py,
    requirements.py. The best few above a confidence
    floor are kept, ranked, and capped by the meeting's length: a one-hour meeting yields a
-   handful of items, not fifty.
+   handful of items, not fifty. Work a named person takes on is kept past that cap (up to
+   40 items): a stand-up where five people each take something on has five.
 4. Items are rewritten short, in the third person, with the owner named: "The project
    manager will type up the minutes and email those out to all of you."
 5. The summary is the few most central sentences (content words shared with the rest of the
@@ -37,7 +38,7 @@ from meeting_storage.core.analysis import ActionItem, Decision, Requirement, Sum
 WORDS_PER_MINUTE = 150  # conversational speech, to estimate a length when there are no times
 
 
-ACTION_LIMIT = ItemLimit(base=3, per_hour=6, maximum=12, floor=3.0)
+ACTION_LIMIT = ItemLimit(base=3, per_hour=6, maximum=40, floor=3.0, owned=3.0)
 DECISION_LIMIT = ItemLimit(base=5, per_hour=6, maximum=12, floor=2.5)
 REQUIREMENT_LIMIT = ItemLimit(base=3, per_hour=8, maximum=15, floor=2.0)
 
