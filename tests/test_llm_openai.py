@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from meeting_storage.core import layout
 from meeting_storage.core.errors import ConfigurationError
 from meeting_storage.core.retry import Backoff
 from meeting_storage.core.settings import Settings
+from meeting_storage.ops.doctor import run_doctor
 from tests.chat_server import ChatServer, Reply, chat_server, completion
 
 MODEL = "llama3.1:8b"
@@ -339,3 +341,17 @@ def test_a_model_without_a_price_records_its_tokens_and_says_so(
 
     assert record.processing_cost_usd == 6 * Decimal("0.000005") + 2 * Decimal("0.0000004")
     assert f"5000 input and 700 output tokens of {MODEL}: no price is known" in record.notes[-1]
+
+
+def test_doctor_names_the_model_and_its_server(moto_settings: Settings) -> None:
+    settings = replace(
+        moto_settings,
+        extractor="openai",
+        openai_model=MODEL,
+        openai_base_url="http://localhost:11434/v1",
+        bedrock_model_id="anthropic.claude-3-haiku-20240307-v1:0",
+    )
+    checks = {check.name: check for check in run_doctor(MeetingStorage(settings)).checks}
+    message = checks["analysis"].message
+    assert f"Extraction: openai ({MODEL} at http://localhost:11434/v1, rule-based" in message
+    assert "claude" not in message  # EXTRACTOR=openai: Bedrock is not used
