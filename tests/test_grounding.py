@@ -12,6 +12,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
+from meeting_storage import MeetingStorage
 from meeting_storage.analysis import (
     Extraction,
     RuleBasedExtractor,
@@ -33,6 +34,7 @@ from meeting_storage.core.analysis import (
     requirements_to_json,
 )
 from meeting_storage.core.retry import Backoff
+from meeting_storage.render.report import analysis_lines, clock, lines_around, meeting_markdown
 from tests.chat_server import Reply, chat_server, completion
 from tests.conftest import SAMPLE_TRANSCRIPT
 from tests.test_llm_openai import ANSWER, INVENTED, TIMED_TRANSCRIPT
@@ -238,3 +240,41 @@ def test_evidence_round_trips_and_a_broken_one_is_kept_as_it_was() -> None:
     assert item is not None and item.evidence is None and item.to_json() == broken
     requirement = Requirement.from_json({"text": "r", "priority": "MUST", "evidence": evidence})
     assert requirement is not None and requirement.to_json()["evidence"] == evidence
+
+
+# ------------------------------------------------------------------ the faces
+
+
+def test_the_report_and_the_command_line_carry_the_times(moto_storage: MeetingStorage) -> None:
+    result = moto_storage.process(TIMED_TRANSCRIPT)
+    meeting = moto_storage.get_meeting(result.record.meeting_id)
+
+    lines = analysis_lines(meeting.summary, meeting.requirements)
+    carol = next(line for line in lines if "(Carol)" in line)
+    assert carol.startswith("  - [00:47] action (Carol) due Friday: ")
+    report = meeting_markdown(meeting)
+    assert "| Said at | Action | Owner | Due |" in report
+    assert "| \\[00\\:47\\] | " in report
+    assert "| Said at | Requirement | Priority |" in report
+
+    carol_item = next(i for i in meeting.summary.action_items if i.owner == "Carol")
+    assert carol_item.evidence is not None
+    assert lines_around(meeting.transcription, carol_item.evidence) == [
+        "[00:31] Alice: We decided to use rechargeable batteries instead of disposable ones.",
+        "[00:47] Carol: I will send the revised budget to finance by Friday.",
+        "[01:02] Bob: The interface should stay simple enough for older users.",
+        "[01:20] Alice: Dave will prepare the prototype demo by next week.",
+    ]
+
+
+def test_without_times_the_lines_are_found_by_the_quote_and_nothing_is_timed() -> None:
+    result = RuleBasedExtractor().extract(parse_transcript(SAMPLE_TRANSCRIPT))
+    lines = analysis_lines(result.summary, result.requirements)
+    assert not any(line.startswith("  - [") for line in lines)
+    carol = next(i for i in result.action_items if i.owner == "Carol")
+    assert carol.evidence is not None
+    assert lines_around(SAMPLE_TRANSCRIPT, carol.evidence, before=0, after=0) == [
+        "Carol: I will send the revised budget to finance by Friday."
+    ]
+    assert clock(3725) == "1:02:05" and clock(754) == "12:34"
+    assert lines_around("", carol.evidence) == []
