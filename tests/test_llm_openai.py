@@ -355,3 +355,14 @@ def test_doctor_names_the_model_and_its_server(moto_settings: Settings) -> None:
     message = checks["analysis"].message
     assert f"Extraction: openai ({MODEL} at http://localhost:11434/v1, rule-based" in message
     assert "claude" not in message  # EXTRACTOR=openai: Bedrock is not used
+
+
+def test_sections_can_be_asked_for_one_meeting(server: ChatServer) -> None:
+    server.reply(answer({**ANSWER, "sections": {"Went well": "The demo."}}), answer(ANSWER))
+    chosen = extractor(server)
+    retro = chosen.extract(parse_transcript(TIMED_TRANSCRIPT), sections=["Went well"])
+    plain = chosen.extract(parse_transcript(TIMED_TRANSCRIPT))
+    assert retro.summary.to_json()["sections"] == {"Went well": "The demo."}
+    assert "sections" not in plain.summary.to_json()
+    first, second = (r.body["messages"][0]["content"] for r in server.received)
+    assert '"sections": {"Went well": "..."}' in first and '"sections"' not in second

@@ -230,10 +230,15 @@ class LlmExtractor:
     def model_id(self) -> str:
         return self.transport.model_id
 
-    def extract(self, transcript: Transcript) -> Extraction:
+    def extract(
+        self, transcript: Transcript, *, sections: Sequence[str] | None = None
+    ) -> Extraction:
+        """The meeting's outcomes; `sections` (default: the extractor's own) names extra
+        summary sections to fill in for this meeting, e.g. the ones its kind asks for."""
+        asked = self.sections if sections is None else tuple(sections)
         tally = _TokenTally()
         try:
-            outcome = self._map_reduce(transcript, tally)
+            outcome = self._map_reduce(transcript, tally, asked)
         except Exception as exc:  # any failure means: use the rule-based extractor
             # A model refusing or answering badly is expected; anything else is a bug worth
             # its traceback, although the meeting still gets its extraction.
@@ -272,8 +277,8 @@ class LlmExtractor:
             "dropped_items": grounded.dropped,
         }
         extra: dict[str, Any] = {"extraction": info}
-        if self.sections:
-            extra["sections"] = {name: outcome.sections.get(name, "") for name in self.sections}
+        if asked:
+            extra["sections"] = {name: outcome.sections.get(name, "") for name in asked}
         summary = Summary(
             text=outcome.summary,
             action_items=grounded.action_items,
@@ -304,26 +309,29 @@ class LlmExtractor:
             self.model_id, tally.input_tokens, tally.output_tokens, provider=self.method
         )
 
-    def _map_reduce(self, transcript: Transcript, tally: _TokenTally) -> Outcome:
+    def _map_reduce(
+        self, transcript: Transcript, tally: _TokenTally, sections: Sequence[str]
+    ) -> Outcome:
         chunks = chunk_transcript(transcript, self.chunk_chars)
         partials = [
-            self._ask(MAP_PROMPT.format(part=n, parts=len(chunks), text=chunk), tally)
+            self._ask(MAP_PROMPT.format(part=n, parts=len(chunks), text=chunk), tally, sections)
             for n, chunk in enumerate(chunks, start=1)
         ]
         if len(partials) == 1:
             return partials[0]
         parts_json = json.dumps([partial.to_json() for partial in partials], ensure_ascii=False)
-        return self._ask(REDUCE_PROMPT.format(parts=len(partials), parts_json=parts_json), tally)
+        reduce = REDUCE_PROMPT.format(parts=len(partials), parts_json=parts_json)
+        return self._ask(reduce, tally, sections)
 
-    def _ask(self, prompt: str, tally: _TokenTally) -> Outcome:
-        system = system_prompt(self.sections)
+    def _ask(self, prompt: str, tally: _TokenTally, sections: Sequence[str]) -> Outcome:
+        system = system_prompt(sections)
 
         def once() -> Outcome:
             answer = self.transport.complete(system, prompt, self.max_tokens)
             tally.add(answer)  # billed whether or not the answer is usable
             if answer.truncated:
                 raise ContractError("the answer was cut off at the output token limit")
-            return validate_outcome(parse_json_answer(answer.text), self.sections)
+            return validate_outcome(parse_json_answer(answer.text), sections)
 
         return retrying(
             once,
