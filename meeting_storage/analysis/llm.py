@@ -289,8 +289,8 @@ class LlmExtractor:
         notes: tuple[str, ...] = ()
         if grounded.dropped:
             notes = (
-                f"{grounded.dropped} item(s) {self.transport.label} returned could not be found "
-                "in the transcript and were left out.",
+                f"{self.transport.label} returned {grounded.dropped} item(s) that could not be "
+                "found in the transcript; they were left out.",
             )
         return Extraction(
             summary=summary,
