@@ -11,7 +11,7 @@ import streamlit as st
 
 from meeting_storage import MeetingRecord, MeetingStorage, MeetingStorageError
 from meeting_storage.index.query import HIGHLIGHT
-from meeting_storage.render.report import SAID_AT, ItemList, lines_around, said_at
+from meeting_storage.render.report import ItemList, lines_around, said_at
 from ui import service
 from ui.formatting import escape_markdown
 
@@ -209,13 +209,19 @@ def item_moments(
     if not found:
         return
     opened = st.session_state.get(_MOMENT)
+    playable_any = audio_url is not None and any(e.start is not None for _, e in found)
+    st.caption(
+        "Where each was said: play the recording from there"
+        if playable_any
+        else "Where each was said (click to see the transcript there)"
+    )
     for n, evidence in found:
         when = said_at(evidence)
-        text = items.rows[n][1 if items.columns[0] == SAID_AT else 0]
-        short = text if len(text) <= 70 else text[:69] + "…"
+        quote = evidence.quote if len(evidence.quote) <= 90 else evidence.quote[:89] + "…"
+        said = f"{evidence.speaker}: “{quote}”" if evidence.speaker else f"“{quote}”"
         playable = audio_url is not None and evidence.start is not None
-        # A button label is Markdown: the item's words are escaped to read as themselves.
-        label = escape_markdown(f"{when} {short}" if when else short)
+        # A button label is Markdown: the words said are escaped to read as themselves.
+        label = escape_markdown(f"{when} {said}" if when else said)
         st.button(
             label,
             key=f"moment-{items.title}-{n}",
