@@ -185,6 +185,14 @@ def test_a_429_is_retried_then_the_answer_is_used(server: ChatServer) -> None:
     assert result.model_usage == ModelUsage(MODEL, 120, 40, provider="openai")
 
 
+def test_a_429_waits_as_long_as_the_server_asks(server: ChatServer) -> None:
+    limited = Reply(429, {"error": {"message": "Slow down"}}, headers={"Retry-After": "7"})
+    server.reply(limited, answer(ANSWER))
+    waits: list[float] = []
+    result = extractor(server, sleep=waits.append).extract(parse_transcript(TIMED_TRANSCRIPT))
+    assert result.method == "openai" and waits == [7.0]
+
+
 def test_a_429_that_does_not_pass_falls_back_with_the_reason(server: ChatServer) -> None:
     for _ in range(llm.DEFAULT_ATTEMPTS):
         server.reply(Reply(429, {"error": {"message": "Rate limit reached"}}))

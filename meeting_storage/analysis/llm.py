@@ -121,7 +121,12 @@ class ModelCallError(Exception):
 
 
 class TransientModelError(ModelCallError):
-    """A failure that may pass (throttling, an overloaded server): worth a retry."""
+    """A failure that may pass (throttling, an overloaded server): worth a retry, after
+    `retry_after` seconds when the server said how long (HTTP Retry-After)."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -339,6 +344,7 @@ class LlmExtractor:
             backoff=self.backoff,
             retry_on=(TransientModelError, _RetryableContractError),
             sleep=self.sleep,
+            asked_wait=lambda exc: getattr(exc, "retry_after", None),
         )
 
 

@@ -9,8 +9,9 @@ mode, which all of them accept). OPENAI_API_KEY, when set, goes in `Authorizatio
 
 Plain httpx rather than the `openai` package: one request and its errors are all that is
 needed, the retries are the core's own (core/retry.py), and nothing else comes along.
-HTTP 429 and 5xx are worth a retry; a timeout is not (a model too slow once is too slow
-again); 401/403, 404 and other refusals say which setting to check.
+HTTP 429 (after the Retry-After it asks for, at most 20 seconds) and 5xx are worth a retry;
+a timeout is not (a model too slow once is too slow again); 401/403, 404 and other refusals
+say which setting to check.
 """
 
 from __future__ import annotations
@@ -110,7 +111,10 @@ def _raise_for(response: httpx.Response, base_url: str) -> None:
     status = response.status_code
     message = _error_message(response)
     if status == 429:
-        raise TransientModelError(f"the server is rate limiting requests (HTTP 429: {message}).")
+        raise TransientModelError(
+            f"the server is rate limiting requests (HTTP 429: {message}).",
+            retry_after=_retry_after(response),
+        )
     if status >= 500:
         raise TransientModelError(f"the server failed (HTTP {status}: {message}).")
     if status in {401, 403}:
@@ -123,6 +127,15 @@ def _raise_for(response: httpx.Response, base_url: str) -> None:
             "ends in /v1) and OPENAI_MODEL."
         )
     raise ModelCallError(f"the server refused the request (HTTP {status}: {message}).")
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """The seconds a Retry-After header asks for (the date form is not used by these servers)."""
+    try:
+        seconds = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
 
 
 def _error_message(response: httpx.Response) -> str:
