@@ -185,6 +185,18 @@ def test_a_429_is_retried_then_the_answer_is_used(server: ChatServer) -> None:
     assert result.model_usage == ModelUsage(MODEL, 120, 40, provider="openai")
 
 
+def test_a_server_without_json_mode_is_asked_again_without_it(server: ChatServer) -> None:
+    refused = Reply(400, {"error": {"message": "'response_format.type' must be 'json_schema'"}})
+    server.reply(refused, answer(ANSWER), answer(ANSWER))
+    chosen = extractor(server)
+    first = chosen.extract(parse_transcript(TIMED_TRANSCRIPT))
+    second = chosen.extract(parse_transcript(TIMED_TRANSCRIPT))
+    assert first.method == second.method == "openai"
+    bodies = [r.body for r in server.received]
+    assert "response_format" in bodies[0]
+    assert "response_format" not in bodies[1] and "response_format" not in bodies[2]
+
+
 def test_a_429_waits_as_long_as_the_server_asks(server: ChatServer) -> None:
     limited = Reply(429, {"error": {"message": "Slow down"}}, headers={"Retry-After": "7"})
     server.reply(limited, answer(ANSWER))

@@ -4,7 +4,8 @@ Azure OpenAI.
 
 One prompt is one `POST {OPENAI_BASE_URL}/chat/completions` with the system and user
 messages, temperature 0, `max_tokens` and `response_format: {"type": "json_object"}` (JSON
-mode, which all of them accept). OPENAI_API_KEY, when set, goes in `Authorization: Bearer`
+mode). A server that refuses JSON mode (HTTP 400 naming response_format) is asked again
+without it, and from then on; the prompt asks for JSON anyway. OPENAI_API_KEY, when set, goes in `Authorization: Bearer`
 (and in `api-key` for Azure, whose hosts end in .azure.com); local servers need none.
 
 Plain httpx rather than the `openai` package: one request and its errors are all that is
@@ -52,13 +53,14 @@ class OpenAiTransport:
             if (urlsplit(self.base_url).hostname or "").endswith(".azure.com"):
                 headers["api-key"] = api_key
         self._http = httpx.Client(headers=headers, timeout=timeout, transport=transport)
+        self.json_mode = True
 
     @property
     def label(self) -> str:
         return f"The model {self.model_id} at {self.base_url}"
 
     def request_body(self, system: str, prompt: str, max_tokens: int) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "model": self.model_id,
             "messages": [
                 {"role": "system", "content": system},
@@ -66,23 +68,16 @@ class OpenAiTransport:
             ],
             "temperature": 0,
             "max_tokens": max_tokens,
-            "response_format": {"type": "json_object"},
         }
+        if self.json_mode:
+            body["response_format"] = {"type": "json_object"}
+        return body
 
     def complete(self, system: str, prompt: str, max_tokens: int) -> Answer:
-        url = f"{self.base_url}/chat/completions"
-        try:
-            response = self._http.post(url, json=self.request_body(system, prompt, max_tokens))
-        except httpx.TimeoutException as exc:
-            raise ModelCallError(
-                f"the server did not answer within {self.timeout:g} seconds (raise "
-                "OPENAI_TIMEOUT, or use a smaller model)."
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise ModelCallError(
-                f"the server at {self.base_url} could not be reached ({exc}); check "
-                "OPENAI_BASE_URL and that the server is running."
-            ) from exc
+        response = self._post(system, prompt, max_tokens)
+        if self.json_mode and _refuses_json_mode(response):
+            self.json_mode = False
+            response = self._post(system, prompt, max_tokens)
         if response.status_code != 200:
             _raise_for(response, self.base_url)
         try:
@@ -102,9 +97,28 @@ class OpenAiTransport:
             truncated=choice.get("finish_reason") == "length",
         )
 
+    def _post(self, system: str, prompt: str, max_tokens: int) -> httpx.Response:
+        url = f"{self.base_url}/chat/completions"
+        try:
+            return self._http.post(url, json=self.request_body(system, prompt, max_tokens))
+        except httpx.TimeoutException as exc:
+            raise ModelCallError(
+                f"the server did not answer within {self.timeout:g} seconds (raise "
+                "OPENAI_TIMEOUT, or use a smaller model)."
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise ModelCallError(
+                f"the server at {self.base_url} could not be reached ({exc}); check "
+                "OPENAI_BASE_URL and that the server is running."
+            ) from exc
+
 
 def _count(value: Any) -> int:
     return value if isinstance(value, int) and value >= 0 else 0
+
+
+def _refuses_json_mode(response: httpx.Response) -> bool:
+    return response.status_code == 400 and "response_format" in response.text
 
 
 def _raise_for(response: httpx.Response, base_url: str) -> None:
