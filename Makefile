@@ -70,6 +70,7 @@ bench: system-packages install
 	$(PY) -m bench.list_index
 	$(PY) -m bench.dashboard_list
 	$(PY) -m bench.costs_page
+	$(PY) -m bench.llm_speed
 
 doctor: $(STAMP)
 	$(PY) -m meeting_storage doctor

@@ -16,6 +16,7 @@ from meeting_storage.core.analysis import requirements_to_json
 from meeting_storage.core.models import STATUS_AWAITING_TRANSCRIPT
 from meeting_storage.render.report import (
     NO_TRANSCRIPT,
+    SAID_AT,
     SUMMARY_TITLE,
     analysis_view,
     meeting_markdown,
@@ -134,11 +135,17 @@ with summary_tab:
     for items in view.lists:
         st.subheader(items.counted_title, anchor=False)
         if items.rows:
-            wide = items.columns[0]  # the item's text
+            wide = items.columns[1] if items.columns[0] == SAID_AT else items.columns[0]
             st.dataframe(
                 pd.DataFrame({name: items.column(name) for name in items.columns}),
                 hide_index=True,
                 column_config={wide: st.column_config.TextColumn(width="large")},
+            )
+            components.item_moments(
+                items,
+                meeting.transcription,
+                meeting.audio_url,
+                record.content_type or "audio/wav",
             )
         else:
             st.caption(items.empty)

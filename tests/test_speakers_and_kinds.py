@@ -174,6 +174,8 @@ def test_a_rename_follows_into_transcript_owners_decisions_and_the_index(
     owners = [item.owner for item in meeting.summary.action_items]
     assert "Carol" in owners and "Speaker B" not in owners
     assert all("Speaker B" not in item.text for item in meeting.summary.action_items)
+    said_by = {item.evidence.speaker for item in meeting.summary.action_items if item.evidence}
+    assert "Carol" in said_by and "Speaker B" not in said_by  # evidence follows the rename
     assert {s.speaker for s in meeting.summary.sections} >= {"Carol"}
     assert meeting.record.speaker_names == {"Speaker B": "Carol"}
     assert "Carol" in meeting.record.action_item_owners
@@ -301,3 +303,29 @@ def test_the_meeting_page_shows_sections_and_renames_a_speaker(dashboard: Meetin
     next(button for button in at.button if button.label == "Rename").click().run()
     assert not at.exception
     assert dashboard.get_record(meeting_id).speaker_names == {"Speaker B": "Carol"}
+
+
+def test_a_language_model_is_asked_for_the_kinds_sections(moto_storage: MeetingStorage) -> None:
+    """The kind is known before extracting, so an LLM extractor fills the kind's sections."""
+    from meeting_storage.analysis.extract import Extraction
+    from meeting_storage.analysis.llm import LlmExtractor
+
+    asked: list[tuple[str, ...]] = []
+
+    class Recording(LlmExtractor):
+        def __init__(self) -> None:  # no transport: the call is recorded, not sent
+            pass
+
+        def extract(self, transcript: Any, *, sections: Any = None) -> Extraction:
+            asked.append(tuple(sections or ()))
+            return Extraction(
+                summary=Summary(
+                    text="s", sections=(SummarySection("Went well", ("The checklist.",)),)
+                )
+            )
+
+    moto_storage.extractor = Recording()
+    result = moto_storage.process(RETRO_TEXT, title="Release retro")
+    assert asked == [("Went well", "To improve", "Actions")]
+    assert result.summary.kind == RETRO
+    assert result.summary.sections == (SummarySection("Went well", ("The checklist.",)),)

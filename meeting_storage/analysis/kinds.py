@@ -13,7 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from meeting_storage.analysis.extract import Extraction
+from meeting_storage.analysis.extract import Extraction, Extractor
+from meeting_storage.analysis.llm import LlmExtractor
 from meeting_storage.analysis.sentences import Sentence, meeting_sentences
 from meeting_storage.analysis.spoken_text import compress
 from meeting_storage.analysis.transcript import Transcript
@@ -286,6 +287,19 @@ def _fill(
 def _action_text(item: ActionItem) -> str:
     owner = f" ({item.owner})" if item.owner and item.owner not in item.text else ""
     return f"{item.text}{owner}"
+
+
+def extract_with_kind(
+    extractor: Extractor, transcript: Transcript, kind: str | None, *names: str | None
+) -> Extraction:
+    """Extract with the meeting's kind known first, so a language model is asked for the
+    kind's sections; the rule-based extractor's are filled from the sentences (`with_kind`)."""
+    chosen = normalise_kind(kind) or detect_kind(transcript, *names)
+    if isinstance(extractor, LlmExtractor):
+        extraction = extractor.extract(transcript, sections=section_titles(chosen))
+    else:
+        extraction = extractor.extract(transcript)
+    return with_kind(extraction, transcript, chosen)
 
 
 def with_kind(

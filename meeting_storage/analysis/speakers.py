@@ -18,12 +18,7 @@ from meeting_storage.analysis.extract import Extraction
 from meeting_storage.analysis.participants import find_participants
 from meeting_storage.analysis.sentences import meeting_sentences
 from meeting_storage.analysis.transcript import parse_transcript
-from meeting_storage.core.analysis import (
-    ActionItem,
-    Requirement,
-    Summary,
-    SummarySection,
-)
+from meeting_storage.core.analysis import Evidence, Requirement, Summary, SummarySection
 from meeting_storage.core.errors import InvalidInputError
 
 MAX_NAME_CHARS = 60
@@ -114,16 +109,24 @@ def _swap_extra(extra: Mapping[str, Any], old: str, new: str) -> dict[str, Any]:
     return renamed
 
 
+def _swap_evidence(evidence: Evidence | None, old: str, new: str) -> Evidence | None:
+    """The evidence's speaker is the transcript's label: it follows the rename."""
+    if evidence is None or evidence.speaker != old:
+        return evidence
+    return replace(evidence, speaker=new)
+
+
 def rename_in_summary(summary: Summary, old: str, new: str) -> Summary:
     return replace(
         summary,
         text=_swap(summary.text, old, new) or "",
         action_items=tuple(
-            ActionItem(
+            replace(
+                item,
                 text=_swap(item.text, old, new) or "",
                 owner=_swap(item.owner, old, new),
-                due=item.due,
                 extra=_swap_extra(item.extra, old, new),
+                evidence=_swap_evidence(item.evidence, old, new),
             )
             for item in summary.action_items
         ),
@@ -133,6 +136,7 @@ def rename_in_summary(summary: Summary, old: str, new: str) -> Summary:
                 text=_swap(decision.text, old, new) or "",
                 speaker=_swap(decision.speaker, old, new),
                 extra=_swap_extra(decision.extra, old, new),
+                evidence=_swap_evidence(decision.evidence, old, new),
             )
             for decision in summary.decisions
         ),
@@ -161,6 +165,7 @@ def rename_in_requirements(
             requirement,
             text=_swap(requirement.text, old, new) or "",
             extra=_swap_extra(requirement.extra, old, new),
+            evidence=_swap_evidence(requirement.evidence, old, new),
         )
         for requirement in requirements
     )

@@ -75,7 +75,8 @@ def add_analyze_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         "--extractor",
         choices=["configured", "rule-based"],
         default="configured",
-        help="configured: Bedrock when BEDROCK_MODEL_ID is set, else rule-based (default)",
+        help="configured: the EXTRACTOR setting (Bedrock when BEDROCK_MODEL_ID is set, any "
+        "OpenAI-compatible server with EXTRACTOR=openai), else rule-based (default)",
     )
 
 
@@ -216,6 +217,7 @@ def run_analyze(args: argparse.Namespace, storage: Callable[[], MeetingStorage])
         "extraction_method": extraction.method,
         "bedrock_used": extraction.bedrock_used,
         "notes": list(extraction.notes),
+        "dropped_items": extraction.dropped_items,
         "transcript": {
             "format": transcript.format,
             "speakers": transcript.speakers,
