@@ -53,60 +53,155 @@ def normalise_kind(value: str | None) -> str | None:
     raise InvalidInputError(f"Unknown meeting kind {value!r}; choose one of: {', '.join(KINDS)}.")
 
 
-# Words that point at each kind, in the name or title (strong) and in what was said.
+# Words that point at each kind in a file name or title: the kinds' names and aliases. A
+# name that says a meeting of another sort (a design review, a budget, an incident) is
+# "other". The first match wins, in this order.
 _NAME_CUES: dict[str, re.Pattern[str]] = {
     STANDUP: re.compile(r"stand.?up|daily|scrum", re.I),
     RETRO: re.compile(r"retro|post.?mortem|lessons", re.I),
-    PLANNING: re.compile(r"planning|roadmap|kick.?off", re.I),
+    PLANNING: re.compile(r"planning|\bplan\b|roadmap|kick.?off", re.I),
     ONE_TO_ONE: re.compile(r"\b1.?(?:on|to|:)?.?1\b|one.on.one", re.I),
     CUSTOMER_CALL: re.compile(r"customer|client|sales|demo|prospect", re.I),
     INTERVIEW: re.compile(r"interview|hiring|debrief|candidate", re.I),
+    OTHER: re.compile(r"design.?review|steering|budget|procurement|incident|outage", re.I),
 }
-_SPEECH_CUES: dict[str, re.Pattern[str]] = {
-    STANDUP: re.compile(
-        r"\b(?:yesterday i|today i(?:'m| am| will|'ll)|blocker|blocked on|stand.?up|"
-        r"anything blocking|no blockers)\b",
-        re.I,
+
+
+@dataclass(frozen=True)
+class _Cues:
+    """What people say in a meeting of one kind: `strong` words all but name it (3 points
+    each), `weak` ones lean towards it (1 point each)."""
+
+    strong: re.Pattern[str]
+    weak: re.Pattern[str]
+
+
+def _words(*alternatives: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b", re.I)
+
+
+# "Other" has cues of its own: what design reviews, steering committees, budget reviews and
+# incident calls say. A meeting whose wording points there at least as much as at any named
+# kind is "other", however many planning or customer words it also has.
+_WORDING: dict[str, _Cues] = {
+    STANDUP: _Cues(
+        _words(
+            r"stand.?up", r"yesterday,? (?:i|we)", r"i spent yesterday", r"any ?blockers?",
+            r"no blockers", r"blockers\?", r"(?:i'm|i am) blocked", r"blocked on",
+            r"(?:let's )?do the round", r"anything blocking",
+        ),
+        _words(
+            r"today,? i(?:'ll| will|'m| am)", r"(?:i'm|i am) (?:still )?(?:on|fighting) the",
+            r"me next", r"that's everyone", r"keep (?:it|this) (?:quick|tight|short)",
+            r"(?:good )?morning", r"blocker",
+        ),
     ),
-    RETRO: re.compile(
-        r"\b(?:went well|didn't go well|went wrong|to improve|retro(?:spective)?|post.?mortem|"
-        r"root cause|lessons learned|what we'd do differently)\b",
-        re.I,
+    RETRO: _Cues(
+        _words(
+            r"retro(?:spective)?", r"post.?mortem", r"went (?:really )?well", r"didn't go well",
+            r"went wrong", r"lessons learned", r"blameless", r"glad,? sad", r"what would have caught",
+            r"do differently",
+        ),
+        _words(
+            r"root cause", r"timeline", r"next time", r"what caused", r"caused it",
+            r"rolled back", r"would have (?:caught|seen|saved)", r"keep doing", r"glad", r"sad",
+        ),
     ),
-    PLANNING: re.compile(
-        r"\b(?:sprint|story points|backlog|roadmap|capacity|milestone|this quarter|next quarter|"
-        r"scope)\b",
-        re.I,
+    PLANNING: _Cues(
+        _words(
+            r"planning", r"backlog", r"story points", r"capacity",
+            r"roadmap", r"sprint goal", r"(?:this|next) quarter",
+        ),
+        _words(
+            r"(?:this|next) sprint", r"q[1-4]", r"goals?", r"scope", r"launch(?:ing)?",
+            r"milestones?", r"priorit(?:y|ies|ise|ize)", r"weeks to go", r"deadline",
+            r"objections\?", r"target",
+        ),
     ),
-    ONE_TO_ONE: re.compile(
-        r"\b(?:career|your growth|feedback for you|how are you doing|one.on.one|1:1|"
-        r"promotion|development plan)\b",
-        re.I,
+    ONE_TO_ONE: _Cues(
+        _words(
+            r"one.on.ones?", r"1:1", r"how(?:'s| is) it going", r"how are things",
+            r"how was (?:the|your) week", r"how are you(?: doing)?",
+            r"what's on your mind", r"anything (?:else )?i can do", r"career",
+            r"promotion", r"same time next week", r"goal.?setting", r"development plan",
+            r"your growth",
+        ),
+        _words(
+            r"feedback", r"great job", r"senior", r"mentor(?:ing)?", r"training",
+            r"day off",
+        ),
     ),
-    CUSTOMER_CALL: re.compile(
-        r"\b(?:your team|pricing|contract|renewal|proposal|trial|licen[cs]e|our product|"
-        r"your use case|procurement|quote)\b",
-        re.I,
+    CUSTOMER_CALL: _Cues(
+        _words(
+            r"thanks for (?:making|taking) (?:the )?time", r"thanks for (?:jumping on|fitting us in)",
+            r"evaluating (?:\w+ )?vendors?", r"our (?:solutions|legal|sales|support) team",
+            r"your (?:quote|platform|product|contract|subscription|account|use case|"
+            r"\w+ team)",
+            r"pilot", r"demo", r"soc ?2", r"iso \d+", r"nda", r"dpa",
+        ),
+        _words(
+            r"pricing", r"quote", r"proposal", r"references?", r"subscription", r"vendors?",
+            r"procurement", r"renewal", r"licen[cs]es?", r"seats", r"contract",
+            r"on (?:our|your) side", r"your timeline",
+        ),
     ),
-    INTERVIEW: re.compile(
-        r"\b(?:candidate|hire|no hire|strong yes|interview(?:ed)?|culture fit|offer|"
-        r"references?)\b",
-        re.I,
+    INTERVIEW: _Cues(
+        _words(
+            r"debrief", r"candidates?", r"(?:strong|lean) (?:hire|no hire|yes|no)", r"no hire",
+            r"interview(?:s|ed|ers?)?", r"culture.?fit", r"portfolio", r"take.?homes?",
+            r"offer letter", r"(?:final|next) round",
+        ),
+        _words(
+            r"hire", r"offers?", r"references", r"(?:the|this) \w+ role", r"system design",
+            r"pipeline", r"signal", r"salary band",
+        ),
     ),
-}
-_MIN_SPEECH_HITS = 3
+    OTHER: _Cues(
+        _words(
+            r"design review", r"review of the", r"design doc", r"steering(?: committee)?",
+            r"incident (?:bridge|call)", r"escalation call", r"budget review",
+            r"procurement review", r"go.?live", r"(?:we're )?(?:green|amber|red)(?= on|\.)",
+            r"status page", r"fail ?over", r"we approve",
+        ),
+        _words(
+            r"budget", r"approved?", r"overrun", r"status", r"outage", r"in scope",
+            r"next (?:update|check.?in)", r"thousand", r"requirement", r"the doc",
+        ),
+    ),
+}  # fmt: skip
+_STRONG, _WEAK = 3, 1
+# The first turns usually say what the meeting is ("Okay, quick stand-up"): they count twice.
+_OPENING_TURNS = 2
+_MIN_SCORE = 4
+
+
+def kind_scores(transcript: Transcript) -> dict[str, int]:
+    """How strongly the wording points at each kind (and at "other")."""
+    utterances = transcript.utterances
+    texts = [u.text for u in utterances] + [u.text for u in utterances[:_OPENING_TURNS]]
+    text = "\n".join(texts)
+    scores = {
+        kind: _STRONG * len(cues.strong.findall(text)) + _WEAK * len(cues.weak.findall(text))
+        for kind, cues in _WORDING.items()
+    }
+    # A 1:1 is two people; a meeting of four or more is something else.
+    speakers = len(transcript.speakers)
+    if speakers == 2:
+        scores[ONE_TO_ONE] += _STRONG
+    elif speakers >= 4:
+        scores[ONE_TO_ONE] = 0
+    return scores
 
 
 def detect_kind(transcript: Transcript, *names: str | None) -> str:
     """The kind the file name or title says, else the one the wording points at most, else
-    "other" when nothing points clearly anywhere."""
+    "other" when the wording points nowhere clearly or at a meeting of another sort."""
     for kind, cue in _NAME_CUES.items():
         if any(name and cue.search(name) for name in names):
             return kind
-    text = " ".join(u.text for u in transcript.utterances)
-    hits = {kind: len(cue.findall(text)) for kind, cue in _SPEECH_CUES.items()}
-    best = max(hits, key=lambda kind: hits[kind])
-    if hits[best] < _MIN_SPEECH_HITS:
+    scores = kind_scores(transcript)
+    best = max((kind for kind in KINDS if kind != OTHER), key=lambda kind: scores[kind])
+    if scores[best] < _MIN_SCORE or scores[OTHER] >= scores[best]:
         return OTHER
     return best
 
