@@ -210,12 +210,31 @@ def detect_kind(transcript: Transcript, *names: str | None) -> str:
 class _Section:
     title: str
     cue: re.Pattern[str] | None  # None: the meeting's action items fill it
+    # A question that asks for this section ("Blockers?", "What went well?"): the answer that
+    # follows belongs here even without the section's words ("I need the copy from marketing").
+    prompt: re.Pattern[str] | None = None
+    # A sentence must also say this to belong here (a stand-up's "today" is what *I* do today,
+    # not "Jonas is out today").
+    needs: re.Pattern[str] | None = None
+    # Sentences saying this never belong here (a commitment is an action, not a reflection).
+    avoid: re.Pattern[str] | None = None
+    # Where a sentence fits several sections, the one of highest rank takes it ("Today I'm
+    # blocked on the export" is a blocker, not today's plan).
+    rank: int = 0
 
 
 def _cue(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I)
 
 
+_FIRST_PERSON = _cue(r"\b(?:i|i'm|i'll|i've|i'd|me|my|we|we're|we'll|we've|our)\b")
+_COMMITMENT = _cue(r"\b(?:i'll|i will|i can|let's|can you|could you|we're going with)\b")
+# "No blockers for me", "Not really, no", "Nothing from me": nothing to list; nor is the
+# agenda ("Glad first.").
+_NOTHING = _cue(
+    r"^(?:no|nope|not really|nothing|none|all good)\b|\bno blockers?\b|"
+    r"\bnothing (?:blocking|from me)\b|^(?:okay,? |so,? )?(?:\w+ ){0,2}first\W*$"
+)
 _ACTIONS = _Section("Actions", None)
 _SECTIONS: dict[str, tuple[_Section, ...]] = {
     STANDUP: (
@@ -223,39 +242,55 @@ _SECTIONS: dict[str, tuple[_Section, ...]] = {
             "Yesterday",
             _cue(
                 r"\b(?:yesterday|finished|wrapped up|got .* done|i (?:did|fixed|shipped|merged|"
-                r"closed|reviewed|deployed|worked on)|last (?:night|evening))\b"
+                r"closed|reviewed|deployed|worked on)|last (?:night|evening)|already)\b"
             ),
+            needs=_FIRST_PERSON,
+            rank=1,
         ),
         _Section(
             "Today",
             _cue(
                 r"\b(?:today|this morning|this afternoon|i'll|i will|i'm going to|i'm gonna|"
-                r"next up|i'm (?:on|picking up|working on)|i plan to)\b"
+                r"next up|i'm (?:still )?(?:on|picking up|working on)|i'm still|i plan to)\b"
             ),
+            needs=_FIRST_PERSON,
         ),
         _Section(
             "Blockers",
             _cue(
                 r"\b(?:block(?:ed|er|ers|ing)|stuck|waiting (?:on|for)|can't (?:get|move)|"
-                r"need help|depends on|held up)\b"
+                r"need help|depends on|held up|i need (?!to\b))"
             ),
+            prompt=_cue(r"\b(?:block(?:ed|er|ers|ing)|stuck|in your way|need anything)"),
+            rank=2,
         ),
     ),
     RETRO: (
         _Section(
             "Went well",
             _cue(
-                r"\b(?:went (?:really )?well|worked well|good job|great job|happy with|"
-                r"proud|kudos|shout.?out|helped a lot|smooth(?:ly)?)\b"
+                r"\b(?:went (?:really )?well|worked(?: well)?|good job|great job|happy with|"
+                r"proud|kudos|shout.?out|helped a lot|smooth(?:ly)?|glad|caught|quick(?:ly)?|"
+                r"on time)\b"
             ),
+            prompt=_cue(r"\b(?:went (?:really )?well|worked|glad|good)\b"),
+            avoid=_COMMITMENT,
+            rank=2,
         ),
         _Section(
             "To improve",
             _cue(
                 r"\b(?:didn't go well|went wrong|(?:could|should) (?:have )?(?:be(?:en)? )?"
-                r"better|too (?:slow|late|long)|pain(?:ful)?|frustrat|problem was|"
-                r"root cause|next time|improve|missed)\b"
+                r"better|do better|too (?:slow|late|long)|pain(?:ful)?|frustrat|problem was|"
+                r"root cause|next time|improve|missed|sad|late|missing|wasn't|weren't|isn't|"
+                r"took (?:us )?\w+ (?:minutes|hours|days)|would have (?:caught|seen|saved))"
             ),
+            prompt=_cue(
+                r"\b(?:didn't go well|went wrong|improve|better|sad|didn't work|"
+                r"would have caught|differently|caused)"
+            ),
+            avoid=_COMMITMENT,
+            rank=1,
         ),
         _ACTIONS,
     ),
@@ -342,14 +377,52 @@ def sections_for(
     if not layout:
         return ()
     sentences = [s for s in meeting_sentences(transcript.utterances) if len(s.content) >= 2]
+    answers = _answers(layout, meeting_sentences(transcript.utterances))
     if kind in _PER_PERSON:
         speakers = list(dict.fromkeys(s.speaker for s in sentences if s.speaker))
         return tuple(
             found
             for speaker in speakers
-            for found in _fill(layout, [s for s in sentences if s.speaker == speaker], (), speaker)
+            for found in _fill(
+                layout, [s for s in sentences if s.speaker == speaker], (), speaker, answers
+            )
         )
-    return _fill(layout, sentences, action_items, None)
+    return _fill(layout, sentences, action_items, None, answers)
+
+
+_MAX_ANSWER_TURNS = 3
+
+
+def _answers(layout: Sequence[_Section], sentences: Sequence[Sentence]) -> dict[int, str]:
+    """The sentences that answer a section's question, by index, to the section's title: what
+    the others say after "Blockers?" or "What went well?", until the one who asked speaks
+    again or someone asks something else."""
+    answers: dict[int, str] = {}
+    for position, question in enumerate(sentences):
+        if not question.is_question:
+            continue
+        asked = next((x for x in layout if x.prompt and x.prompt.search(question.tidy)), None)
+        if asked is None:
+            continue
+        turns: set[int] = set()
+        for answer in sentences[position + 1 :]:
+            if answer.is_question or answer.speaker == question.speaker:
+                break
+            turns.add(answer.turn)
+            if len(turns) > _MAX_ANSWER_TURNS:
+                break
+            answers[answer.index] = asked.title
+    return answers
+
+
+def _belongs(section: _Section, sentence: Sentence, answers: dict[int, str]) -> bool:
+    if section.cue is None or sentence.is_question or _NOTHING.search(sentence.tidy):
+        return False
+    if section.avoid and section.avoid.search(sentence.tidy):
+        return False
+    if section.needs and not section.needs.search(sentence.tidy):
+        return False
+    return answers.get(sentence.index) == section.title or bool(section.cue.search(sentence.tidy))
 
 
 def _fill(
@@ -357,20 +430,23 @@ def _fill(
     sentences: Sequence[Sentence],
     action_items: Sequence[ActionItem],
     speaker: str | None,
+    answers: dict[int, str],
 ) -> tuple[SummarySection, ...]:
-    used: set[int] = set()
+    chosen: dict[str, list[Sentence]] = {section.title: [] for section in layout}
+    by_rank = sorted(layout, key=lambda section: -section.rank)
+    for sentence in sentences:
+        # A sentence answering a section's question goes there; else to the first section,
+        # highest rank first, whose words it says.
+        asked = [x for x in layout if answers.get(sentence.index) == x.title]
+        home = next((x for x in [*asked, *by_rank] if _belongs(x, sentence, answers)), None)
+        if home is not None:
+            chosen[home.title].append(sentence)
     filled: list[SummarySection] = []
     for section in layout:
         if section.cue is None:
             items = [_action_text(item) for item in action_items if item.is_open]
         else:
-            chosen = [
-                s
-                for s in sentences
-                if s.index not in used and not s.is_question and section.cue.search(s.tidy)
-            ][:MAX_SECTION_ITEMS]
-            used.update(s.index for s in chosen)
-            items = [compress(s.tidy) for s in chosen]
+            items = [compress(s.tidy) for s in chosen[section.title]]
         if items or speaker is not None:
             filled.append(SummarySection(section.title, tuple(items[:MAX_SECTION_ITEMS]), speaker))
     if speaker is not None and not any(section.items for section in filled):
