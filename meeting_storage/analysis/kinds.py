@@ -229,11 +229,10 @@ def _cue(pattern: str) -> re.Pattern[str]:
 
 _FIRST_PERSON = _cue(r"\b(?:i|i'm|i'll|i've|i'd|me|my|we|we're|we'll|we've|our)\b")
 _COMMITMENT = _cue(r"\b(?:i'll|i will|i can|let's|can you|could you|we're going with)\b")
-# "No blockers for me", "Not really, no", "Nothing from me": nothing to list; nor is the
-# agenda ("Glad first.").
+# "Not really, no", "Nothing from me": nothing to list; nor is the agenda ("Glad first.").
 _NOTHING = _cue(
-    r"^(?:no|nope|not really|nothing|none|all good)\b|\bno blockers?\b|"
-    r"\bnothing (?:blocking|from me)\b|^(?:okay,? |so,? )?(?:\w+ ){0,2}first\W*$"
+    r"^(?:no|nope|not really|nothing|none|all good)\b(?!.*\b(?:i'm|i'll|i am|i will)\b)|"
+    r"\bnothing from me\b|^(?:okay,? |so,? )?(?:\w+ ){0,2}first\W*$"
 )
 _ACTIONS = _Section("Actions", None)
 _SECTIONS: dict[str, tuple[_Section, ...]] = {
@@ -262,6 +261,7 @@ _SECTIONS: dict[str, tuple[_Section, ...]] = {
                 r"need help|depends on|held up|i need (?!to\b))"
             ),
             prompt=_cue(r"\b(?:block(?:ed|er|ers|ing)|stuck|in your way|need anything)"),
+            avoid=_cue(r"\b(?:no|not any|without) blockers?\b|\bnothing (?:blocking|in my way)"),
             rank=2,
         ),
     ),
