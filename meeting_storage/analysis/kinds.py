@@ -77,7 +77,8 @@ class _Cues:
 
 
 def _words(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b", re.I)
+    # Not followed by a letter, rather than a word boundary, so that "blockers?" can match.
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")(?!\w)", re.I)
 
 
 # "Other" has cues of its own: what design reviews, steering committees, budget reviews and
