@@ -21,6 +21,9 @@ Figures:
 - decision recall@0.3: the share of gold decisions found;
 - distractors: predicted actions or decisions closer to a distractor (>= 0.3) than to any
   gold item.
+- kind detection: the share of meetings whose detected kind is the gold `kind`, from the
+  wording alone and with the file name as a title hint (the same for every extractor: the
+  kind is detected after extraction).
 
 Run with `make bench`; `--extractor configured` adds the configured extractor's column.
 """
@@ -40,6 +43,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from meeting_storage.analysis import parse_transcript
+from meeting_storage.analysis.kinds import detect_kind
+
 REPO = Path(__file__).resolve().parents[1]
 EVERYDAY = REPO / "eval" / "everyday"
 THRESHOLD = 0.3
@@ -57,6 +63,7 @@ EVERYDAY_GOALS = {
     "decision recall@0.3": ">= 0.60",
 }
 AMI_ATTRIBUTION = "AMI Meeting Corpus (University of Edinburgh et al.), CC BY 4.0"
+KIND_GOAL = ">= 0.90"
 
 
 def eval_dir() -> Path | None:
@@ -230,6 +237,21 @@ def run_set(
     return score_set(scorer, meetings, predicted)
 
 
+def kind_accuracy(meetings: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """The share of meetings whose detected kind is the gold one, from the wording alone and
+    with the file name (`<meeting>.txt`, as `analyze` is given it) as a title hint."""
+    wording = named = 0
+    for meeting, record in meetings.items():
+        transcript = parse_transcript(str(record["transcript"]))
+        wording += detect_kind(transcript) == record["kind"]
+        named += detect_kind(transcript, f"{meeting}.txt") == record["kind"]
+    count = max(1, len(meetings))
+    return {
+        "kind detection (wording)": wording / count,
+        "kind detection (with file name)": named / count,
+    }
+
+
 EVERYDAY_ROWS = (
     "action F1@0.3",
     "action precision@0.3",
@@ -296,6 +318,15 @@ def main(argv: list[str] | None = None) -> int:
                 value = result[row]
                 cells.append(f"{value:.0f}" if row == "distractors" else f"{value:.3f}")
             print(f"| {label} | {row} | {goal} | " + " | ".join(cells) + " |")
+    for set_name, gold_dir in sets.items():
+        if set_name == "AMI dev":
+            continue
+        meetings = load_meetings(gold_dir)
+        for row, value in kind_accuracy(meetings).items():
+            wording_on_dev = set_name == "everyday dev" and row.endswith("(wording)")
+            goal = KIND_GOAL if wording_on_dev else ""
+            cells = [f"{value:.3f}"] * len(extractors)
+            print(f"| {set_name} ({len(meetings)}) | {row} | {goal} | " + " | ".join(cells) + " |")
     print()
     print(f"AMI data: {AMI_ATTRIBUTION}. Everyday meetings: written for this product.")
     return 0
