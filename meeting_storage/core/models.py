@@ -68,6 +68,9 @@ class MeetingRecord:
     bedrock_model_id: str | None = None
     bedrock_input_tokens: int | None = None
     bedrock_output_tokens: int | None = None
+    # Who stored the meeting: the signed-in address, the API token's owner, or "local" (the
+    # CLI). Older records have none and count as the local operator's.
+    uploaded_by: str | None = None
 
     @property
     def display_title(self) -> str:
@@ -112,6 +115,9 @@ class MeetingRecord:
                 values["transcribed_seconds"] = float(values["transcribed_seconds"])
             if values.get("bedrock_model_id") is not None:
                 values["bedrock_model_id"] = str(values["bedrock_model_id"])
+            values["uploaded_by"] = (
+                str(values["uploaded_by"]) if values.get("uploaded_by") else None
+            )
             for name in ("bedrock_input_tokens", "bedrock_output_tokens"):
                 if values.get(name) is not None:
                     values[name] = int(values[name])

@@ -24,6 +24,7 @@ from meeting_storage.analysis import Extractor
 from meeting_storage.analysis.backends import make_extractor, make_transcriber
 from meeting_storage.analysis.transcribe import Transcriber
 from meeting_storage.core import layout
+from meeting_storage.core.access import LOCAL_OPERATOR
 from meeting_storage.core.errors import (
     ConfigurationError,
     InvalidInputError,
@@ -47,6 +48,7 @@ from meeting_storage.index import DEFAULT_LIMIT, MAX_LIMIT, MeetingIndex, valida
 from meeting_storage.index.factory import make_index
 from meeting_storage.index.query import MeetingFilter
 from meeting_storage.service import footprint
+from meeting_storage.service.access import AccessControl, AuditTrail
 from meeting_storage.service.documents import MeetingDocuments
 from meeting_storage.service.processing import INDEX_ATTEMPTS, PROCESS_STEPS, MeetingProcessing
 from meeting_storage.service.uploads import presign_seconds
@@ -64,7 +66,7 @@ __all__ = ["PROCESS_STEPS", "RECENTLY_DELETED_DAYS", "MeetingStorage", "open_sto
 Progress = Callable[[int, int], None]
 
 
-class MeetingStorage(MeetingProcessing, DeletedMeetings):
+class MeetingStorage(AccessControl, MeetingProcessing, DeletedMeetings):
     """A meeting store: recordings in an S3 bucket, documents in it (or in a local folder),
     an index that lists them, and the analysis that turns transcripts into summaries."""
 
@@ -89,6 +91,9 @@ class MeetingStorage(MeetingProcessing, DeletedMeetings):
         self.extractor: Extractor = extractor or make_extractor(settings)
         configured, self.transcriber_choice = make_transcriber(settings, self.audio)
         self.transcriber: Transcriber | None = transcriber or configured
+        # Who is acting (see acting_as), and where every change is recorded: the bucket.
+        self.principal = LOCAL_OPERATOR
+        self.audit_trail = AuditTrail(self.audio)
 
     def check_bucket(self) -> None:
         """Raise a typed error unless the bucket is reachable with these credentials."""
