@@ -29,7 +29,7 @@ from meeting_storage.core.access import (
     can_see,
 )
 from meeting_storage.core.errors import ForbiddenError, MeetingStorageError
-from meeting_storage.core.models import MeetingRecord, utc_now
+from meeting_storage.core.models import MeetingRecord
 from meeting_storage.core.settings import Settings
 from meeting_storage.storage.blobs import BlobStore
 
@@ -202,7 +202,7 @@ class AccessControl:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown audit outcome {outcome!r}")
         event = AuditEvent(
-            at=utc_now(),
+            at=datetime.now(UTC),  # to the microsecond: the order of events in a second
             actor=self.principal.email,
             role=str(self.principal.role),
             via=self.principal.via,
