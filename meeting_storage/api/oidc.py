@@ -63,16 +63,25 @@ class OidcVerifier:
         """The token's claims, or UnauthorizedError saying what is wrong with it."""
         issuer, keys = self._provider()
         try:
-            key = keys.get_signing_key_from_jwt(token)
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                key.key,
-                algorithms=ALGORITHMS,
-                audience=self.audiences,
-                issuer=issuer,
-                leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "iss", "aud"]},
-            )
+            kid = jwt.get_unverified_header(token).get("kid")
+            # A token without a key id: any of the provider's signing keys may have signed it.
+            candidates = [keys.get_signing_key(kid)] if kid else keys.get_signing_keys()
+            claims: dict[str, Any] = {}
+            for number, key in enumerate(candidates, 1):
+                try:
+                    claims = jwt.decode(
+                        token,
+                        key.key,
+                        algorithms=ALGORITHMS,
+                        audience=self.audiences,
+                        issuer=issuer,
+                        leeway=LEEWAY_SECONDS,
+                        options={"require": ["exp", "iss", "aud"]},
+                    )
+                    break
+                except jwt.InvalidSignatureError:
+                    if number == len(candidates):
+                        raise
         except jwt.PyJWKClientConnectionError as exc:
             raise BackendUnavailableError(
                 f"Cannot read the OpenID Connect provider's keys: {exc}"
