@@ -132,6 +132,7 @@ def test_an_editor_works_on_their_own_meetings_only(
             "/api/meeting/process",
             json={"text": SAMPLE_TRANSCRIPT, "audio_s3_key": uploaded["audio_s3_key"]},
         ).json()
+        assert alice.delete(f"/api/meetings/{MEETING}").status_code == 404
         refused = alice.delete(f"/api/meetings/{his['meeting_id']}")
         assert refused.status_code == 403 and error_code(refused) == "forbidden"
         mine = alice.get("/api/meetings", params={"uploaded_by": "alice@example.com"}).json()
