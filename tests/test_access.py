@@ -199,6 +199,9 @@ def test_each_change_leaves_exactly_one_event_with_its_actor(
     upload = alice.upload_audio(io.BytesIO(wav_bytes()), "Sync.wav")
     meeting = alice.process(SAMPLE_TRANSCRIPT, audio_s3_key=upload.audio_s3_key).record
     alice.attach_transcript(meeting.meeting_id, SAMPLE_TRANSCRIPT)
+    # Whoever may open the meeting sees its own history (not the rest of the trail).
+    history = moto_storage.acting_as(VIC).meeting_history(meeting.meeting_id)
+    assert [e.action for e in history] == ["meeting.attach_transcript", "meeting.process"]
     alice.delete_meeting(meeting.meeting_id)
     trail = events(moto_storage)
     assert [(e.action, e.outcome) for e in reversed(trail)] == [
