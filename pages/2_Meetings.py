@@ -18,9 +18,9 @@ PAGE_SIZES = (25, 50, 100)
 _CURSORS = "meetings_cursors"  # the cursor of every page seen so far, for "Newer"
 _FILTERS = "meetings_filters"
 
-components.page_setup("Meetings", ":material/list:")
+principal = components.page_setup("Meetings", ":material/list:")
 st.title("Meetings", anchor=False)
-storage = components.storage_or_stop()
+storage = components.storage_or_stop(principal)
 
 search_col, dates_col, owner_col, size_col = st.columns([3, 2, 2, 1])
 search = search_col.text_input(
@@ -56,7 +56,8 @@ if not page.meetings:
         st.info("No meetings match these filters.")
     else:
         st.info("No meetings stored yet.")
-        st.page_link(components.UPLOAD, label="Upload a recording", icon=":material/upload:")
+        if storage.can("meeting.upload"):
+            st.page_link(components.UPLOAD, label="Upload a recording", icon=":material/upload:")
 else:
     start = (number - 1) * size + 1
     order = "best match first" if page.ranked else "newest first"
@@ -78,7 +79,7 @@ if older_col.button("Older →", disabled=page.next_cursor is None, width="stret
     st.rerun()
 
 st.divider()
-if st.toggle(
+if storage.can("meeting.undelete") and st.toggle(
     "Show recently deleted meetings",
     key="meetings_show_deleted",
     help=f"In a versioned bucket a deleted meeting can be restored for {RESTORE_DAYS} days.",
