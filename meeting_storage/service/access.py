@@ -9,11 +9,13 @@ concurrent writers never contend, and deleting a meeting leaves its history in p
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Self
 
@@ -27,7 +29,7 @@ from meeting_storage.core.access import (
     can_see,
 )
 from meeting_storage.core.errors import ForbiddenError, MeetingStorageError
-from meeting_storage.core.models import MeetingRecord, utc_now
+from meeting_storage.core.models import MeetingRecord
 from meeting_storage.core.settings import Settings
 from meeting_storage.storage.blobs import BlobStore
 
@@ -126,6 +128,14 @@ def as_datetime(value: datetime | date | None) -> datetime | None:
     return datetime.combine(value, time.min, tzinfo=UTC)
 
 
+@dataclass
+class AuditScope:
+    """What an audited block learns as it goes: the meeting it made, details to record."""
+
+    meeting_id: str | None
+    details: dict[str, object] = field(default_factory=dict)
+
+
 class AccessControl:
     """The acting principal, the permission check and the audit trail of a MeetingStorage."""
 
@@ -192,7 +202,7 @@ class AccessControl:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown audit outcome {outcome!r}")
         event = AuditEvent(
-            at=utc_now(),
+            at=datetime.now(UTC),  # to the microsecond: the order of events in a second
             actor=self.principal.email,
             role=str(self.principal.role),
             via=self.principal.via,
@@ -205,6 +215,37 @@ class AccessControl:
             self.audit_trail.record(event)
         except MeetingStorageError as exc:
             logger.error("Could not write the audit event for %s: %s", action, exc.message)
+
+    @contextlib.contextmanager
+    def audited(
+        self, action: str, meeting_id: str | None = None, **details: object
+    ) -> Iterator[AuditScope]:
+        """Write one event for the block: "ok" when it ends, "failed" (with the error's code)
+        when it raises. The block may set `scope.meeting_id` and add to `scope.details` as it
+        learns them. A ForbiddenError inside was recorded by `authorize` already."""
+        scope = AuditScope(meeting_id, dict(details))
+        try:
+            yield scope
+        except ForbiddenError:
+            raise
+        except BaseException as exc:
+            self._audit_failure(action, scope.meeting_id, exc, scope.details)
+            raise
+        self.audit(action, scope.meeting_id, scope.details)
+
+    def _audit_failure(
+        self,
+        action: str,
+        meeting_id: str | None,
+        exc: BaseException,
+        details: Mapping[str, object] | None = None,
+    ) -> None:
+        """Record that `action` failed with `exc` (its error code, never its message, which
+        may quote input)."""
+        if isinstance(exc, ForbiddenError):
+            return
+        code = exc.code if isinstance(exc, MeetingStorageError) else type(exc).__name__
+        self.audit(action, meeting_id, {**(details or {}), "error": code}, "failed")
 
     def audit_events(
         self,
