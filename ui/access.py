@@ -123,7 +123,7 @@ def _who_is_here(gate: Gate) -> None:
         )
         return
     with st.sidebar:
-        st.caption(f"Signed in as **{escape_markdown(principal.email)}** ({principal.role})")
+        st.caption(f"Signed in as {escape_markdown(principal.email)} ({principal.role})")
         st.button("Sign out", icon=":material/logout:", on_click=st.logout, key="sign_out")
 
 
