@@ -51,6 +51,7 @@ from meeting_storage.service import footprint
 from meeting_storage.service.access import AuditTrail
 from meeting_storage.service.documents import MeetingDocuments, StoredRecord
 from meeting_storage.service.processing import INDEX_ATTEMPTS, PROCESS_STEPS, MeetingProcessing
+from meeting_storage.service.tokens import ApiTokens, TokenStore
 from meeting_storage.service.uploads import presign_seconds
 from meeting_storage.service.versions import RECENTLY_DELETED_DAYS, DeletedMeetings
 from meeting_storage.storage import archive
@@ -66,7 +67,7 @@ __all__ = ["PROCESS_STEPS", "RECENTLY_DELETED_DAYS", "MeetingStorage", "open_sto
 Progress = Callable[[int, int], None]
 
 
-class MeetingStorage(MeetingProcessing, DeletedMeetings):
+class MeetingStorage(MeetingProcessing, DeletedMeetings, ApiTokens):
     """A meeting store: recordings in an S3 bucket, documents in it (or in a local folder),
     an index that lists them, and the analysis that turns transcripts into summaries."""
 
@@ -94,6 +95,7 @@ class MeetingStorage(MeetingProcessing, DeletedMeetings):
         # Who is acting (see acting_as), and where every change is recorded: the bucket.
         self.principal = LOCAL_OPERATOR
         self.audit_trail = AuditTrail(self.audio)
+        self.token_store = TokenStore(self.audio)
 
     def check_bucket(self) -> None:
         """Raise a typed error unless the bucket is reachable with these credentials."""
