@@ -167,3 +167,74 @@ def test_dashboard_command_refuses_0_0_0_0_without_sign_in_within_seconds(
     # Nothing was started: neither the dashboard nor the local S3 server.
     assert port_is_free(web_port) and port_is_free(s3_port)
     assert not (tmp_path / "s3-data").exists()
+
+
+def test_dashboard_command_hands_oidc_settings_to_streamlit_and_deletes_them_at_exit(
+    tmp_path: Path,
+) -> None:
+    s3_port, web_port = free_port(), free_port()
+    data_dir = tmp_path / "s3-data"
+    settings = make_settings(
+        "handed-bucket",
+        tmp_path,
+        s3_endpoint_url=f"http://127.0.0.1:{s3_port}",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+    )
+    env = {**os.environ, **settings_environment(settings)}
+    env.update(
+        OIDC_SERVER_METADATA_URL=METADATA,
+        OIDC_CLIENT_ID="meeting-storage",
+        OIDC_CLIENT_SECRET="client-secret-never-printed",
+        AUTH_COOKIE_SECRET="cookie-secret-cookie-secret",
+    )
+    log = tmp_path / "launcher.log"
+    with log.open("wb") as out:
+        launcher = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "meeting_storage", "dashboard", "--app", str(APP)),
+                *("--port", str(web_port), "--data-dir", str(data_dir)),
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    generated: Path | None = None
+    try:
+        deadline = time.monotonic() + 90
+        while generated is None:
+            assert launcher.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            for command in streamlit_commands(web_port):
+                # The generated file comes last, after Streamlit's usual ones.
+                last = max(i for i, arg in enumerate(command) if arg == "--secrets.files")
+                generated = Path(command[last + 1])
+            time.sleep(0.2)
+        assert "Sign-in: OpenID Connect (OIDC_* settings in .env)" in log.read_text()
+        assert stat.S_IMODE(generated.stat().st_mode) == 0o600
+        assert stat.S_IMODE(generated.parent.stat().st_mode) == 0o700
+        auth = tomllib.loads(generated.read_text())["auth"]
+        assert auth["redirect_uri"] == f"http://localhost:{web_port}/oauth2callback"
+        assert auth["client_secret"] == "client-secret-never-printed"
+        assert auth["server_metadata_url"] == METADATA
+    finally:
+        launcher.terminate()
+        launcher.wait(timeout=60)
+    assert not generated.exists() and not generated.parent.exists()
+    assert "client-secret-never-printed" not in log.read_text()
+
+
+def streamlit_commands(port: int) -> list[list[str]]:
+    """The command lines of the `streamlit run` processes serving this port."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().decode().split("\0")
+            except OSError:
+                continue
+            if "streamlit" in command and str(port) in command and "--secrets.files" in command:
+                found.append(command)
+    return found
