@@ -29,7 +29,14 @@ from meeting_storage.cli.dashboard_auth import sign_in_setup, streamlit_secrets_
 from meeting_storage.core.access import Principal, Role
 from meeting_storage.storage.embedded import exit_with_parent, free_port
 from tests.conftest import APP, SAMPLE_TRANSCRIPT, settings_environment, wav_bytes
-from tests.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, VIEWPORT, settled
+from tests.test_dashboard_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TIMEOUT_MS,
+    VIEWPORT,
+    screenshot,
+    settled,
+)
 
 ADMIN = "ada@example.com"
 EDITOR = "ed@example.com"
@@ -189,6 +196,7 @@ def test_sign_in_roles_and_sign_out_in_chromium(signed_in_dashboard: Dashboard) 
             page.goto(meeting + dashboard.own_id)
             expect(page.get_by_role("button", name="Sign in")).to_be_visible()
             assert_shows_no_data(page, dashboard)
+            screenshot(page, "sign-in")
             page.close()
 
             # A viewer reads the meetings but has no upload and no delete.
@@ -240,6 +248,7 @@ def test_sign_in_roles_and_sign_out_in_chromium(signed_in_dashboard: Dashboard) 
             sign_in(stranger, dashboard, STRANGER)
             expect(stranger.get_by_text("No access.")).to_be_visible()
             expect(stranger.get_by_text(ADMIN)).to_be_visible()
+            screenshot(stranger, "no-access")
             for path in PAGES:
                 stranger.goto(f"{dashboard.url}/{path}")
                 expect(stranger.get_by_text("No access.")).to_be_visible()
@@ -256,6 +265,7 @@ def test_sign_in_roles_and_sign_out_in_chromium(signed_in_dashboard: Dashboard) 
             expect(grid).to_be_visible()
             cells = grid.locator("[role=gridcell]").all_inner_texts()
             assert "meeting.delete" in cells and EDITOR in cells
+            screenshot(admin, "activity")
             admin.context.close()
         finally:
             browser.close()
