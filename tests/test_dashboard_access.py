@@ -290,3 +290,25 @@ def test_configured_sign_in_without_streamlit_secrets_fails_closed(
     assert "Sign-in is configured but not available" in at.error[0].value
     assert signed_in_dashboard.settings.bucket not in everything_shown(at)
     assert not at.dataframe and not at.metric
+
+
+def test_every_page_passes_the_gate_before_anything_else() -> None:
+    """The first thing a page does (after its imports, definitions and constants) is set
+    itself up, which signs people in: a new page that forgot would show its data to anyone."""
+    import ast
+
+    def inert(node: ast.stmt) -> bool:
+        if isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef):
+            return True
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            return True  # the docstring
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            return not any(isinstance(part, ast.Call) for part in ast.walk(node))
+        return False
+
+    root = Path(__file__).resolve().parent.parent
+    for page in (HOME, *PAGES):
+        tree = ast.parse((root / page).read_text())
+        first = next(node for node in tree.body if not inert(node))
+        assert isinstance(first, ast.Assign), page
+        assert ast.unparse(first.value).startswith("components.page_setup("), page

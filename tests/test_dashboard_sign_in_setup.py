@@ -87,6 +87,14 @@ def test_a_missing_cookie_secret_is_generated_and_a_missing_client_secret_explai
     setup = sign_in_setup(oidc(settings, auth_cookie_secret=None), 8501, tmp_path)
     assert setup.auth and len(setup.auth["cookie_secret"]) >= 32
     assert "AUTH_COOKIE_SECRET" in setup.notes[0]
+    public = sign_in_setup(oidc(settings), 8501, tmp_path, "0.0.0.0")
+    assert "OIDC_REDIRECT_URI is not set" in public.notes[0]
+    assert not sign_in_setup(
+        oidc(settings, oidc_redirect_uri="https://m.example.com/oauth2callback"),
+        8501,
+        tmp_path,
+        "0.0.0.0",
+    ).notes
     with pytest.raises(ConfigurationError, match="OIDC_CLIENT_SECRET"):
         sign_in_setup(oidc(settings, oidc_client_secret=None), 8501, tmp_path)
 

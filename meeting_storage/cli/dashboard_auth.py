@@ -64,7 +64,9 @@ def has_auth_section(paths: Sequence[Path]) -> bool:
     return False
 
 
-def sign_in_setup(settings: Settings, port: int, app_dir: Path) -> SignInSetup:
+def sign_in_setup(
+    settings: Settings, port: int, app_dir: Path, address: str = "127.0.0.1"
+) -> SignInSetup:
     """The sign-in the dashboard will use, or a ConfigurationError saying what is missing."""
     metadata_url, client_id = settings.oidc_server_metadata_url, settings.oidc_client_id
     if not (settings.oidc_configured and metadata_url and client_id):
@@ -86,6 +88,12 @@ def sign_in_setup(settings: Settings, port: int, app_dir: Path) -> SignInSetup:
             "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`) to keep them."
         )
     redirect_uri = settings.oidc_redirect_uri or f"http://localhost:{port}/oauth2callback"
+    if not settings.oidc_redirect_uri and not _is_loopback(address):
+        notes.append(
+            f"OIDC_REDIRECT_URI is not set, so the provider sends people back to {redirect_uri}, "
+            "which works only on this machine; set it to this dashboard's public address + "
+            "/oauth2callback."
+        )
     return SignInSetup(
         "env",
         auth={
@@ -102,16 +110,20 @@ def sign_in_setup(settings: Settings, port: int, app_dir: Path) -> SignInSetup:
 def check_dashboard_address(address: str, setup: SignInSetup) -> None:
     """A dashboard without sign-in never listens beyond this machine: everyone who could
     reach it would be its administrator."""
-    # The API's rule for addresses, imported here so that other commands start without FastAPI.
-    from meeting_storage.api.auth import is_loopback_host
-
-    if setup.signs_in or is_loopback_host(address):
+    if setup.signs_in or _is_loopback(address):
         return
     raise ConfigurationError(
         f"Refusing to run the dashboard on {address} without sign-in: anyone who can reach it "
         "could read and delete every meeting. Configure an OpenID Connect provider in .env "
         f"({', '.join(OIDC_SETTINGS[:4])}; see docs/access.md), or listen on 127.0.0.1."
     )
+
+
+def _is_loopback(address: str) -> bool:
+    # The API's rule for addresses, imported here so that other commands start without FastAPI.
+    from meeting_storage.api.auth import is_loopback_host
+
+    return is_loopback_host(address)
 
 
 def auth_toml(auth: dict[str, str]) -> str:

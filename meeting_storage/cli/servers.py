@@ -176,7 +176,7 @@ def run_dashboard(
     )
     host = "localhost" if args.address in {"127.0.0.1", "0.0.0.0", "::"} else args.address  # noqa: S104
     # Sign-in first: a dashboard without it refuses a non-loopback address before anything starts.
-    sign_in = sign_in_setup(settings, port, app.parent)
+    sign_in = sign_in_setup(settings, port, app.parent, args.address)
     check_dashboard_address(args.address, sign_in)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     server = _embedded_server(settings, args.data_dir)
