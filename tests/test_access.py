@@ -382,3 +382,32 @@ def test_cli_tokens_audit_and_uploaded_by(
     assert [e["meeting_id"] for e in by_actor] == [theirs]
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     assert cli(capsys, moto_storage, "audit", "--since", tomorrow)["events"] == []
+
+
+def test_an_older_sql_index_learns_who_stored_its_meetings(tmp_path: Any) -> None:
+    from sqlalchemy import text
+
+    from meeting_storage.core.models import MeetingRecord
+    from meeting_storage.index.sql import SqlIndex
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    old = MeetingRecord(meeting_id="meeting-0001", timestamp=datetime.now(UTC), filename="a.txt")
+    index = SqlIndex(url)
+    index.put(old)
+    with index.engine.begin() as conn:  # as the schema was before uploads were recorded
+        conn.execute(text("DROP INDEX ix_meetings_uploaded_by"))
+        conn.execute(text("ALTER TABLE meetings DROP COLUMN uploaded_by"))
+        conn.execute(text("DELETE FROM schema_version WHERE version = 2"))
+    index.close()
+    upgraded = SqlIndex(url)
+    assert "schema v2" in upgraded.check()
+    theirs = replace(old, meeting_id="meeting-0002", uploaded_by="alice@example.com")
+    upgraded.put(theirs)
+
+    def ids(who: str) -> list[str]:
+        page = upgraded.list(10, None, None, MeetingFilter(uploaded_by=who))
+        return [m.meeting_id for m in page.meetings]
+
+    assert ids("local") == ["meeting-0001"]
+    assert ids("Alice@Example.com") == ["meeting-0002"]
+    upgraded.close()

@@ -30,6 +30,7 @@ __all__ = [
     "Role",
     "allowed",
     "can_see",
+    "claimed_email",
     "email_matches",
     "role_for",
 ]
@@ -171,6 +172,19 @@ def role_for(email: str, claims: Mapping[str, object] | None, settings: Settings
     if email_matches(email, settings.viewer_emails):
         granted.add(Role.VIEWER)
     return max(granted, key=lambda role: role.rank) if granted else None
+
+
+def claimed_email(claims: Mapping[str, object]) -> str | None:
+    """The person's address in an OpenID Connect token's claims (lower-cased): `email`, or
+    an address-like `preferred_username`, `upn` or `username` (Entra ID, Cognito); None
+    when there is none or the provider says the address is not verified."""
+    if claims.get("email_verified") is False:
+        return None
+    for name in ("email", "preferred_username", "upn", "username"):
+        value = claims.get(name)
+        if isinstance(value, str) and re.fullmatch(r"[^@\s,]+@[^@\s,]+", value.strip()):
+            return value.strip().lower()
+    return None
 
 
 OUTCOMES = ("ok", "forbidden", "failed")

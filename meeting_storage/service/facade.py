@@ -238,7 +238,11 @@ class MeetingStorage(MeetingProcessing, DeletedMeetings, ApiTokens):
         layout.validate_meeting_id(meeting_id)
         stored = self.meeting_documents.read_stored(meeting_id)
         record = stored.record if stored is not None else None
-        if record is not None and record.status != STATUS_DELETING and not self.can_see(record):
+        hidden = (
+            record is not None and record.status != STATUS_DELETING and not self.can_see(record)
+        )
+        if hidden or (record is None and not self.principal.is_admin):
+            # Only an administrator finishes deleting what has no metadata.json left.
             raise NotFoundError(f"Meeting {meeting_id} not found.")
         self.authorize("meeting.delete", record, meeting_id=meeting_id)
         if purge:
