@@ -31,13 +31,15 @@ dates = dates_col.date_input(
 )
 owner = owner_col.text_input("Action items owned by", placeholder="a name", key="meetings_owner")
 size = size_col.selectbox("Per page", PAGE_SIZES, index=1, key="meetings_page_size")
+mine = st.toggle("Only the meetings I stored", key="meetings_mine")
+uploaded_by = principal.email if mine else ""
 
 first: date | None = dates[0] if isinstance(dates, tuple) and len(dates) >= 1 else None
 last: date | None = dates[1] if isinstance(dates, tuple) and len(dates) == 2 else first
 since = datetime.combine(first, time.min, UTC) if first else None
 until = datetime.combine(last, time.min, UTC) + timedelta(days=1) if last else None
 
-filters = (search.strip(), since, until, owner.strip(), size)
+filters = (search.strip(), since, until, owner.strip(), size, uploaded_by)
 if st.session_state.get(_FILTERS) != filters:
     st.session_state[_FILTERS] = filters
     st.session_state[_CURSORS] = [None]
@@ -45,14 +47,21 @@ cursors: list[str | None] = st.session_state[_CURSORS]
 
 with components.storage_errors():
     page = service.list_page(
-        storage, size, cursors[-1], search=search, since=since, until=until, owner=owner
+        storage,
+        size,
+        cursors[-1],
+        search=search,
+        since=since,
+        until=until,
+        owner=owner,
+        uploaded_by=uploaded_by,
     )
 
 number = len(cursors)
 if not page.meetings:
     if number > 1:
         st.info("No more meetings.")
-    elif search.strip() or since or owner.strip():
+    elif search.strip() or since or owner.strip() or uploaded_by:
         st.info("No meetings match these filters.")
     else:
         st.info("No meetings stored yet.")

@@ -14,7 +14,14 @@ import pytest
 
 from meeting_storage import MeetingStorage, Settings
 from meeting_storage.core.access import Principal, Role
-from tests.conftest import SAMPLE_TRANSCRIPT, app_test, make_settings, unescape, wav_bytes
+from tests.conftest import (
+    SAMPLE_TRANSCRIPT,
+    app_test,
+    make_settings,
+    table_with,
+    unescape,
+    wav_bytes,
+)
 from ui import access
 
 HOME = "app.py"
@@ -213,7 +220,8 @@ def test_a_viewer_reads_but_cannot_upload_delete_attach_or_read_the_audit_trail(
     assert "Not allowed" in activity.warning[0].value and not activity.dataframe
 
     meetings = run_as(viewer, MEETINGS)
-    assert not meetings.toggle  # recently deleted meetings: administrators only
+    # Recently deleted meetings (and their restore) are for administrators only.
+    assert [toggle.label for toggle in meetings.toggle] == ["Only the meetings I stored"]
 
 
 def test_an_editor_may_delete_only_the_meetings_they_uploaded(
@@ -226,6 +234,10 @@ def test_an_editor_may_delete_only_the_meetings_they_uploaded(
     assert "Delete meeting…" not in button_labels(run_as(editor, MEETING, id=other))
     home = run_as(editor)
     assert nav_labels(home) == {"Home", "Upload", "Meetings", "Costs"}
+    meetings = run_as(editor, MEETINGS)
+    assert set(table_with(meetings, "Title")["Meeting id"]) == {own, other}
+    meetings.toggle(key="meetings_mine").set_value(True).run()
+    assert list(table_with(meetings, "Title")["Meeting id"]) == [own]
     upload = run_as(editor, UPLOAD)
     assert upload.get("file_uploader") and not upload.warning
 

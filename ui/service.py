@@ -96,8 +96,11 @@ def _list_page(
     since: datetime | None,
     until: datetime | None,
     owner: str,
+    uploaded_by: str = "",
 ) -> MeetingPage:
-    filters = MeetingFilter(date_from=since, date_to=until, owner=owner or None)
+    filters = MeetingFilter(
+        date_from=since, date_to=until, owner=owner or None, uploaded_by=uploaded_by or None
+    )
     return _storage.list_meetings(size, cursor, search or None, filters)
 
 
@@ -110,11 +113,21 @@ def list_page(
     since: datetime | None = None,
     until: datetime | None = None,
     owner: str = "",
+    uploaded_by: str = "",
 ) -> MeetingPage:
     """One page of meetings, newest first (best match first for a ranked search), filtered
-    by the index: words, a date range [since, until) and an action-item owner."""
+    by the index: words, a date range [since, until), an action-item owner and who stored
+    them."""
     return _list_page(
-        storage, store_id(storage), size, cursor, search.strip(), since, until, owner.strip()
+        storage,
+        store_id(storage),
+        size,
+        cursor,
+        search.strip(),
+        since,
+        until,
+        owner.strip(),
+        uploaded_by.strip(),
     )
 
 
