@@ -235,17 +235,15 @@ with details_tab:
     )
 
 with history_tab:
-    if storage.can("audit.read"):
-        events = None
-        with components.storage_errors(stop=False):
-            events = service.activity(storage, meeting_id=record.meeting_id)
-        if events is not None:
-            components.history_table(events, with_meeting=False)
-    else:
-        st.caption(
-            f"Uploaded by {escape_markdown(record.uploaded_by or 'local')}. The whole history "
-            "(who processed, renamed, restored) is shown to administrators."
-        )
+    st.caption(
+        f"Stored by {escape_markdown(record.uploaded_by or 'local')}. Who did what to this "
+        "meeting, newest first:"
+    )
+    events = None
+    with components.storage_errors(stop=False):
+        events = service.history(storage, record.meeting_id)
+    if events is not None:
+        components.history_table(events, with_meeting=False)
 
 # ------------------------------------------------------------------ delete
 

@@ -209,6 +209,9 @@ def test_a_viewer_reads_but_cannot_upload_delete_attach_or_read_the_audit_trail(
     assert unescape(meeting.title[0].value) == TITLE
     assert not any("Delete" in label for label in button_labels(meeting))
     assert "Sign out" in button_labels(meeting)
+    # The meeting's own history is anyone's who may open it (the whole trail is not).
+    history = next(df.value for df in meeting.dataframe if "Via" in df.value.columns)
+    assert list(history["Who"]) == [EDITOR] and list(history["Action"]) == ["meeting.process"]
 
     awaiting = run_as(viewer, MEETING, id=waiting.record.meeting_id)
     assert not awaiting.get("file_uploader") and "Attach transcript" not in button_labels(awaiting)

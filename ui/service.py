@@ -291,6 +291,16 @@ def activity(
     return _activity(storage, store_id(storage), since, meeting_id, actor, limit)
 
 
+@st.cache_data(ttl=LIST_TTL, show_spinner=False, max_entries=64)
+def _history(_storage: MeetingStorage, store: str, meeting_id: str) -> list[AuditEvent]:
+    return _storage.meeting_history(meeting_id)
+
+
+def history(storage: MeetingStorage, meeting_id: str) -> list[AuditEvent]:
+    """One meeting's own audit events, newest first (for whoever may open the meeting)."""
+    return _history(storage, store_id(storage), meeting_id)
+
+
 # ------------------------------------------------------------------ after writes
 
 
@@ -306,5 +316,6 @@ def after_write() -> None:
         _health,
         _meeting,
         _activity,
+        _history,
     ):
         cached.clear()
