@@ -13,7 +13,7 @@ from ui import components, service
 from ui.bucket_view import bucket_findings, findings_table, needing_attention
 from ui.formatting import escape_markdown, human_size
 
-components.page_setup("Home", ":material/graphic_eq:")
+principal = components.page_setup("Home", ":material/graphic_eq:")
 st.title("Meeting storage", anchor=False)
 st.caption(
     "Meeting recordings and what was said in them (transcript, summary, action items, "
@@ -22,7 +22,7 @@ st.caption(
 
 storage = None
 with components.storage_errors(stop=False):
-    storage = service.get_storage()
+    storage = service.get_storage().acting_as(principal)
 
 if storage is not None:
     settings = storage.settings
@@ -128,7 +128,11 @@ if storage is not None:
     if overview is not None and overview.newest:
         st.subheader("Newest meetings", anchor=False)
         components.meetings_table(overview.newest, key="newest_meetings")
-    elif overview is not None and is_loopback_endpoint(settings.s3_endpoint_url):
+    elif (
+        overview is not None
+        and is_loopback_endpoint(settings.s3_endpoint_url)
+        and storage.can("meeting.upload")
+    ):
         st.info(
             "No meetings yet. Upload a recording, or load a few small sample meetings (short "
             "generated audio clips with their transcripts) to try everything out.",
@@ -141,10 +145,14 @@ if storage is not None:
             components.flash(f"Stored {len(SAMPLES)} sample meetings.")
             st.rerun()
     elif overview is not None:
-        st.info("No meetings yet. Upload a recording to get started.", icon=":material/info:")
+        st.info(
+            "No meetings yet. Upload a recording to get started."
+            if storage.can("meeting.upload")
+            else "No meetings yet.",
+            icon=":material/info:",
+        )
 
 st.subheader("Go to", anchor=False)
-for column, (page, label, icon) in zip(
-    st.columns(len(components.NAVIGATION) - 1), components.NAVIGATION[1:], strict=True
-):
+destinations = components.navigation(principal)[1:]
+for column, (page, label, icon) in zip(st.columns(len(destinations)), destinations, strict=True):
     column.page_link(page, label=label, icon=icon)

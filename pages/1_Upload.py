@@ -10,9 +10,11 @@ from meeting_storage.storage.media import ALLOWED_EXTENSIONS
 from ui import components, progress, service, upload
 from ui.formatting import escape_markdown
 
-components.page_setup("Upload", ":material/upload:")
+principal = components.page_setup("Upload", ":material/upload:")
 st.title("Upload a meeting", anchor=False)
-storage = components.storage_or_stop()
+storage = components.storage_or_stop(principal)
+if not storage.can("meeting.upload"):
+    components.refuse("upload meetings")
 settings = storage.settings
 limit_mb = upload.effective_limit_mb(settings.max_upload_mb, st.get_option("server.maxUploadSize"))
 st.caption(

@@ -18,9 +18,9 @@ PAGE_SIZES = (25, 50, 100)
 _CURSORS = "meetings_cursors"  # the cursor of every page seen so far, for "Newer"
 _FILTERS = "meetings_filters"
 
-components.page_setup("Meetings", ":material/list:")
+principal = components.page_setup("Meetings", ":material/list:")
 st.title("Meetings", anchor=False)
-storage = components.storage_or_stop()
+storage = components.storage_or_stop(principal)
 
 search_col, dates_col, owner_col, size_col = st.columns([3, 2, 2, 1])
 search = search_col.text_input(
@@ -31,13 +31,15 @@ dates = dates_col.date_input(
 )
 owner = owner_col.text_input("Action items owned by", placeholder="a name", key="meetings_owner")
 size = size_col.selectbox("Per page", PAGE_SIZES, index=1, key="meetings_page_size")
+mine = st.toggle("Only the meetings I stored", key="meetings_mine")
+uploaded_by = principal.email if mine else ""
 
 first: date | None = dates[0] if isinstance(dates, tuple) and len(dates) >= 1 else None
 last: date | None = dates[1] if isinstance(dates, tuple) and len(dates) == 2 else first
 since = datetime.combine(first, time.min, UTC) if first else None
 until = datetime.combine(last, time.min, UTC) + timedelta(days=1) if last else None
 
-filters = (search.strip(), since, until, owner.strip(), size)
+filters = (search.strip(), since, until, owner.strip(), size, uploaded_by)
 if st.session_state.get(_FILTERS) != filters:
     st.session_state[_FILTERS] = filters
     st.session_state[_CURSORS] = [None]
@@ -45,18 +47,26 @@ cursors: list[str | None] = st.session_state[_CURSORS]
 
 with components.storage_errors():
     page = service.list_page(
-        storage, size, cursors[-1], search=search, since=since, until=until, owner=owner
+        storage,
+        size,
+        cursors[-1],
+        search=search,
+        since=since,
+        until=until,
+        owner=owner,
+        uploaded_by=uploaded_by,
     )
 
 number = len(cursors)
 if not page.meetings:
     if number > 1:
         st.info("No more meetings.")
-    elif search.strip() or since or owner.strip():
+    elif search.strip() or since or owner.strip() or uploaded_by:
         st.info("No meetings match these filters.")
     else:
         st.info("No meetings stored yet.")
-        st.page_link(components.UPLOAD, label="Upload a recording", icon=":material/upload:")
+        if storage.can("meeting.upload"):
+            st.page_link(components.UPLOAD, label="Upload a recording", icon=":material/upload:")
 else:
     start = (number - 1) * size + 1
     order = "best match first" if page.ranked else "newest first"
@@ -78,7 +88,7 @@ if older_col.button("Older →", disabled=page.next_cursor is None, width="stret
     st.rerun()
 
 st.divider()
-if st.toggle(
+if storage.can("meeting.undelete") and st.toggle(
     "Show recently deleted meetings",
     key="meetings_show_deleted",
     help=f"In a versioned bucket a deleted meeting can be restored for {RESTORE_DAYS} days.",

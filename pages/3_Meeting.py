@@ -35,8 +35,8 @@ from ui.formatting import (
 
 _CONFIRM = "confirm_delete"
 
-components.page_setup("Meeting", ":material/record_voice_over:")
-storage = components.storage_or_stop()
+principal = components.page_setup("Meeting", ":material/record_voice_over:")
+storage = components.storage_or_stop(principal)
 meeting_id = st.query_params.get("id", "")
 if not meeting_id:
     st.title("Meeting", anchor=False)
@@ -75,6 +75,8 @@ else:
                 "the temporary copy (hours for Standard retrievals).",
                 icon=":material/hourglass_top:",
             )
+        elif not storage.can("archive.restore", record):
+            st.caption("An administrator can restore the recording from the archive.")
         elif st.button("Restore the recording for 7 days", icon=":material/unarchive:"):
             with components.storage_errors():
                 restored = storage.restore_audio(record.meeting_id)
@@ -86,7 +88,11 @@ else:
             st.rerun()
 
 # ------------------------------------------------------------------ awaiting a transcript
-if record.status == STATUS_AWAITING_TRANSCRIPT:
+if record.status == STATUS_AWAITING_TRANSCRIPT and not storage.can(
+    "meeting.attach_transcript", record
+):
+    st.info("This meeting is waiting for a transcript.", icon=":material/hourglass_top:")
+elif record.status == STATUS_AWAITING_TRANSCRIPT:
     st.info(
         "This meeting is waiting for a transcript (no transcriber is configured). Attach one "
         "to get its summary, action items, decisions and requirements.",
@@ -121,8 +127,8 @@ if record.status == STATUS_AWAITING_TRANSCRIPT:
             st.rerun()
 
 # ------------------------------------------------------------------ what was said and decided
-summary_tab, transcript_tab, details_tab = st.tabs(
-    ["Summary", "Transcript", "Details and downloads"]
+summary_tab, transcript_tab, details_tab, history_tab = st.tabs(
+    ["Summary", "Transcript", "Details and downloads", "History"]
 )
 
 with summary_tab:
@@ -238,6 +244,17 @@ with details_tab:
         icon=":material/article:",
     )
 
+with history_tab:
+    st.caption(
+        f"Stored by {escape_markdown(record.uploaded_by or 'local')}. Who did what to this "
+        "meeting, newest first:"
+    )
+    events = None
+    with components.storage_errors(stop=False):
+        events = service.history(storage, record.meeting_id)
+    if events is not None:
+        components.history_table(events, with_meeting=False)
+
 # ------------------------------------------------------------------ delete
 
 
@@ -281,8 +298,9 @@ def confirm_delete(meeting: Meeting) -> None:
         st.switch_page(components.MEETINGS)
 
 
-st.divider()
-if st.button("Delete meeting…", icon=":material/delete:"):
-    st.session_state[_CONFIRM] = record.meeting_id
-if st.session_state.get(_CONFIRM) == record.meeting_id:
-    confirm_delete(meeting)
+if storage.can("meeting.delete", record):
+    st.divider()
+    if st.button("Delete meeting…", icon=":material/delete:"):
+        st.session_state[_CONFIRM] = record.meeting_id
+    if st.session_state.get(_CONFIRM) == record.meeting_id:
+        confirm_delete(meeting)

@@ -44,12 +44,12 @@ def after_bucket_change(message: str) -> None:
     st.rerun()
 
 
-components.page_setup("Costs", ":material/payments:")
+principal = components.page_setup("Costs", ":material/payments:")
 if st.session_state.pop(_RESET_INPUTS, False):
     for key in [key for key in st.session_state if str(key).startswith("cost_")]:
         del st.session_state[key]
 st.title("Costs", anchor=False)
-storage = components.storage_or_stop()
+storage = components.storage_or_stop(principal)
 settings = storage.settings
 prices = storage.prices
 with components.storage_errors(), st.spinner("Measuring the bucket…"):
@@ -291,6 +291,7 @@ elif (
     state.lifecycle_readable
     and policy_problem is None
     and policy != state.lifecycle_policy
+    and storage.can("lifecycle.apply")
     and st.button("Apply this policy to the bucket", key="apply_lifecycle")
 ):
     change = None
@@ -330,7 +331,7 @@ if changes:
         )
         + "."
     )
-    if st.button("Turn on what is missing", key="harden_bucket"):
+    if storage.can("bucket.harden") and st.button("Turn on what is missing", key="harden_bucket"):
         hardened = None
         with components.storage_errors(stop=False):
             hardened = hardening.harden_bucket(storage)

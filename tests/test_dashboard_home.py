@@ -106,7 +106,8 @@ def test_missing_configuration_is_explained_not_a_crash(
     message = texts(at.error)[0]
     assert "Configuration problem" in message
     assert "S3_BUCKET_NAME not configured: set it in .env" in message
-    assert {link.label for link in at.page_link} >= {"Upload", "Meetings", "Costs"}
+    # Without settings nobody can tell whether sign-in is required: the page stops there.
+    assert not at.page_link
 
 
 def test_unreachable_store_shows_the_problem_on_the_home_page(

@@ -77,8 +77,7 @@ def test_upload_with_transcript_stores_it_and_links_to_it(
     assert "No meetings stored yet." in [i.value for i in at.info]  # now cached
 
     passed: list[IO[bytes]] = []
-    # What process() streams the recording with (upload_audio is that plus its audit event).
-    real_upload = dashboard._upload_audio
+    real_upload = dashboard._upload_audio  # what processing a recording streams it through
 
     def spy(fileobj: IO[bytes], filename: str, **kwargs: Any) -> Any:
         passed.append(fileobj)
@@ -180,7 +179,10 @@ def test_content_that_is_not_audio_is_refused_and_nothing_is_kept(
     steps = next(m.value for m in at.markdown if "Upload to S3" in m.value)
     assert f"{STATE_ICONS['failed']} **Upload to S3**" in steps
     assert at.get("progress")[0].proto.text == "Not stored"
-    assert bucket_keys(dashboard) == set()
+    # Nothing of the meeting is kept; only the audit trail records the failed attempt.
+    assert {key for key in bucket_keys(dashboard) if not key.startswith("audit/")} == set()
+    (event,) = dashboard.audit_events()
+    assert (event.action, event.outcome, event.via) == ("meeting.process", "failed", "dashboard")
 
 
 def test_a_smaller_package_limit_wins_and_is_explained(

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 
 import pandas as pd
 import streamlit as st
 
-from meeting_storage import MeetingRecord, MeetingStorage, MeetingStorageError
+from meeting_storage import MeetingRecord, MeetingStorage, MeetingStorageError, load_settings
+from meeting_storage.core.access import AuditEvent, Principal, allowed
 from meeting_storage.index.query import HIGHLIGHT
 from meeting_storage.render.report import ItemList, lines_around, said_at
-from ui import service
+from ui import access, service
 from ui.formatting import escape_markdown
 
 APP_NAME = "Meeting storage"
@@ -21,6 +23,7 @@ UPLOAD = "pages/1_Upload.py"
 MEETINGS = "pages/2_Meetings.py"
 MEETING = "pages/3_Meeting.py"
 COSTS = "pages/4_Costs.py"
+ACTIVITY = "pages/5_Activity.py"
 MEETING_URL_PATH = "Meeting"  # the detail page's address: /Meeting?id=meeting-...
 
 NAVIGATION = (
@@ -28,13 +31,17 @@ NAVIGATION = (
     (UPLOAD, "Upload", ":material/upload:"),
     (MEETINGS, "Meetings", ":material/list:"),
     (COSTS, "Costs", ":material/payments:"),
+    (ACTIVITY, "Activity", ":material/history:"),
 )
+# The pages a role may use (the others are left out of the navigation; they refuse anyway).
+_PAGE_NEEDS = {UPLOAD: "meeting.upload", ACTIVITY: "audit.read"}
 ERROR_TITLES = {
     "configuration": "Configuration problem",
     "invalid_input": "Invalid input",
     "unsupported_media_type": "Unsupported file",
     "file_too_large": "File too large",
     "not_found": "Not found",
+    "forbidden": "Not allowed",
     "access_denied": "Access denied",
     "conflict": "Changed at the same time",
     "backend_unavailable": "Storage unavailable",
@@ -46,16 +53,31 @@ _FLASH = "_flash_message"
 log = logging.getLogger("meeting_storage.dashboard")
 
 
-def page_setup(title: str, icon: str) -> None:
-    """Title, icon and wide layout, the sidebar navigation, and a message left by the last page."""
+def page_setup(title: str, icon: str) -> Principal:
+    """Title, icon and wide layout; then the sign-in gate (the page stops there for anyone who
+    may not see it); then the sidebar navigation and a message left by the last page.
+    Returns who is using the page."""
     st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide")
     with st.sidebar:
         st.markdown(f"**{APP_NAME}**")
-        for page, label, page_icon in NAVIGATION:
+    principal = access.require_principal()
+    with st.sidebar:
+        for page, label, page_icon in navigation(principal):
             st.page_link(page, label=label, icon=page_icon)
     message = st.session_state.pop(_FLASH, None)
     if message:
         st.success(message, icon=":material/check_circle:")
+    return principal
+
+
+def navigation(principal: Principal) -> list[tuple[str, str, str]]:
+    """The pages this person's role can use, in the sidebar's order."""
+    settings = load_settings()
+    return [
+        entry
+        for entry in NAVIGATION
+        if entry[0] not in _PAGE_NEEDS or allowed(principal, _PAGE_NEEDS[entry[0]], None, settings)
+    ]
 
 
 def flash(message: str) -> None:
@@ -97,11 +119,21 @@ def storage_errors(stop: bool = True) -> Iterator[None]:
             st.stop()
 
 
-def storage_or_stop() -> MeetingStorage:
-    """The storage service, or an explanation of why there is none (and the page stops)."""
+def storage_or_stop(principal: Principal) -> MeetingStorage:
+    """The storage service acting as `principal`, or an explanation of why there is none (and
+    the page stops)."""
     with storage_errors():
-        return service.get_storage()
+        return service.get_storage().acting_as(principal)
     raise AssertionError("unreachable: storage_errors stops the page")
+
+
+def refuse(what: str) -> None:
+    """Stop the page for a role that may not use it (the service would refuse it anyway)."""
+    st.warning(
+        f"**Not allowed.** Your role cannot {what}; ask an administrator if you need to.",
+        icon=":material/block:",
+    )
+    st.stop()
 
 
 # ------------------------------------------------------------------ text
@@ -249,3 +281,44 @@ def item_moments(
 
 def _open_moment(title: str, row: int) -> None:
     st.session_state[_MOMENT] = (title, row)
+
+
+# ------------------------------------------------------------------ the audit trail
+
+
+def history_frame(events: Sequence[AuditEvent], *, with_meeting: bool = True) -> pd.DataFrame:
+    """One row per audit event, newest first as given; every cell is plain text."""
+    frame = pd.DataFrame(
+        {
+            "When": pd.to_datetime([e.at for e in events], utc=True),
+            "Who": [e.actor for e in events],
+            "Role": [e.role for e in events],
+            "Via": [e.via for e in events],
+            "Action": [e.action for e in events],
+            "Meeting": [e.meeting_id or "" for e in events],
+            "Outcome": [e.outcome for e in events],
+            "Details": [
+                json.dumps(dict(e.details), ensure_ascii=False, sort_keys=True) if e.details else ""
+                for e in events
+            ],
+        }
+    )
+    if not with_meeting:
+        frame = frame.drop(columns=["Meeting"])
+    return frame
+
+
+def history_table(events: Sequence[AuditEvent], *, with_meeting: bool = True) -> None:
+    """The audit events as a table (or a line saying there are none)."""
+    if not events:
+        st.caption("No recorded events.")
+        return
+    st.dataframe(
+        history_frame(events, with_meeting=with_meeting),
+        hide_index=True,
+        column_config={
+            "When": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "Details": st.column_config.TextColumn("Details", width="large"),
+        },
+        width="stretch",
+    )

@@ -25,6 +25,7 @@ from meeting_storage import (
     load_settings,
     open_storage,
 )
+from meeting_storage.core.access import AuditEvent
 from meeting_storage.core.models import Check, DeletedMeeting, StorageFootprint
 from meeting_storage.costs.footprint import Footprint
 from meeting_storage.costs.history import usage_from_history
@@ -55,11 +56,16 @@ def get_storage() -> MeetingStorage:
 
 
 def store_id(storage: MeetingStorage) -> str:
-    """What makes one store different from another, so caches never mix two stores."""
+    """What makes one store, as one person sees it, different from another, so caches never
+    mix two stores, nor what two people may see (MEETING_VISIBILITY=owner)."""
     s = storage.settings
+    who = storage.principal
     return "|".join(
         str(part)
         for part in (
+            who.email.lower(),
+            who.role,
+            s.meeting_visibility,
             s.s3_endpoint_url or "aws",
             s.region,
             s.bucket,
@@ -90,8 +96,11 @@ def _list_page(
     since: datetime | None,
     until: datetime | None,
     owner: str,
+    uploaded_by: str = "",
 ) -> MeetingPage:
-    filters = MeetingFilter(date_from=since, date_to=until, owner=owner or None)
+    filters = MeetingFilter(
+        date_from=since, date_to=until, owner=owner or None, uploaded_by=uploaded_by or None
+    )
     return _storage.list_meetings(size, cursor, search or None, filters)
 
 
@@ -104,11 +113,21 @@ def list_page(
     since: datetime | None = None,
     until: datetime | None = None,
     owner: str = "",
+    uploaded_by: str = "",
 ) -> MeetingPage:
     """One page of meetings, newest first (best match first for a ranked search), filtered
-    by the index: words, a date range [since, until) and an action-item owner."""
+    by the index: words, a date range [since, until), an action-item owner and who stored
+    them."""
     return _list_page(
-        storage, store_id(storage), size, cursor, search.strip(), since, until, owner.strip()
+        storage,
+        store_id(storage),
+        size,
+        cursor,
+        search.strip(),
+        since,
+        until,
+        owner.strip(),
+        uploaded_by.strip(),
     )
 
 
@@ -242,6 +261,46 @@ def load_meeting(storage: MeetingStorage, meeting_id: str) -> Meeting:
     return _meeting(storage, store_id(storage), meeting_id, window)
 
 
+# ------------------------------------------------------------------ the audit trail
+
+ACTIVITY_LIMIT = 500
+
+
+@st.cache_data(ttl=LIST_TTL, show_spinner=False, max_entries=64)
+def _activity(
+    _storage: MeetingStorage,
+    store: str,
+    since: datetime | None,
+    meeting_id: str | None,
+    actor: str | None,
+    limit: int,
+) -> list[AuditEvent]:
+    return _storage.audit_events(since, meeting_id, actor, limit=limit)
+
+
+def activity(
+    storage: MeetingStorage,
+    *,
+    since: datetime | None = None,
+    meeting_id: str | None = None,
+    actor: str | None = None,
+    limit: int = ACTIVITY_LIMIT,
+) -> list[AuditEvent]:
+    """The audit trail, newest first, at most `limit` events (administrators only: the
+    service refuses anyone else)."""
+    return _activity(storage, store_id(storage), since, meeting_id, actor, limit)
+
+
+@st.cache_data(ttl=LIST_TTL, show_spinner=False, max_entries=64)
+def _history(_storage: MeetingStorage, store: str, meeting_id: str) -> list[AuditEvent]:
+    return _storage.meeting_history(meeting_id)
+
+
+def history(storage: MeetingStorage, meeting_id: str) -> list[AuditEvent]:
+    """One meeting's own audit events, newest first (for whoever may open the meeting)."""
+    return _history(storage, store_id(storage), meeting_id)
+
+
 # ------------------------------------------------------------------ after writes
 
 
@@ -256,5 +315,7 @@ def after_write() -> None:
         _recently_deleted,
         _health,
         _meeting,
+        _activity,
+        _history,
     ):
         cached.clear()

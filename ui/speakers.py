@@ -28,6 +28,8 @@ def rename_form(storage: MeetingStorage, meeting: Meeting) -> None:
     """Name a speaker ("Speaker B" → "Carol"): transcript, owners, decisions and search follow.
     Names the speakers gave when introducing themselves are offered first."""
     record = meeting.record
+    if not storage.can("speakers.rename", record):
+        return  # a viewer reads the names; the service refuses a rename anyway
     found = storage.speakers(record.meeting_id)
     if not found.speakers:
         return

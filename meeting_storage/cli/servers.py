@@ -6,17 +6,29 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from meeting_storage.cli.dashboard_auth import (
+    check_dashboard_address,
+    sign_in_setup,
+    streamlit_secrets_args,
+    write_secrets,
+)
 from meeting_storage.core.errors import InvalidInputError
 from meeting_storage.core.settings import Settings, load_settings
 from meeting_storage.service.facade import MeetingStorage
 from meeting_storage.storage.embedded import EmbeddedS3
 
 DEFAULT_DASHBOARD_PORT = 8501
+_SIGN_IN = {
+    "env": "OpenID Connect (OIDC_* settings in .env)",
+    "secrets.toml": "OpenID Connect (the [auth] section of .streamlit/secrets.toml)",
+    None: "none; one local administrator (set OIDC_* in .env to sign people in)",
+}
 
 
 def add_embedded_s3_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -163,11 +175,18 @@ def run_dashboard(
         DEFAULT_DASHBOARD_PORT if port_is_free(DEFAULT_DASHBOARD_PORT) else free_port()
     )
     host = "localhost" if args.address in {"127.0.0.1", "0.0.0.0", "::"} else args.address  # noqa: S104
+    # Sign-in first: a dashboard without it refuses a non-loopback address before anything starts.
+    sign_in = sign_in_setup(settings, port, app.parent, args.address)
+    check_dashboard_address(args.address, sign_in)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     server = _embedded_server(settings, args.data_dir)
     dashboard: subprocess.Popen[bytes] | None = None
     status = 0
+    private = tempfile.TemporaryDirectory(prefix="meeting-storage-dashboard-")
     try:
+        generated = (
+            write_secrets(Path(private.name), sign_in.auth) if sign_in.auth is not None else None
+        )
         if server is not None:
             server.start()
             server.ensure_bucket(settings.bucket, settings.region)
@@ -189,13 +208,17 @@ def run_dashboard(
                 "true",
                 "--browser.gatherUsageStats",
                 "false",
+                *streamlit_secrets_args(app.parent, generated),
             ],
             cwd=app.parent,
             stdin=subprocess.DEVNULL,
             preexec_fn=exit_with_parent,  # one prctl call between fork and exec
         )
+        for note in sign_in.notes:
+            print(f"note: {note}", file=sys.stderr, flush=True)
         print(
             f"Storage: bucket {settings.bucket} via {where}.\n"
+            f"Sign-in: {_SIGN_IN[sign_in.source]}.\n"
             f"Dashboard: http://{host}:{port}  (Ctrl+C stops it"
             + (" and the local S3 server)" if server is not None else ")"),
             file=sys.stderr,
@@ -221,4 +244,5 @@ def run_dashboard(
                 dashboard.wait()
         if server is not None:
             server.stop()
+        private.cleanup()  # the generated secrets file holds the client secret
     return {"started": True, "_human": "Stopped.", "_exit_status": status}
