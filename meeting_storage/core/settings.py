@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,6 +37,10 @@ _LANGUAGE_RE = re.compile(r"^(?:[a-z]{2,3}-[A-Z]{2}|auto)$")
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 presigned URLs cannot live longer than 7 days
 MIN_API_TOKEN_LENGTH = 16
 _API_TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII: it travels in an HTTP header
+# The origins the bucket's CORS rule lets upload straight from the browser (`make run`'s port).
+DEFAULT_DASHBOARD_ORIGINS = ("http://localhost:8501", "http://127.0.0.1:8501")
+_ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+DIRECT_UPLOAD_CHOICES = ("auto", "true", "false")
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,10 @@ class Settings:
     bedrock_model_id: str | None = None
     bedrock_region: str | None = None
     bedrock_endpoint_url: str | None = None
+    # Browser uploads straight to S3: the page origins the bucket's CORS rule allows, and
+    # whether the Upload page uses them (auto: unless the endpoint looks server-only).
+    dashboard_origins: tuple[str, ...] = DEFAULT_DASHBOARD_ORIGINS
+    direct_uploads: str = "auto"
 
     @property
     def uploads_dir(self) -> Path:
@@ -286,6 +294,25 @@ class Settings:
             bedrock_endpoint_url=endpoint_url(
                 "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL"
             ),
+        )
+        origins = tuple(
+            origin.strip().rstrip("/")
+            for origin in (text("DASHBOARD_ORIGINS") or "").split(",")
+            if origin.strip()
+        )
+        for origin in origins:
+            if not _ORIGIN_RE.match(origin):
+                problems.append(
+                    f"DASHBOARD_ORIGINS entry {origin!r} is not an origin like "
+                    "http://localhost:8501 (scheme, host and port, no path)"
+                )
+        direct = (text("DIRECT_UPLOADS") or "auto").lower()
+        if direct not in DIRECT_UPLOAD_CHOICES:
+            problems.append(
+                f"DIRECT_UPLOADS {direct!r} is not one of {', '.join(DIRECT_UPLOAD_CHOICES)}"
+            )
+        settings = replace(
+            settings, dashboard_origins=origins or DEFAULT_DASHBOARD_ORIGINS, direct_uploads=direct
         )
         if problems:
             raise ConfigurationError("Invalid configuration: " + "; ".join(problems) + ".")

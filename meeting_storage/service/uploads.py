@@ -23,12 +23,15 @@ from meeting_storage.storage.blobs import S3BlobStore, content_disposition
 from meeting_storage.storage.media import (
     SNIFF_BYTES,
     SizeLimitedReader,
+    content_type_for_name,
     declared_media,
     detect_media,
     duration_seconds,
 )
 
 UPLOAD_METHODS = ("POST", "PUT")
+# The largest object one S3 POST (or PUT) can create.
+S3_SINGLE_UPLOAD_LIMIT = 5 * 1024**3
 
 
 def presign_seconds(settings: Settings, expires_in: int | None) -> int:
@@ -119,7 +122,12 @@ class AudioUploads:
         if method not in UPLOAD_METHODS:
             raise InvalidInputError(f"method must be one of {', '.join(UPLOAD_METHODS)}.")
         content_type, extension = declared_media(content_type)
-        limit = self.settings.max_upload_bytes
+        limit = min(self.settings.max_upload_bytes, S3_SINGLE_UPLOAD_LIMIT)
+        if size is not None and size > S3_SINGLE_UPLOAD_LIMIT:
+            raise FileTooLargeError(
+                f"{size} bytes is larger than the 5 GB an S3 upload in one request can hold; "
+                "upload it with `meeting-storage upload` (multipart) instead."
+            )
         if size is not None and size < 1:
             raise InvalidInputError("size must be at least 1 byte; a recording cannot be empty.")
         if size is not None and size > limit:
@@ -166,6 +174,29 @@ class AudioUploads:
             expires_at=expires_at,
             headers={"Content-Type": content_type, "Content-Length": str(size)},
         )
+
+    def create_browser_upload(
+        self, filename: str, size: int, *, expires_in: int | None = None
+    ) -> PresignedUpload:
+        """A presigned POST for a recording a browser sends straight to the bucket: the
+        content type follows the file's extension, and S3 accepts exactly `size` bytes (at
+        most MAX_UPLOAD_MB and 5 GB). Call `check_uploaded_audio` once it is there."""
+        content_type = content_type_for_name(filename)
+        return self.create_upload(
+            filename, content_type, size=size, method="POST", expires_in=expires_in
+        )
+
+    def check_uploaded_audio(self, audio_s3_key: str) -> tuple[int, str]:
+        """Size and real content type of a recording uploaded straight to the bucket, checked
+        from its first bytes (one ranged GET). One that is empty, too large or not a
+        recording is removed from the bucket (every version of it) and the error says so."""
+        layout.validate_audio_key(audio_s3_key)
+        try:
+            return self._check_stored_audio(audio_s3_key)
+        except InvalidInputError as error:  # not found is left alone: there is nothing
+            self.audio.delete([audio_s3_key], purge=True)
+            self._remove_local_copy(audio_s3_key)
+            raise type(error)(f"{error.message} It was removed from the bucket.") from error
 
     def _check_stored_audio(self, audio_s3_key: str) -> tuple[int, str]:
         """Size and real content type of an uploaded recording a meeting is about to refer to.

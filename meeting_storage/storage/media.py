@@ -49,6 +49,18 @@ _DECLARED_TYPES: dict[str, tuple[str, str]] = {
 ACCEPTED_CONTENT_TYPES = tuple(sorted(_DECLARED_TYPES))
 
 
+def content_type_for_name(filename: str) -> str:
+    """The content type a recording named `filename` is uploaded with (from its extension);
+    UnsupportedMediaTypeError for a name that is not an accepted recording."""
+    extension = filename.rpartition(".")[2].lower() if "." in filename else ""
+    if extension not in ALLOWED_EXTENSIONS:
+        raise UnsupportedMediaTypeError(
+            f"{filename[:80]!r} is not one of the accepted recordings "
+            f"({', '.join(ALLOWED_EXTENSIONS)})."
+        )
+    return _KINDS[extension][0]
+
+
 def declared_media(content_type: str) -> tuple[str, str]:
     """Return (content type, extension) for a type a client declares before uploading.
 
