@@ -25,6 +25,18 @@ from ui.upload import STATE_ICONS, ProgressReader
 UPLOAD = "pages/1_Upload.py"
 
 
+@pytest.fixture
+def dashboard(
+    moto_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    streamlit_project_config: None,
+    fresh_dashboard_caches: None,
+) -> MeetingStorage:
+    """The dashboard on a fresh moto bucket, uploading through the server (the server-side
+    path; the browser's direct upload is driven in tests/test_dashboard_browser.py)."""
+    return use_dashboard_settings(replace(moto_settings, direct_uploads="false"), monkeypatch)
+
+
 def open_upload() -> Any:
     at = app_test().run()
     at.switch_page(UPLOAD).run()
@@ -183,7 +195,7 @@ def test_a_smaller_package_limit_wins_and_is_explained(
     fresh_dashboard_caches: None,
 ) -> None:
     storage = use_dashboard_settings(
-        replace(moto_settings, max_upload_bytes=1024 * 1024), monkeypatch
+        replace(moto_settings, max_upload_bytes=1024 * 1024, direct_uploads="false"), monkeypatch
     )
     at = open_upload()
     assert "up to **1 MB**" in at.caption[0].value
@@ -202,7 +214,9 @@ def test_local_copy_only_when_asked_for(
     fresh_dashboard_caches: None,
     tmp_path: Path,
 ) -> None:
-    storage = use_dashboard_settings(replace(moto_settings, skip_local_storage=False), monkeypatch)
+    storage = use_dashboard_settings(
+        replace(moto_settings, skip_local_storage=False, direct_uploads="false"), monkeypatch
+    )
     at = open_upload()
     assert "a copy is kept in" in at.caption[0].value
     at.file_uploader[0].set_value(("kept.wav", wav_bytes(), "audio/wav"))
