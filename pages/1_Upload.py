@@ -213,7 +213,7 @@ def direct_page() -> None:
             "signed": signed_args(event.id, signed),
         }
         st.rerun()
-    if not pending or pending["id"] != event.id:
+    if not pending or pending["id"] != event.id or event.event == "picked":
         return
     handled.add(event.id)
     if event.event == "error":

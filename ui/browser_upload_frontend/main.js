@@ -18,8 +18,10 @@
   function setValue(value) {
     post("streamlit:setComponentValue", { value: value, dataType: "json" });
   }
+  const root = document.getElementById("root");
   function resize() {
-    post("streamlit:setFrameHeight", { height: document.documentElement.scrollHeight + 2 });
+    // The content's own height (the document's would include the frame's, and only grow).
+    post("streamlit:setFrameHeight", { height: Math.ceil(root.getBoundingClientRect().bottom) + 4 });
   }
   function say(text, isError) {
     status.textContent = text;
