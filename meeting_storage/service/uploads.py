@@ -4,7 +4,10 @@ passes before a meeting refers to it (size, magic bytes, MAX_UPLOAD_MB)."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+import shutil
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import IO
@@ -101,6 +104,57 @@ class AudioUploads:
             local_copy=str(local_path) if local_path else None,
             sha256=reader.sha256,
             duration_seconds=duration_seconds(head, extension, reader.count),
+        )
+
+    def upload_audio_path(self, path: Path, filename: str | None = None) -> UploadedAudio:
+        """Check and upload a recording on disk by its path (what `upload FILE` does): parts
+        are read from the file as they are sent, in parallel, never buffered in memory; its
+        SHA-256 is computed alongside."""
+        name = filename or path.name
+        size = path.stat().st_size
+        if size > self.settings.max_upload_bytes:
+            raise FileTooLargeError(
+                f"{name!r} is larger than the {self.settings.max_upload_mb} MB limit "
+                "(MAX_UPLOAD_MB); upload a shorter or compressed recording."
+            )
+        if size == 0:
+            raise InvalidInputError(f"{name!r} is empty; choose a recording with sound in it.")
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+        content_type, extension = detect_media(head, name)
+        safe_name = layout.sanitize_filename(name)
+        if layout.file_extension(safe_name) not in {extension, *_same_family(extension)}:
+            safe_name = layout.sanitize_filename(f"{safe_name}.{extension}")
+        key = layout.new_audio_key(safe_name)
+        local_path = self._local_copy_path(key)
+        with ThreadPoolExecutor(max_workers=1) as hashing:
+            digest = hashing.submit(_sha256_of, path)
+            try:
+                if local_path is not None:
+                    local_path.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, local_path)
+                self.audio.upload_path(
+                    key,
+                    path,
+                    content_type,
+                    metadata={"original-filename": _ascii_header(safe_name)},
+                    content_disposition=content_disposition(safe_name),
+                )
+            except BaseException:
+                if local_path is not None:
+                    local_path.unlink(missing_ok=True)
+                with contextlib.suppress(MeetingStorageError):
+                    self.audio.delete([key])
+                raise
+            sha256 = digest.result()
+        return UploadedAudio(
+            audio_s3_key=key,
+            filename=safe_name,
+            size=size,
+            content_type=content_type,
+            local_copy=str(local_path) if local_path else None,
+            sha256=sha256,
+            duration_seconds=duration_seconds(head, extension, size),
         )
 
     def create_upload(
@@ -244,6 +298,14 @@ def _same_family(extension: str) -> set[str]:
         "ogg": {"oga", "opus"},
         "webm": {"mkv", "weba"},
     }.get(extension, set())
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _ascii_header(value: str) -> str:

@@ -40,6 +40,14 @@ TRANSFER_CONFIG = TransferConfig(
     max_concurrency=4,
     use_threads=True,
 )
+# A file on disk is read part by part as each is sent (nothing is buffered in memory), so
+# uploading by path can use as many connections as boto3's own default.
+PATH_TRANSFER_CONFIG = TransferConfig(
+    multipart_threshold=16 * MIB,
+    multipart_chunksize=16 * MIB,
+    max_concurrency=10,
+    use_threads=True,
+)
 
 
 def client_config(settings: Settings) -> Config:
