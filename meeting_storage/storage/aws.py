@@ -40,6 +40,10 @@ TRANSFER_CONFIG = TransferConfig(
     max_concurrency=4,
     use_threads=True,
 )
+# A stream (not a file) is read into memory part by part: s3transfer's default keeps up to
+# ten 16 MiB parts; two keep a server's memory flat (one sending while the next is read).
+# boto3's constructor does not take this s3transfer setting, so it is set afterwards.
+TRANSFER_CONFIG.max_in_memory_upload_chunks = 2
 # A file on disk is read part by part as each is sent (nothing is buffered in memory), so
 # uploading by path can use as many connections as boto3's own default.
 PATH_TRANSFER_CONFIG = TransferConfig(
