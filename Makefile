@@ -69,6 +69,8 @@ bench: system-packages install
 	$(PY) -m bench.list_index
 	$(PY) -m bench.dashboard_list
 	$(PY) -m bench.costs_page
+	$(PY) -m bench.upload_memory
+	$(PY) -m bench.transcriber_memory
 
 doctor: $(STAMP)
 	$(PY) -m meeting_storage doctor
