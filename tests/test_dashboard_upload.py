@@ -287,3 +287,41 @@ def test_a_webvtt_transcript_is_parsed_and_shown_with_times(dashboard: MeetingSt
     turns = next(d.value for d in at.dataframe if "Said" in d.value.columns)
     assert list(turns["Speaker"]) == ["Carol", "Bob"]
     assert list(turns["Time"]) == ["00:00:01", "00:00:05"]
+
+
+def test_the_direct_page_sends_recordings_from_the_browser(
+    moto_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    streamlit_project_config: None,
+    fresh_dashboard_caches: None,
+) -> None:
+    storage = use_dashboard_settings(
+        replace(moto_settings, max_upload_bytes=20 * 1024**3), monkeypatch
+    )
+    at = open_upload()
+    caption = at.caption[0].value
+    assert "straight to S3" in caption and f"up to **{5 * 1024} MB**" in caption
+    assert len(at.file_uploader) == 1  # the transcript's; the recording's is the picker
+    assert not at.form and not at.warning
+    at.text_area[0].set_value(SAMPLE_TRANSCRIPT)
+    at.text_input[0].set_value("Planning")
+    at.button[0].click().run()  # store the transcript without a recording
+    assert not at.exception
+    assert "Stored **Planning**" in at.success[0].value
+    (record,) = storage.list_meetings().meetings
+    assert record.audio_s3_key is None and record.title == "Planning"
+
+
+def test_an_endpoint_only_the_server_sees_gets_the_server_side_path(
+    moto_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    streamlit_project_config: None,
+    fresh_dashboard_caches: None,
+) -> None:
+    use_dashboard_settings(
+        replace(moto_settings, s3_endpoint_url="http://seaweedfs:8333"), monkeypatch
+    )
+    at = open_upload()
+    assert "only the dashboard server can resolve" in unescape(at.info[0].value)
+    assert at.form and len(at.file_uploader) == 2
+    assert "goes through the dashboard server" in at.caption[0].value
