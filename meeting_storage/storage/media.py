@@ -212,9 +212,8 @@ class SizeLimitedReader(io.RawIOBase):
             view[:size] = self._head[:size]
             self._head = self._head[size:]
         else:
-            chunk = self._rest.read(len(view))
-            size = len(chunk) if chunk else 0
-            view[:size] = chunk or b""
+            # Straight into the caller's buffer: a part is not copied through a second one.
+            size = _read_into(self._rest, view)
         self.count += size
         if self.count > self._limit:
             raise FileTooLargeError(
@@ -226,6 +225,19 @@ class SizeLimitedReader(io.RawIOBase):
         if self._tee is not None and size:
             self._tee.write(view[:size])
         return size
+
+
+def _read_into(source: IO[bytes], view: memoryview) -> int:
+    readinto = getattr(source, "readinto", None)
+    if readinto is not None:
+        try:
+            return int(readinto(view) or 0)
+        except io.UnsupportedOperation:
+            pass
+    chunk = source.read(len(view))
+    size = len(chunk) if chunk else 0
+    view[:size] = chunk or b""
+    return size
 
 
 def wav_duration_seconds(head: bytes, size: int) -> float | None:
