@@ -77,7 +77,7 @@
     xhr.addEventListener("load", function () {
       if (xhr.status >= 200 && xhr.status < 300) {
         fill.style.width = "100%";
-        say("Uploaded " + size(file.size) + " to S3; checking and storing…");
+        say("Uploaded " + size(file.size) + " to S3; the steps below show the rest.");
         setValue({ event: "uploaded", id: signed.id, key: signed.key });
       } else {
         say("S3 refused the upload (HTTP " + xhr.status + ").", true);
