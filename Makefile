@@ -71,6 +71,8 @@ bench: system-packages install
 	$(PY) -m bench.dashboard_list
 	$(PY) -m bench.costs_page
 	$(PY) -m bench.llm_speed
+	$(PY) -m bench.upload_memory
+	$(PY) -m bench.transcriber_memory
 
 doctor: $(STAMP)
 	$(PY) -m meeting_storage doctor

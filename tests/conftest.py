@@ -240,6 +240,8 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         env["AWS_SECRET_ACCESS_KEY"] = settings.aws_secret_access_key
     if settings.s3_endpoint_url:
         env["AWS_ENDPOINT_URL_S3"] = settings.s3_endpoint_url  # S3 only, as in these settings
+    env["DASHBOARD_ORIGINS"] = ",".join(settings.dashboard_origins)
+    env["DIRECT_UPLOADS"] = settings.direct_uploads
     return env
 
 

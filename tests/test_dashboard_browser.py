@@ -21,6 +21,7 @@ import requests
 
 from meeting_storage import MeetingStorage, Settings
 from meeting_storage.ops.samples import SAMPLES
+from meeting_storage.storage.bucket import with_dashboard_rule
 from meeting_storage.storage.embedded import exit_with_parent, free_port
 from tests.conftest import APP, PROJECT_ROOT, SAMPLE_TRANSCRIPT, settings_environment, wav_bytes
 
@@ -52,7 +53,14 @@ def dashboard_url(seaweed_settings: Settings, tmp_path: Path) -> Iterator[str]:
     bucket.enable_versioning()
     bucket.enable_default_encryption()
     port = free_port()
-    env = {**os.environ, **settings_environment(seaweed_settings)}
+    # ... with `make run`'s CORS rule for the dashboard's own origin.
+    origin = f"http://127.0.0.1:{port}"
+    bucket.put_cors_rules(with_dashboard_rule([], [origin]))
+    env = {
+        **os.environ,
+        **settings_environment(seaweed_settings),
+        "DASHBOARD_ORIGINS": origin,
+    }
     log_path = tmp_path / "streamlit.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -150,16 +158,24 @@ def test_upload_list_play_delete_in_chromium(
             expect(page.get_by_text("Healthy:")).to_be_visible()
             screenshot(page, "home")
 
-            # Upload a real recording with a pasted transcript.
+            # Upload a real recording with a pasted transcript: the browser sends it
+            # straight to SeaweedFS (presigned POST) with a progress bar.
             page.get_by_role("link", name="Upload").first.click()
             expect(page.get_by_text("up to 500 MB")).to_be_visible()
-            page.locator("[data-testid=stFileUploader] input[type=file]").first.set_input_files(
-                recording
-            )
-            expect(page.get_by_text("Product sync.wav")).to_be_visible()
             page.get_by_label("…or paste the transcript (optional)").fill(SAMPLE_TRANSCRIPT)
             page.get_by_label("Title (optional)").fill("Product sync")
-            page.get_by_role("button", name="Store meeting").click()
+            page.get_by_label("Title (optional)").press("Enter")
+            settled(page)
+            picker = page.frame_locator("iframe[title*=browser_upload]")
+            picker.locator("input[type=file]").set_input_files(recording)
+            expect(picker.get_by_text("Product sync.wav")).to_be_visible()
+            with page.expect_request(
+                lambda request: (
+                    request.method == "POST"
+                    and request.url.startswith(seaweed_settings.s3_endpoint_url or "-")
+                )
+            ):
+                picker.get_by_role("button", name="Upload and store").click()
             expect(page.get_by_text("Stored Product sync:")).to_be_visible()
             screenshot(page, "upload")
 
@@ -215,3 +231,29 @@ def test_upload_list_play_delete_in_chromium(
     print(f"\nbrowser test: {time.perf_counter() - started:.1f} s")
     storage = MeetingStorage(seaweed_settings)
     assert {r.title for r in storage.list_meetings().meetings} == {s.title for s in SAMPLES}
+
+
+def test_a_wrong_file_sent_straight_to_the_bucket_is_removed_and_reported(
+    dashboard_url: str, seaweed_settings: Settings, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    impostor = tmp_path / "minutes.wav"
+    impostor.write_bytes(b"These are typed minutes, not a recording.\n" * 50)
+    storage = MeetingStorage(seaweed_settings)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(f"{dashboard_url}/Upload")
+            settled(page)
+            picker = page.frame_locator("iframe[title*=browser_upload]")
+            picker.locator("input[type=file]").set_input_files(impostor)
+            picker.get_by_role("button", name="Upload and store").click()
+            expect(page.get_by_text("It was removed from the bucket.")).to_be_visible()
+        finally:
+            browser.close()
+    assert list(storage.audio.iter_objects("meetings/")) == []
+    assert storage.list_meetings().meetings == []

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from meeting_storage import MeetingStorage
 from meeting_storage.storage.embedded import port_is_free
 from tests.conftest import ACCESS_KEY, APP, SECRET_KEY, make_settings, settings_environment
 
@@ -98,6 +99,11 @@ def test_dashboard_command_starts_and_stops_everything(tmp_path: Path, stop: str
         assert listening(s3_port)
         assert f"Dashboard: http://localhost:{web_port}" in log.read_text()
         assert processes_mentioning(str(data_dir))  # SeaweedFS, with its data in data_dir
+        # The bucket lets the dashboard's own page upload straight to it (CORS).
+        rules = MeetingStorage(settings).bucket.cors_rules()
+        allowed = {origin for rule in rules for origin in rule["AllowedOrigins"]}
+        assert {f"http://localhost:{web_port}", f"http://127.0.0.1:{web_port}"} <= allowed
+        assert set(settings.dashboard_origins) <= allowed
 
         if stop == "ctrl-c":
             os.killpg(launcher.pid, signal.SIGINT)  # what the terminal sends to the job

@@ -26,6 +26,18 @@ from ui.upload import STATE_ICONS, ProgressReader
 UPLOAD = "pages/1_Upload.py"
 
 
+@pytest.fixture
+def dashboard(
+    moto_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    streamlit_project_config: None,
+    fresh_dashboard_caches: None,
+) -> MeetingStorage:
+    """The dashboard on a fresh moto bucket, uploading through the server (the server-side
+    path; the browser's direct upload is driven in tests/test_dashboard_browser.py)."""
+    return use_dashboard_settings(replace(moto_settings, direct_uploads="false"), monkeypatch)
+
+
 def open_upload() -> Any:
     at = app_test().run()
     at.switch_page(UPLOAD).run()
@@ -192,7 +204,7 @@ def test_a_smaller_package_limit_wins_and_is_explained(
     fresh_dashboard_caches: None,
 ) -> None:
     storage = use_dashboard_settings(
-        replace(moto_settings, max_upload_bytes=1024 * 1024), monkeypatch
+        replace(moto_settings, max_upload_bytes=1024 * 1024, direct_uploads="false"), monkeypatch
     )
     at = open_upload()
     assert "up to **1 MB**" in at.caption[0].value
@@ -211,7 +223,9 @@ def test_local_copy_only_when_asked_for(
     fresh_dashboard_caches: None,
     tmp_path: Path,
 ) -> None:
-    storage = use_dashboard_settings(replace(moto_settings, skip_local_storage=False), monkeypatch)
+    storage = use_dashboard_settings(
+        replace(moto_settings, skip_local_storage=False, direct_uploads="false"), monkeypatch
+    )
     at = open_upload()
     assert "a copy is kept in" in at.caption[0].value
     at.file_uploader[0].set_value(("kept.wav", wav_bytes(), "audio/wav"))
@@ -282,3 +296,41 @@ def test_a_webvtt_transcript_is_parsed_and_shown_with_times(dashboard: MeetingSt
     turns = next(d.value for d in at.dataframe if "Said" in d.value.columns)
     assert list(turns["Speaker"]) == ["Carol", "Bob"]
     assert list(turns["Time"]) == ["00:00:01", "00:00:05"]
+
+
+def test_the_direct_page_sends_recordings_from_the_browser(
+    moto_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    streamlit_project_config: None,
+    fresh_dashboard_caches: None,
+) -> None:
+    storage = use_dashboard_settings(
+        replace(moto_settings, max_upload_bytes=20 * 1024**3), monkeypatch
+    )
+    at = open_upload()
+    caption = at.caption[0].value
+    assert "straight to S3" in caption and f"up to **{5 * 1024} MB**" in caption
+    assert len(at.file_uploader) == 1  # the transcript's; the recording's is the picker
+    assert not at.form and not at.warning
+    at.text_area[0].set_value(SAMPLE_TRANSCRIPT)
+    at.text_input[0].set_value("Planning")
+    at.button[0].click().run()  # store the transcript without a recording
+    assert not at.exception
+    assert "Stored **Planning**" in at.success[0].value
+    (record,) = storage.list_meetings().meetings
+    assert record.audio_s3_key is None and record.title == "Planning"
+
+
+def test_an_endpoint_only_the_server_sees_gets_the_server_side_path(
+    moto_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    streamlit_project_config: None,
+    fresh_dashboard_caches: None,
+) -> None:
+    use_dashboard_settings(
+        replace(moto_settings, s3_endpoint_url="http://seaweedfs:8333"), monkeypatch
+    )
+    at = open_upload()
+    assert "only the dashboard server can resolve" in unescape(at.info[0].value)
+    assert at.form and len(at.file_uploader) == 2
+    assert "goes through the dashboard server" in at.caption[0].value

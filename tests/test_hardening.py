@@ -45,6 +45,7 @@ def test_harden_dry_run_changes_nothing_then_harden_does(
         "versioning",
         "default encryption",
         "public access block",
+        "CORS",
     ]
     assert not any(c["applied"] for c in dry["changes"])
     assert s3().get_bucket_versioning(Bucket=bucket).get("Status") is None
@@ -120,7 +121,7 @@ def test_harden_on_a_server_without_a_public_access_block(
     capsys: pytest.CaptureFixture[str], seaweed_storage: MeetingStorage
 ) -> None:
     _, done = run(capsys, seaweed_storage, "bucket", "harden")
-    assert [c["setting"] for c in done["changes"]] == ["versioning", "default encryption"]
+    assert [c["setting"] for c in done["changes"]] == ["versioning", "default encryption", "CORS"]
     assert done["after"]["versioning"] == "Enabled"
     assert done["after"]["encryption"] == "AES256"
     assert done["after"]["public_access_block"] == "unsupported"

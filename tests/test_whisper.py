@@ -10,6 +10,7 @@ import io
 import os
 import shutil
 import subprocess
+import wave
 from dataclasses import replace
 from pathlib import Path
 
@@ -97,3 +98,49 @@ def test_auto_prefers_transcribe_on_aws_then_whisper_then_nothing(
     forced = make_settings("b", tmp_path, transcriber="whisper", s3_endpoint_url="http://x:1")
     choice, why = resolve_transcriber(forced)
     assert choice == "none" and "not installed" in why
+
+
+def test_windows_join_at_silence_without_losing_or_repeating_audio(tmp_path: Path) -> None:
+    """Decoding in windows hands over every sample once, in order, each window but the last
+    cut at its quietest moment."""
+    import numpy as np
+
+    from meeting_storage.analysis.whisper import SAMPLE_RATE, decode_windows
+
+    path = tmp_path / "tone.wav"
+    seconds = 7.0
+    t = np.arange(int(seconds * 8000)) / 8000
+    loud = (0.5 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16)
+    loud[int(2.5 * 8000) : int(2.7 * 8000)] = 0  # a pause the first cut should find
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(loud.tobytes())
+    windows = list(decode_windows(path, window_seconds=3.0, search_seconds=1.0))
+    starts = [start for start, _, _ in windows]
+    total = sum(len(samples) for _, samples, _ in windows)
+    assert abs(total - seconds * SAMPLE_RATE) < SAMPLE_RATE * 0.01
+    assert starts[0] == 0.0 and 2.5 <= starts[1] <= 2.7
+    for (start, samples, _), following in zip(windows, starts[1:], strict=False):
+        assert following == start + len(samples) / SAMPLE_RATE
+        assert len(samples) <= 3.0 * SAMPLE_RATE
+    assert windows[-1][2] == 1.0
+
+
+def test_a_recording_split_into_small_windows_reads_once_in_order(spoken_clip: Path) -> None:
+    whole = WhisperTranscriber(lambda key, handle: None).transcribe_file(spoken_clip)
+    fractions: list[float] = []
+    windowed = WhisperTranscriber(
+        lambda key, handle: None, window_seconds=4.0, search_seconds=1.5
+    ).transcribe_file(spoken_clip, on_progress=fractions.append)
+    assert len(fractions) >= 3 and fractions == sorted(fractions) and fractions[-1] == 1.0
+    text = windowed.text.lower()
+    for word in ("rechargeable", "budget", "finance", "friday", "television"):
+        assert text.count(word) == 1, (word, windowed.text)
+    positions = [text.index(word) for word in ("rechargeable", "budget", "friday", "television")]
+    assert positions == sorted(positions)
+    starts = [utterance.start for utterance in windowed.utterances]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    assert windowed.utterances[-1].end is not None and whole.utterances[-1].end is not None
+    assert abs(windowed.utterances[-1].end - whole.utterances[-1].end) < 2.0

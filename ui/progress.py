@@ -25,14 +25,19 @@ def store_with_progress(
     transcript_name: str | None,
     title: str,
     kind: str | None = None,
+    audio_s3_key: str | None = None,
 ) -> ProcessResult:
     """`storage.process` with the steps drawn as they happen. The recording (Streamlit's
-    uploaded file) is handed over as it is, wrapped only to count the bytes read.
+    uploaded file) is handed over as it is, wrapped only to count the bytes read; or it is
+    already in the bucket (`audio_s3_key`, uploaded by the browser), and the upload is done.
 
     `process` runs in a worker thread so that this script thread can redraw meanwhile.
     Errors propagate after the failed step is marked.
     """
     progress = ProcessProgress(total_bytes=size)
+    if audio_s3_key is not None:
+        progress.start_step("upload")
+        progress.add_bytes(size)
     bar = st.progress(0.0, text="Starting…")
     steps_view = st.empty()
 
@@ -45,7 +50,7 @@ def store_with_progress(
             untranscribed = "; ".join(result.record.notes) or "no transcript"
         states = step_states(
             steps,
-            has_recording=recording is not None,
+            has_recording=recording is not None or audio_s3_key is not None,
             has_transcript=transcript is not None or "extraction" in steps,
             finished=finished,
             failed=failed,
@@ -70,6 +75,7 @@ def store_with_progress(
             storage.process,
             transcript,
             audio_file=reader,
+            audio_s3_key=audio_s3_key,
             audio_filename=name,
             title=title,
             transcript_filename=transcript_name,

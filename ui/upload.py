@@ -6,7 +6,8 @@ from __future__ import annotations
 import io
 import threading
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
+from urllib.parse import urlsplit
 
 from meeting_storage import InvalidInputError
 from meeting_storage.analysis import decode_transcript
@@ -30,6 +31,88 @@ STEP_LABELS = {
     "extraction": "Extraction",
     "saving": "Saving",
 }
+
+
+# The largest object one S3 POST creates; a browser upload is one POST.
+S3_POST_LIMIT_MB = 5 * 1024
+BROWSER_EVENTS = ("picked", "uploaded", "error")
+
+
+def direct_limit_mb(package_mb: int) -> int:
+    """The largest recording a browser may send straight to S3 (MAX_UPLOAD_MB and 5 GB)."""
+    return min(package_mb, S3_POST_LIMIT_MB)
+
+
+def direct_upload_mode(direct_uploads: str, endpoint_url: str | None) -> tuple[bool, str]:
+    """Whether the browser sends recordings straight to S3, and if not, why.
+
+    `auto` trusts any endpoint a browser can plausibly reach (AWS, a dotted host name, an IP
+    address, localhost) and not a bare name such as `seaweedfs` or `minio`, which only
+    resolves inside the server's container network.
+    """
+    if direct_uploads == "false":
+        return False, "DIRECT_UPLOADS=false: recordings are uploaded through the dashboard server."
+    if direct_uploads == "true" or not endpoint_url:
+        return True, ""
+    host = urlsplit(endpoint_url).hostname or ""
+    if host and "." not in host and ":" not in host and host != "localhost":
+        return False, (
+            f"The S3 endpoint {endpoint_url} is a name only the dashboard server can resolve, so "
+            "a browser cannot upload to it; recordings go through the dashboard server "
+            "(set DIRECT_UPLOADS=true if browsers can reach it)."
+        )
+    return True, ""
+
+
+@dataclass(frozen=True)
+class BrowserEvent:
+    """What the browser upload picker reported last."""
+
+    event: str  # picked | uploaded | error
+    id: str
+    name: str = ""
+    size: int = 0
+    key: str = ""
+    kind: str = ""  # for errors: network (the bucket is unreachable) or refused
+    status: int = 0
+    message: str = ""
+
+    def describe_error(self) -> str:
+        if self.kind == "network":
+            return (
+                "Your browser could not reach the bucket (its address is not reachable from "
+                "here, or its CORS rule does not allow this page: `meeting-storage bucket cors`)."
+            )
+        detail = f": {self.message}" if self.message else ""
+        return f"S3 refused the upload (HTTP {self.status}){detail}."
+
+
+def parse_browser_event(value: Any) -> BrowserEvent | None:
+    """The picker's value as a BrowserEvent; None for nothing yet or anything malformed."""
+    if not isinstance(value, dict) or value.get("event") not in BROWSER_EVENTS:
+        return None
+    request_id = value.get("id")
+    if not isinstance(request_id, str) or not request_id:
+        return None
+
+    def text(name: str) -> str:
+        item = value.get(name)
+        return item[:500] if isinstance(item, str) else ""
+
+    def number(name: str) -> int:
+        item = value.get(name)
+        return item if isinstance(item, int) and not isinstance(item, bool) else 0
+
+    return BrowserEvent(
+        event=str(value["event"]),
+        id=request_id[:100],
+        name=text("name"),
+        size=number("size"),
+        key=text("key"),
+        kind=text("kind"),
+        status=number("status"),
+        message=text("message"),
+    )
 
 
 def effective_limit_mb(package_mb: int, streamlit_mb: int) -> int:

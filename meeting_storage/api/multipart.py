@@ -141,6 +141,7 @@ class MultipartFileReader(io.RawIOBase):
         while len(self._buffer) < wanted and not self._file_done:
             self._pull()
         size = min(wanted, len(self._buffer))
-        memoryview(buffer)[:size] = self._buffer[:size]
+        with memoryview(self._buffer) as pending:  # copied once, without a slice in between
+            memoryview(buffer)[:size] = pending[:size]
         del self._buffer[:size]
         return size

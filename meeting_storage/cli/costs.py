@@ -18,7 +18,7 @@ from meeting_storage.costs.pricing import ARCHIVE_CLASSES, GLACIER
 from meeting_storage.costs.review import CostReport
 from meeting_storage.ops import iam, lifecycle
 from meeting_storage.ops.cost_review import cost_report, lifecycle_savings
-from meeting_storage.ops.hardening import bucket_state, harden_bucket
+from meeting_storage.ops.hardening import allow_dashboard_uploads, bucket_state, harden_bucket
 from meeting_storage.service.facade import MeetingStorage
 
 
@@ -121,6 +121,19 @@ def add_bucket_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         help="turn on versioning, default encryption and the public access block",
     )
     harden.add_argument("--dry-run", action="store_true", help="only say what would change")
+    cors = bucket_commands.add_parser(
+        "cors",
+        parents=[common],
+        help="let the dashboard's pages upload straight to the bucket (its CORS rule)",
+    )
+    cors.add_argument(
+        "--origin",
+        action="append",
+        default=None,
+        help="a page origin to allow, like https://meetings.example.com (repeatable; "
+        "default DASHBOARD_ORIGINS)",
+    )
+    cors.add_argument("--dry-run", action="store_true", help="only say what would change")
 
 
 def add_iam_policy_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -283,6 +296,8 @@ def run_bucket(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) 
         lines = [f"{name}: {value}" for name, value in data.items() if name != "problems"]
         lines += [f"note: {problem}" for problem in state.problems]
         return {**data, "_human": "\n".join(lines)}
+    if args.bucket_command == "cors":
+        return _run_bucket_cors(args, service)
     report = harden_bucket(service, dry_run=args.dry_run)
     if not report.changes:
         human = f"s3://{service.settings.bucket} needs no changes."
@@ -294,6 +309,26 @@ def run_bucket(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) 
         )
     if report.after.problems:
         human += "\n" + "\n".join(f"note: {problem}" for problem in report.after.problems)
+    return {**report.to_dict(), "_human": human}
+
+
+def _run_bucket_cors(args: argparse.Namespace, service: MeetingStorage) -> dict[str, Any]:
+    origins = tuple(args.origin or service.settings.dashboard_origins)
+    for origin in origins:
+        if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
+            raise InvalidInputError(
+                f"--origin {origin!r} is not an origin like https://meetings.example.com "
+                "(scheme, host and optional port, no path)."
+            )
+    report = allow_dashboard_uploads(service, origins, dry_run=args.dry_run)
+    where = f"s3://{service.settings.bucket}"
+    if not report.supported:
+        human = f"{where}: this S3 server does not support CORS rules."
+    elif not report.missing:
+        human = f"{where} already lets {', '.join(origins)} upload; no change."
+    else:
+        verb = "Would allow" if args.dry_run else "Allowed"
+        human = f"{verb} {', '.join(report.missing)} to upload to {where} (CORS rule)."
     return {**report.to_dict(), "_human": human}
 
 

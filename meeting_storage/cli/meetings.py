@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 import time
 from collections.abc import Callable
@@ -156,9 +157,13 @@ def _open_file(path: Path, what: str) -> IO[bytes]:
 
 
 def run_upload(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -> dict[str, Any]:
+    name = args.filename or args.audio.name
     with _open_file(args.audio, "audio file") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        uploaded = storage().upload_audio(handle, args.filename or args.audio.name, size=size)
+        regular = stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
+        if not regular:  # a pipe or a device: streamed as it is read
+            uploaded = storage().upload_audio(handle, name)
+    if regular:  # a file on disk: by its path, parts read as they are sent
+        uploaded = storage().upload_audio_path(args.audio, name)
     return {
         "audio_s3_key": uploaded.audio_s3_key,
         "filename": uploaded.filename,

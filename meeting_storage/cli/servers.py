@@ -97,7 +97,9 @@ def run_embedded_s3(
     # Stop SeaweedFS (its own process group) on SIGTERM too, not only on Ctrl+C.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     with server:
-        server.ensure_bucket(settings.bucket, settings.region)
+        server.ensure_bucket(
+            settings.bucket, settings.region, cors_origins=settings.dashboard_origins
+        )
         print(
             f"SeaweedFS S3 on {server.endpoint_url}, bucket {settings.bucket}, data in "
             f"{args.data_dir}. Press Ctrl+C to stop.",
@@ -151,6 +153,12 @@ def run_serve(args: argparse.Namespace, storage: Callable[[], MeetingStorage]) -
     return {"started": True, "_human": "Stopped."}
 
 
+def dashboard_origins(settings: Settings, host: str, port: int) -> tuple[str, ...]:
+    """DASHBOARD_ORIGINS and the origins this dashboard is served from, for the CORS rule."""
+    served = {f"http://localhost:{port}", f"http://127.0.0.1:{port}", f"http://{host}:{port}"}
+    return tuple(sorted({*settings.dashboard_origins, *served}))
+
+
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -189,7 +197,11 @@ def run_dashboard(
         )
         if server is not None:
             server.start()
-            server.ensure_bucket(settings.bucket, settings.region)
+            server.ensure_bucket(
+                settings.bucket,
+                settings.region,
+                cors_origins=dashboard_origins(settings, host, port),
+            )
             where = f"SeaweedFS S3 on {server.endpoint_url} (data in {args.data_dir})"
         else:
             where = settings.s3_endpoint_url or f"AWS S3 in {settings.region}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,6 +42,10 @@ _API_TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII: it travels in 
 # is set, else the rule-based extractor).
 EXTRACTORS = ("auto", "rule_based", "bedrock", "openai")
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+# The origins the bucket's CORS rule lets upload straight from the browser (`make run`'s port).
+DEFAULT_DASHBOARD_ORIGINS = ("http://localhost:8501", "http://127.0.0.1:8501")
+_ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+DIRECT_UPLOAD_CHOICES = ("auto", "true", "false")
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,11 @@ class Settings:
     def oidc_configured(self) -> bool:
         """True when an OpenID Connect provider is configured (its metadata URL and a client)."""
         return bool(self.oidc_server_metadata_url and self.oidc_client_id)
+
+    # Browser uploads straight to S3: the page origins the bucket's CORS rule allows, and
+    # whether the Upload page uses them (auto: unless the endpoint looks server-only).
+    dashboard_origins: tuple[str, ...] = DEFAULT_DASHBOARD_ORIGINS
+    direct_uploads: str = "auto"
 
     @property
     def uploads_dir(self) -> Path:
@@ -377,6 +386,25 @@ class Settings:
             oidc_redirect_uri=text("OIDC_REDIRECT_URI"),
             auth_cookie_secret=text("AUTH_COOKIE_SECRET"),
             oidc_audience=text("OIDC_AUDIENCE"),
+        )
+        origins = tuple(
+            origin.strip().rstrip("/")
+            for origin in (text("DASHBOARD_ORIGINS") or "").split(",")
+            if origin.strip()
+        )
+        for origin in origins:
+            if not _ORIGIN_RE.match(origin):
+                problems.append(
+                    f"DASHBOARD_ORIGINS entry {origin!r} is not an origin like "
+                    "http://localhost:8501 (scheme, host and port, no path)"
+                )
+        direct = (text("DIRECT_UPLOADS") or "auto").lower()
+        if direct not in DIRECT_UPLOAD_CHOICES:
+            problems.append(
+                f"DIRECT_UPLOADS {direct!r} is not one of {', '.join(DIRECT_UPLOAD_CHOICES)}"
+            )
+        settings = replace(
+            settings, dashboard_origins=origins or DEFAULT_DASHBOARD_ORIGINS, direct_uploads=direct
         )
         if problems:
             raise ConfigurationError("Invalid configuration: " + "; ".join(problems) + ".")

@@ -73,6 +73,7 @@ def run_checks(storage: MeetingStorage, *, contents: bool = True) -> Iterator[Ch
     state = hardening.bucket_state(storage)
     findings = judge_bucket(state, settings.region, settings.s3_endpoint_url)
     yield from (_check_of(finding) for finding in findings)
+    yield _cors_check(storage)
     if not contents:
         return
 
@@ -82,6 +83,37 @@ def run_checks(storage: MeetingStorage, *, contents: bool = True) -> Iterator[Ch
         )
     except MeetingStorageError as exc:
         yield Check("contents", "fail", exc.message)
+
+
+def _cors_check(storage: MeetingStorage) -> Check:
+    """Whether the dashboard's pages (DASHBOARD_ORIGINS) may upload straight to the bucket."""
+    settings = storage.settings
+    if settings.direct_uploads == "false":
+        return Check("cors", "ok", "DIRECT_UPLOADS=false: the dashboard uploads through itself")
+    try:
+        report = hardening.set_dashboard_cors(
+            storage.bucket, settings.dashboard_origins, dry_run=True
+        )
+    except MeetingStorageError as exc:
+        return Check("cors", "warn", f"the CORS rules could not be read: {exc.message}")
+    if not report.supported:
+        return Check(
+            "cors",
+            "warn",
+            "this S3 server does not support CORS rules; browsers may not be able to upload "
+            "to it (the Upload page then offers the server-side path)",
+        )
+    if report.missing:
+        return Check(
+            "cors",
+            "warn",
+            f"the bucket's CORS rules do not let {', '.join(report.missing)} upload, so the "
+            "Upload page cannot send recordings straight to S3",
+            "python -m meeting_storage bucket cors",
+        )
+    return Check(
+        "cors", "ok", f"{', '.join(settings.dashboard_origins)} may upload straight to the bucket"
+    )
 
 
 def _check_of(finding: Finding) -> Check:

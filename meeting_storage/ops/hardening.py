@@ -5,6 +5,10 @@ and region. `plan` (pure) lists what `bucket harden` would change: versioning on
 encryption SSE-S3 (an existing SSE-KMS configuration is kept), and all four public-access-
 block settings on. `apply` makes those changes. Lifecycle rules are reported but left to
 `lifecycle apply`, because they delete data.
+
+The bucket's CORS rule for the dashboard (browser uploads straight to S3 from
+DASHBOARD_ORIGINS) is read and written by `set_dashboard_cors`, which `bucket harden` runs too
+and `bucket cors` runs alone; other CORS rules of the bucket are kept.
 """
 
 from __future__ import annotations
@@ -16,7 +20,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from meeting_storage.core.errors import MeetingStorageError, NotSupportedError
 from meeting_storage.ops.lifecycle import LifecyclePolicy
 from meeting_storage.storage.bucket import PUBLIC_ACCESS_SETTINGS as PUBLIC_ACCESS_SETTINGS
-from meeting_storage.storage.bucket import SSE_S3, BucketConfiguration
+from meeting_storage.storage.bucket import (
+    SSE_S3,
+    BucketConfiguration,
+    origins_missing,
+    with_dashboard_rule,
+)
 
 if TYPE_CHECKING:
     from meeting_storage.service.facade import MeetingStorage
@@ -98,11 +107,47 @@ class Change:
 
 
 @dataclass(frozen=True)
+class CorsReport:
+    """The dashboard's CORS rule: which origins lacked it, and whether it was written."""
+
+    bucket: str
+    origins: tuple[str, ...]
+    missing: tuple[str, ...]  # before the change
+    applied: bool
+    dry_run: bool
+    supported: bool = True
+    rules: tuple[dict[str, Any], ...] = ()  # the bucket's CORS rules afterwards
+
+    @property
+    def change(self) -> Change | None:
+        if not self.missing or not self.supported:
+            return None
+        return Change(
+            "CORS",
+            "no rule for " + ", ".join(self.missing),
+            "POST, PUT, GET from " + ", ".join(self.origins),
+            applied=self.applied,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "bucket": self.bucket,
+            "origins": list(self.origins),
+            "missing": list(self.missing),
+            "applied": self.applied,
+            "dry_run": self.dry_run,
+            "supported": self.supported,
+            "rules": list(self.rules),
+        }
+
+
+@dataclass(frozen=True)
 class HardeningReport:
     changes: tuple[Change, ...]
     before: BucketState
     after: BucketState
     dry_run: bool
+    cors: CorsReport | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,6 +156,7 @@ class HardeningReport:
             "changed": any(change.applied for change in self.changes),
             "before": self.before.to_dict(),
             "after": self.after.to_dict(),
+            "cors": self.cors.to_dict() if self.cors else None,
         }
 
 
@@ -192,15 +238,55 @@ def apply(bucket: BucketConfiguration, changes: list[Change]) -> list[Change]:
 
 
 def harden_bucket(storage: MeetingStorage, *, dry_run: bool = False) -> HardeningReport:
-    """Turn on versioning, default encryption and the public access block where missing."""
+    """Turn on versioning, default encryption and the public access block where missing,
+    and the dashboard's CORS rule (`set_dashboard_cors`)."""
     if not dry_run:
         storage.authorize("bucket.harden")
     bucket = storage.bucket
     before = read_state(bucket)
     changes = plan(before)
-    if dry_run or not changes:
-        return HardeningReport(tuple(changes), before, before, dry_run)
+    origins = storage.settings.dashboard_origins
+    planned = set_dashboard_cors(bucket, origins, dry_run=True)
+    if dry_run or not (changes or planned.change):
+        planned_change = [planned.change] if planned.change else []
+        return HardeningReport((*changes, *planned_change), before, before, dry_run, planned)
     with storage.audited("bucket.harden") as scope:
-        applied = apply(bucket, changes)
-        scope.details["changes"] = [change.setting for change in applied]
-    return HardeningReport(tuple(applied), before, read_state(bucket), dry_run)
+        cors = set_dashboard_cors(bucket, origins)
+        cors_change = [cors.change] if cors.change else []
+        applied = apply(bucket, changes) if changes else []
+        scope.details["changes"] = [change.setting for change in (*applied, *cors_change)]
+    return HardeningReport((*applied, *cors_change), before, read_state(bucket), dry_run, cors)
+
+
+def allow_dashboard_uploads(
+    storage: MeetingStorage, origins: tuple[str, ...], *, dry_run: bool = False
+) -> CorsReport:
+    """`set_dashboard_cors` as an administrator's change to the bucket: authorized, and
+    recorded in the audit trail when it writes."""
+    if dry_run:
+        return set_dashboard_cors(storage.bucket, origins, dry_run=True)
+    storage.authorize("bucket.harden")
+    with storage.audited("bucket.harden", cors_origins=list(origins)) as scope:
+        report = set_dashboard_cors(storage.bucket, origins)
+        scope.details["changed"] = report.applied
+    return report
+
+
+def set_dashboard_cors(
+    bucket: BucketConfiguration, origins: tuple[str, ...], *, dry_run: bool = False
+) -> CorsReport:
+    """Make sure the bucket lets pages from `origins` upload recordings straight to it.
+
+    Writes only when an origin is missing; the dashboard's rule is replaced, other rules are
+    kept. A server without CORS support is reported (`supported=False`), not raised.
+    """
+    try:
+        rules = bucket.cors_rules()
+    except NotSupportedError:
+        return CorsReport(bucket.name, origins, origins, False, dry_run, supported=False)
+    missing = tuple(origins_missing(rules, origins))
+    if not missing or dry_run:
+        return CorsReport(bucket.name, origins, missing, False, dry_run, rules=tuple(rules))
+    new_rules = with_dashboard_rule(rules, origins)
+    bucket.put_cors_rules(new_rules)
+    return CorsReport(bucket.name, origins, missing, True, dry_run, rules=tuple(new_rules))

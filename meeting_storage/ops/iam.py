@@ -28,13 +28,14 @@ OBJECT_PREFIXES = layout.PREFIXES
 # it) and the personal API tokens' hashes (revoking rewrites one).
 APPEND_ONLY_PREFIXES = (layout.AUDIT_PREFIX, layout.TOKENS_PREFIX)
 
-# Setting up rather than running: only `bucket harden`, `lifecycle apply` and
+# Setting up rather than running: only `bucket harden` (and `bucket cors`), `lifecycle apply` and
 # `dynamodb create-table` need these, run by an administrator (`iam-policy --admin`).
 BUCKET_ADMIN_ACTIONS = (
     "s3:PutBucketVersioning",
     "s3:PutEncryptionConfiguration",
     "s3:PutBucketPublicAccessBlock",
     "s3:PutLifecycleConfiguration",
+    "s3:PutBucketCORS",
 )
 TABLE_ADMIN_ACTIONS = ("dynamodb:CreateTable",)
 ADMIN_ACTIONS = BUCKET_ADMIN_ACTIONS + TABLE_ADMIN_ACTIONS
@@ -44,6 +45,7 @@ BUCKET_READ_ACTIONS = (
     "s3:GetEncryptionConfiguration",
     "s3:GetBucketPublicAccessBlock",
     "s3:GetLifecycleConfiguration",
+    "s3:GetBucketCORS",
 )
 DYNAMODB_ACTIONS = (
     "dynamodb:DescribeTable",
@@ -294,6 +296,9 @@ _S3_BUCKET = {
     "PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
     "GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
     "PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+    "GetBucketCors": "s3:GetBucketCORS",
+    "PutBucketCors": "s3:PutBucketCORS",
+    "DeleteBucketCors": "s3:PutBucketCORS",
 }
 _BEDROCK = {
     "InvokeModel": "bedrock:InvokeModel",

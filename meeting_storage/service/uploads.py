@@ -4,7 +4,10 @@ passes before a meeting refers to it (size, magic bytes, MAX_UPLOAD_MB)."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+import shutil
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import IO
@@ -24,12 +27,15 @@ from meeting_storage.storage.blobs import S3BlobStore, content_disposition
 from meeting_storage.storage.media import (
     SNIFF_BYTES,
     SizeLimitedReader,
+    content_type_for_name,
     declared_media,
     detect_media,
     duration_seconds,
 )
 
 UPLOAD_METHODS = ("POST", "PUT")
+# The largest object one S3 POST (or PUT) can create.
+S3_SINGLE_UPLOAD_LIMIT = 5 * 1024**3
 
 
 def presign_seconds(settings: Settings, expires_in: int | None) -> int:
@@ -110,6 +116,64 @@ class AudioUploads(AccessControl):
             duration_seconds=duration_seconds(head, extension, reader.count),
         )
 
+    def upload_audio_path(self, path: Path, filename: str | None = None) -> UploadedAudio:
+        """Check and upload a recording on disk by its path (what `upload FILE` does): parts
+        are read from the file as they are sent, in parallel, never buffered in memory; its
+        SHA-256 is computed alongside."""
+        self.authorize("meeting.upload")
+        with self.audited("meeting.upload", filename=filename or path.name) as scope:
+            uploaded = self._upload_audio_path(path, filename)
+            scope.details.update(audio_s3_key=uploaded.audio_s3_key, size=uploaded.size)
+        return uploaded
+
+    def _upload_audio_path(self, path: Path, filename: str | None) -> UploadedAudio:
+        name = filename or path.name
+        size = path.stat().st_size
+        if size > self.settings.max_upload_bytes:
+            raise FileTooLargeError(
+                f"{name!r} is larger than the {self.settings.max_upload_mb} MB limit "
+                "(MAX_UPLOAD_MB); upload a shorter or compressed recording."
+            )
+        if size == 0:
+            raise InvalidInputError(f"{name!r} is empty; choose a recording with sound in it.")
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+        content_type, extension = detect_media(head, name)
+        safe_name = layout.sanitize_filename(name)
+        if layout.file_extension(safe_name) not in {extension, *_same_family(extension)}:
+            safe_name = layout.sanitize_filename(f"{safe_name}.{extension}")
+        key = layout.new_audio_key(safe_name)
+        local_path = self._local_copy_path(key)
+        with ThreadPoolExecutor(max_workers=1) as hashing:
+            digest = hashing.submit(_sha256_of, path)
+            try:
+                if local_path is not None:
+                    local_path.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, local_path)
+                self.audio.upload_path(
+                    key,
+                    path,
+                    content_type,
+                    metadata={"original-filename": _ascii_header(safe_name)},
+                    content_disposition=content_disposition(safe_name),
+                )
+            except BaseException:
+                if local_path is not None:
+                    local_path.unlink(missing_ok=True)
+                with contextlib.suppress(MeetingStorageError):
+                    self.audio.delete([key])
+                raise
+            sha256 = digest.result()
+        return UploadedAudio(
+            audio_s3_key=key,
+            filename=safe_name,
+            size=size,
+            content_type=content_type,
+            local_copy=str(local_path) if local_path else None,
+            sha256=sha256,
+            duration_seconds=duration_seconds(head, extension, size),
+        )
+
     def create_upload(
         self,
         filename: str,
@@ -146,7 +210,12 @@ class AudioUploads(AccessControl):
         if method not in UPLOAD_METHODS:
             raise InvalidInputError(f"method must be one of {', '.join(UPLOAD_METHODS)}.")
         content_type, extension = declared_media(content_type)
-        limit = self.settings.max_upload_bytes
+        limit = min(self.settings.max_upload_bytes, S3_SINGLE_UPLOAD_LIMIT)
+        if size is not None and size > S3_SINGLE_UPLOAD_LIMIT:
+            raise FileTooLargeError(
+                f"{size} bytes is larger than the 5 GB an S3 upload in one request can hold; "
+                "upload it with `meeting-storage upload` (multipart) instead."
+            )
         if size is not None and size < 1:
             raise InvalidInputError("size must be at least 1 byte; a recording cannot be empty.")
         if size is not None and size > limit:
@@ -194,6 +263,36 @@ class AudioUploads(AccessControl):
             headers={"Content-Type": content_type, "Content-Length": str(size)},
         )
 
+    def create_browser_upload(
+        self, filename: str, size: int, *, expires_in: int | None = None
+    ) -> PresignedUpload:
+        """A presigned POST for a recording a browser sends straight to the bucket: the
+        content type follows the file's extension, and S3 accepts exactly `size` bytes (at
+        most MAX_UPLOAD_MB and 5 GB). Call `check_uploaded_audio` once it is there."""
+        content_type = content_type_for_name(filename)
+        return self.create_upload(
+            filename, content_type, size=size, method="POST", expires_in=expires_in
+        )
+
+    def check_uploaded_audio(self, audio_s3_key: str) -> tuple[int, str]:
+        """Size and real content type of a recording uploaded straight to the bucket, checked
+        from its first bytes (one ranged GET). One that is empty, too large or not a
+        recording is removed from the bucket (every version of it) and the error says so."""
+        layout.validate_audio_key(audio_s3_key)
+        self.authorize("meeting.upload")
+        try:
+            return self._check_stored_audio(audio_s3_key)
+        except InvalidInputError as error:
+            self.audit(
+                "meeting.upload",
+                None,
+                {"audio_s3_key": audio_s3_key, "removed": True, "error": error.code},
+                "failed",
+            )  # not found is left alone: there is nothing
+            self.audio.delete([audio_s3_key], purge=True)
+            self._remove_local_copy(audio_s3_key)
+            raise type(error)(f"{error.message} It was removed from the bucket.") from error
+
     def _check_stored_audio(self, audio_s3_key: str) -> tuple[int, str]:
         """Size and real content type of an uploaded recording a meeting is about to refer to.
 
@@ -240,6 +339,14 @@ def _same_family(extension: str) -> set[str]:
         "ogg": {"oga", "opus"},
         "webm": {"mkv", "weba"},
     }.get(extension, set())
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _ascii_header(value: str) -> str:

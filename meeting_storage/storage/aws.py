@@ -32,12 +32,26 @@ AWS_ERRORS: tuple[type[Exception], ...] = (
     s3transfer.exceptions.S3UploadFailedError,
 )
 MIB = 1024 * 1024
-# Multipart above 16 MiB in 16 MiB parts: few requests for typical recordings, bounded memory
-# (max_concurrency x chunk size) for long ones, and far below the 10,000-part limit up to 160 GB.
+# Streams (an upload arriving through the API or the dashboard server, a pipe) go up in
+# 16 MiB parts above 16 MiB: few requests for typical recordings, and far below the
+# 10,000-part limit up to 160 GB. A stream is read into memory part by part, so one part is
+# read and sent at a time: s3transfer's defaults (ten parts in memory, several in flight)
+# made a server's memory grow by over 100 MB per upload, and the client's own connection is
+# usually the slower side anyway.
 TRANSFER_CONFIG = TransferConfig(
     multipart_threshold=16 * MIB,
     multipart_chunksize=16 * MIB,
-    max_concurrency=4,
+    max_concurrency=1,
+    use_threads=True,
+)
+# boto3's constructor does not take this s3transfer setting, so it is set afterwards.
+TRANSFER_CONFIG.max_in_memory_upload_chunks = 1
+# A file on disk is read part by part as each is sent (nothing is buffered in memory), so
+# uploading by path can use as many connections as boto3's own default.
+PATH_TRANSFER_CONFIG = TransferConfig(
+    multipart_threshold=16 * MIB,
+    multipart_chunksize=16 * MIB,
+    max_concurrency=10,
     use_threads=True,
 )
 

@@ -29,7 +29,7 @@ from meeting_storage.core.errors import (
     translate_boto_error,
     translate_os_error,
 )
-from meeting_storage.storage.aws import AWS_ERRORS, TRANSFER_CONFIG
+from meeting_storage.storage.aws import AWS_ERRORS, PATH_TRANSFER_CONFIG, TRANSFER_CONFIG
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -340,6 +340,29 @@ class S3BlobStore:
             own = _find_own_error(exc)
             if own is not None:
                 raise own from exc
+            raise self._error(exc, key, "upload") from exc
+
+    def upload_path(
+        self,
+        key: str,
+        path: Path,
+        content_type: str,
+        *,
+        metadata: dict[str, str] | None = None,
+        content_disposition: str | None = None,
+    ) -> None:
+        """Upload a file on disk by its path: s3transfer reads each part from the file as it
+        sends it, so memory stays small and parts go out in parallel."""
+        extra: dict[str, Any] = {"ContentType": content_type}
+        if metadata:
+            extra["Metadata"] = metadata
+        if content_disposition:
+            extra["ContentDisposition"] = content_disposition
+        try:
+            self._client.upload_file(
+                str(path), self.bucket, key, ExtraArgs=extra, Config=PATH_TRANSFER_CONFIG
+            )
+        except AWS_ERRORS as exc:
             raise self._error(exc, key, "upload") from exc
 
     def presign_get(

@@ -1,5 +1,5 @@
 """The bucket's own configuration: reachability, region, versioning, default encryption, the
-public access block and lifecycle rules, read and written.
+public access block, lifecycle rules and CORS rules, read and written.
 
 `BucketConfiguration` is what operations (doctor, hardening, lifecycle) use instead of a
 boto3 client: every call translates botocore errors to the package's errors, so an operation
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import (
         BucketLifecycleConfigurationTypeDef,
+        CORSConfigurationTypeDef,
         ServerSideEncryptionConfigurationTypeDef,
     )
 
@@ -34,6 +35,11 @@ SSE_S3: Final = "AES256"
 NO_ENCRYPTION = "ServerSideEncryptionConfigurationNotFoundError"
 NO_PUBLIC_ACCESS_BLOCK = "NoSuchPublicAccessBlockConfiguration"
 NO_LIFECYCLE = "NoSuchLifecycleConfiguration"
+NO_CORS = "NoSuchCORSConfiguration"
+# The CORS rule that lets the dashboard's pages upload recordings straight to the bucket
+# (presigned POST), and play and download them; found again by its ID.
+DASHBOARD_CORS_ID = "meeting-storage-dashboard"
+DASHBOARD_CORS_METHODS = ("GET", "HEAD", "POST", "PUT")
 
 T = TypeVar("T")
 
@@ -161,3 +167,68 @@ class BucketConfiguration:
                 Bucket=self.name, LifecycleConfiguration=configuration
             ),
         )
+
+    def cors_rules(self) -> list[dict[str, Any]]:
+        """The CORS rules as S3 returns them (empty: none configured)."""
+        answer = self._call(
+            "read the CORS rules of",
+            lambda: self._client.get_bucket_cors(Bucket=self.name),
+            absent=NO_CORS,
+        )
+        if answer is None:
+            return []
+        return [dict(rule) for rule in answer.get("CORSRules", [])]
+
+    def put_cors_rules(self, rules: Sequence[Mapping[str, Any]]) -> None:
+        """Replace the CORS rules (an empty list removes them all)."""
+        if not rules:
+            self._call(
+                "remove the CORS rules of",
+                lambda: self._client.delete_bucket_cors(Bucket=self.name),
+            )
+            return
+        configuration = cast("CORSConfigurationTypeDef", {"CORSRules": list(rules)})
+        self._call(
+            "write the CORS rules of",
+            lambda: self._client.put_bucket_cors(Bucket=self.name, CORSConfiguration=configuration),
+        )
+
+
+def dashboard_cors_rule(origins: Sequence[str]) -> dict[str, Any]:
+    """The rule letting pages served from `origins` POST recordings to the bucket and read them."""
+    return {
+        "ID": DASHBOARD_CORS_ID,
+        "AllowedOrigins": sorted(set(origins)),
+        "AllowedMethods": list(DASHBOARD_CORS_METHODS),
+        "AllowedHeaders": ["*"],
+        "ExposeHeaders": ["ETag", "Location"],
+        "MaxAgeSeconds": 3600,
+    }
+
+
+def with_dashboard_rule(
+    rules: Sequence[Mapping[str, Any]], origins: Sequence[str]
+) -> list[dict[str, Any]]:
+    """`rules` with the dashboard's rule put in, or widened to `origins` as well; other rules
+    are kept as they are."""
+    kept = [dict(rule) for rule in rules if rule.get("ID") != DASHBOARD_CORS_ID]
+    earlier = [
+        str(origin)
+        for rule in rules
+        if rule.get("ID") == DASHBOARD_CORS_ID
+        for origin in rule.get("AllowedOrigins", [])
+    ]
+    return [*kept, dashboard_cors_rule([*earlier, *origins])]
+
+
+def origins_missing(rules: Sequence[Mapping[str, Any]], origins: Sequence[str]) -> list[str]:
+    """Those of `origins` that no rule lets POST to the bucket."""
+    missing = []
+    for origin in origins:
+        if not any(
+            "POST" in rule.get("AllowedMethods", [])
+            and any(allowed in {"*", origin} for allowed in rule.get("AllowedOrigins", []))
+            for rule in rules
+        ):
+            missing.append(origin)
+    return missing

@@ -15,13 +15,22 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from meeting_storage.core.errors import BackendUnavailableError, ConfigurationError
+from meeting_storage.core.errors import (
+    BackendUnavailableError,
+    ConfigurationError,
+    MeetingStorageError,
+)
+from meeting_storage.storage.bucket import (
+    BucketConfiguration,
+    origins_missing,
+    with_dashboard_rule,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -97,6 +106,17 @@ def _bucket_exists(client: S3Client, bucket: str) -> bool:
     except (ClientError, BotoCoreError):
         return False  # missing, or the server is not ready yet: creating it tells which
     return True
+
+
+def _allow_origins(client: S3Client, bucket: str, origins: Sequence[str]) -> None:
+    """Add the dashboard's CORS rule for `origins` (SeaweedFS keeps and enforces it on
+    objects; without any rule it allows every origin)."""
+    if not origins:
+        return
+    configuration = BucketConfiguration(client, bucket)
+    rules = configuration.cors_rules()
+    if origins_missing(rules, origins):
+        configuration.put_cors_rules(with_dashboard_rule(rules, origins))
 
 
 def is_loopback_endpoint(endpoint: str | None) -> bool:
@@ -219,11 +239,14 @@ class EmbeddedS3:
         timeout: float = 60.0,
         *,
         versioned_and_encrypted: bool = True,
+        cors_origins: Sequence[str] = (),
     ) -> None:
         """Create the bucket once the server is ready to accept it (idempotent).
 
         A bucket it creates gets versioning and SSE-S3 default encryption unless
-        `versioned_and_encrypted` is False; a bucket that already exists is left as it is.
+        `versioned_and_encrypted` is False; a bucket that already exists keeps them as they
+        are. With `cors_origins`, the bucket's CORS rule lets pages from those origins upload
+        straight to it (added to the origins it already allows), new bucket or not.
         """
         import boto3
         from botocore.config import Config
@@ -244,9 +267,11 @@ class EmbeddedS3:
             try:
                 if not created:
                     if _bucket_exists(client, bucket):
+                        _allow_origins(client, bucket, cors_origins)
                         return
                     client.create_bucket(Bucket=bucket)
                     created = True
+                _allow_origins(client, bucket, cors_origins)
                 if versioned_and_encrypted:
                     client.put_bucket_versioning(
                         Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
@@ -255,7 +280,7 @@ class EmbeddedS3:
                         Bucket=bucket, ServerSideEncryptionConfiguration=DEFAULT_ENCRYPTION
                     )
                 return
-            except (ClientError, BotoCoreError) as exc:  # not there yet, or not ready yet
+            except (ClientError, BotoCoreError, MeetingStorageError) as exc:  # not ready yet
                 last = exc
                 time.sleep(0.3)
         raise BackendUnavailableError(f"Could not create bucket {bucket!r} on SeaweedFS: {last}")

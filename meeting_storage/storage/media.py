@@ -49,6 +49,18 @@ _DECLARED_TYPES: dict[str, tuple[str, str]] = {
 ACCEPTED_CONTENT_TYPES = tuple(sorted(_DECLARED_TYPES))
 
 
+def content_type_for_name(filename: str) -> str:
+    """The content type a recording named `filename` is uploaded with (from its extension);
+    UnsupportedMediaTypeError for a name that is not an accepted recording."""
+    extension = filename.rpartition(".")[2].lower() if "." in filename else ""
+    if extension not in ALLOWED_EXTENSIONS:
+        raise UnsupportedMediaTypeError(
+            f"{filename[:80]!r} is not one of the accepted recordings "
+            f"({', '.join(ALLOWED_EXTENSIONS)})."
+        )
+    return _KINDS[extension][0]
+
+
 def declared_media(content_type: str) -> tuple[str, str]:
     """Return (content type, extension) for a type a client declares before uploading.
 
@@ -200,9 +212,8 @@ class SizeLimitedReader(io.RawIOBase):
             view[:size] = self._head[:size]
             self._head = self._head[size:]
         else:
-            chunk = self._rest.read(len(view))
-            size = len(chunk) if chunk else 0
-            view[:size] = chunk or b""
+            # Straight into the caller's buffer: a part is not copied through a second one.
+            size = _read_into(self._rest, view)
         self.count += size
         if self.count > self._limit:
             raise FileTooLargeError(
@@ -214,6 +225,19 @@ class SizeLimitedReader(io.RawIOBase):
         if self._tee is not None and size:
             self._tee.write(view[:size])
         return size
+
+
+def _read_into(source: IO[bytes], view: memoryview) -> int:
+    readinto = getattr(source, "readinto", None)
+    if readinto is not None:
+        try:
+            return int(readinto(view) or 0)
+        except io.UnsupportedOperation:
+            pass
+    chunk = source.read(len(view))
+    size = len(chunk) if chunk else 0
+    view[:size] = chunk or b""
+    return size
 
 
 def wav_duration_seconds(head: bytes, size: int) -> float | None:
