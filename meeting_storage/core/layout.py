@@ -8,6 +8,8 @@ transcriptions/{meeting_id}/metadata.json       the meeting's source of truth, w
 transcriptions/{meeting_id}/aws-transcribe.json AWS Transcribe's output, read then removed
 index/meetings.json                             compact listing index (S3 JSON backend)
 index/search.json                               summaries and action items for its search
+index/months/{YYYY-MM}.json                     one month's entries and search text (S3 JSON)
+index/ids/{xx}.json                             which month each meeting is in (S3 JSON)
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ TRANSCRIPTIONS_PREFIX = "transcriptions/"
 INDEX_PREFIX = "index/"
 INDEX_KEY = f"{INDEX_PREFIX}meetings.json"
 SEARCH_INDEX_KEY = f"{INDEX_PREFIX}search.json"
+INDEX_MONTHS_PREFIX = f"{INDEX_PREFIX}months/"
+INDEX_IDS_PREFIX = f"{INDEX_PREFIX}ids/"
 # Every prefix the package writes under, in the order a footprint reports them.
 PREFIXES = (AUDIO_PREFIX, TRANSCRIPTIONS_PREFIX, INDEX_PREFIX)
 
@@ -162,3 +166,13 @@ def meeting_id_from_key(key: str) -> str | None:
     if MEETING_ID_RE.fullmatch(candidate) and len(candidate) <= MAX_MEETING_ID_LENGTH:
         return candidate
     return None
+
+
+def index_month_key(month: str) -> str:
+    """The S3 JSON index's shard of one month ("2026-03") of meetings."""
+    return f"{INDEX_MONTHS_PREFIX}{month}.json"
+
+
+def index_ids_key(bucket: str) -> str:
+    """The S3 JSON index's locator shard `bucket` (two hex digits): meeting id -> month."""
+    return f"{INDEX_IDS_PREFIX}{bucket}.json"
