@@ -24,6 +24,7 @@ from meeting_storage.core import layout
 from meeting_storage.costs.pricing import ARCHIVE_CLASSES
 from meeting_storage.ops.cost_review import cost_report
 from tests.conftest import SAMPLE_TRANSCRIPT, SECRET_KEY, wav_bytes, wav_header_then
+from tests.s3json_layout import one_index_key
 from tests.test_cli import run
 
 TOKEN = "test-api-token-0123456789"
@@ -44,7 +45,8 @@ def client(moto_storage: MeetingStorage) -> Iterator[TestClient]:
 
 
 def keys_in(storage: MeetingStorage) -> set[str]:
-    return {info.key for info in storage.audio.iter_objects("")}
+    """Every key, with the S3 JSON index's objects (manifest, months, locators) as one."""
+    return {one_index_key(info.key) for info in storage.audio.iter_objects("")}
 
 
 def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
@@ -479,7 +481,7 @@ def test_delete_removes_every_file_and_reports_it(
     assert body["success"] is True and body["meeting_id"] == meeting_id
     assert set(body["deleted"]) == {uploaded["audio_s3_key"], *layout.meeting_file_keys(meeting_id)}
     assert body["index_entry_removed"] is True and body["recoverable"] is False
-    assert keys_in(moto_storage) == {layout.INDEX_KEY, layout.SEARCH_INDEX_KEY}
+    assert keys_in(moto_storage) == {layout.INDEX_KEY}
     assert_error(client.delete(f"/api/meetings/{meeting_id}"), 404, "not_found")
     assert_error(client.get(f"/api/meetings/{meeting_id}"), 404, "not_found")
 
@@ -493,7 +495,7 @@ def test_delete_finishes_an_interrupted_delete(
     response = client.delete(f"/api/meetings/{meeting_id}")
     assert response.status_code == 200
     assert layout.metadata_key(meeting_id) in response.json()["deleted"]
-    assert keys_in(moto_storage) == {layout.INDEX_KEY, layout.SEARCH_INDEX_KEY}
+    assert keys_in(moto_storage) == {layout.INDEX_KEY}
 
 
 def test_undeclared_methods_and_paths(client: TestClient) -> None:

@@ -21,12 +21,15 @@ from meeting_storage import (
     UnsupportedMediaTypeError,
 )
 from meeting_storage.core import layout
+from meeting_storage.index.s3json import locator_of, month_of
 from meeting_storage.service.facade import MeetingStorage as _Service
 from tests.conftest import SAMPLE_TRANSCRIPT, s3_client_for, wav_bytes, wav_header_then
+from tests.s3json_layout import one_index_key
 
 
 def keys_in(storage: MeetingStorage) -> set[str]:
-    return {info.key for info in storage.audio.iter_objects("")}
+    """Every key, with the S3 JSON index's objects (manifest, months, locators) as one."""
+    return {one_index_key(info.key) for info in storage.audio.iter_objects("")}
 
 
 def test_process_stores_the_exact_layout(storage: MeetingStorage) -> None:
@@ -48,7 +51,6 @@ def test_process_stores_the_exact_layout(storage: MeetingStorage) -> None:
         f"transcriptions/{meeting_id}/requirements.json",
         f"transcriptions/{meeting_id}/metadata.json",
         layout.INDEX_KEY,
-        layout.SEARCH_INDEX_KEY,
     }
     assert keys_in(storage) == expected
 
@@ -109,7 +111,6 @@ def test_list_show_and_delete_round_trip(storage: MeetingStorage) -> None:
     assert keys_in(storage) == {
         *layout.meeting_file_keys(first.record.meeting_id),
         layout.INDEX_KEY,
-        layout.SEARCH_INDEX_KEY,
     }
     with pytest.raises(NotFoundError):
         storage.get_meeting(second.record.meeting_id)
@@ -129,8 +130,13 @@ def test_metadata_is_written_last_and_never_overwritten(moto_storage: MeetingSto
     result = moto_storage.process(SAMPLE_TRANSCRIPT)
     meeting_keys = [k for k in order if k.startswith("transcriptions/")]
     assert meeting_keys[-1] == layout.metadata_key(result.record.meeting_id)
-    # The index entries come after the meeting exists: the listing, then its search text.
-    assert order[-2:] == [layout.INDEX_KEY, layout.SEARCH_INDEX_KEY]
+    # The index entries come after the meeting exists: where it is, its month, the manifest.
+    record = result.record
+    assert order[-3:] == [
+        layout.index_ids_key(locator_of(record.meeting_id)),
+        layout.index_month_key(month_of(record.timestamp)),
+        layout.INDEX_KEY,
+    ]
     with pytest.raises(ConflictError):
         original_put(
             layout.metadata_key(result.record.meeting_id),
