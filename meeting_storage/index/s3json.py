@@ -681,7 +681,11 @@ class S3JsonIndex:
         if cursor:
             at, after_id = decode_cursor(cursor)
             after = (at.astimezone(UTC).isoformat(), after_id)
-            months = [m for m in months if _month_start(m) <= at]
+            # A month starting at the cursor can only hold later meetings, unless they tie on
+            # time with a smaller id (a boundary cursor has no id: that month is done).
+            months = [
+                m for m in months if _month_start(m) < at or (_month_start(m) == at and after_id)
+            ]
         if filters.date_from is not None:
             months = [m for m in months if _month_end(m) > filters.date_from]
         if filters.date_to is not None:
@@ -746,7 +750,7 @@ class S3JsonIndex:
             else {}
         )
         return MeetingPage(
-            meetings=page, next_cursor=next_cursor, snippets=snippets, search_note=note
+            meetings=page, next_cursor=next_cursor, snippets=snippets, search_note=note or None
         )
 
     def _legacy_list(
