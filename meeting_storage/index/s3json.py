@@ -257,6 +257,10 @@ def _top(entries: Entries, size: int) -> Entries:
     return {mid: entries[mid] for _, mid in keyed}
 
 
+class _SingleObjectLayout(Exception):
+    """The manifest is still the single object of earlier versions: split it first."""
+
+
 @dataclass
 class _ShardWrite:
     """What a month shard holds after a write: the manifest records it (newest rev wins)."""
@@ -335,7 +339,6 @@ class S3JsonIndex:
         fresh = {e.record.meeting_id: e for e in as_entries(entries)}
         if not fresh:
             return 0
-        self._split_single_object()
         months = {mid: month_of(e.record.timestamp) for mid, e in fresh.items()}
         # 1. The locators first: they say where each meeting was before (a changed date).
         moved_from = self._relocate(months)
@@ -350,7 +353,13 @@ class S3JsonIndex:
         written = _parallel(write_month, touched)
         # 3. The manifest: month counts and the head.
         arriving_head = {mid: compact_entry(e.record) for mid, e in fresh.items()}
-        self._update_manifest(written, set(fresh), arriving_head)
+        try:
+            self._update_manifest(written, set(fresh), arriving_head)
+        except _SingleObjectLayout:
+            # The first write since an upgrade: split the old object (which merges its entries
+            # into the months just written), then record these entries in the new manifest.
+            self._split_single_object()
+            self._update_manifest(written, set(fresh), arriving_head)
         return len(fresh)
 
     def _relocate(self, months: Mapping[str, str | None]) -> dict[str, str]:
@@ -421,8 +430,8 @@ class S3JsonIndex:
     ) -> None:
         def change(document: Entries) -> bool:
             manifest = _manifest_of(document, self._listing)
-            if manifest.legacy is not None:  # an old version rewrote it: split it again
-                raise ConflictError("the index is in the single-object layout again")
+            if manifest.legacy is not None:
+                raise _SingleObjectLayout
             for shard in written:
                 known = manifest.shards.get(shard.month, {})
                 if shard.rev and shard.rev > int(known.get("rev", 0)):
@@ -488,8 +497,10 @@ class S3JsonIndex:
         wanted = set(meeting_ids)
         if not wanted:
             return 0
-        self._split_single_object()
         manifest = self._manifest()
+        if manifest.legacy is not None:
+            self._split_single_object()
+            manifest = self._manifest()
         located = self._relocate(dict.fromkeys(wanted))
         # An entry the locators lost is still found by its month in the head.
         for mid in wanted:
