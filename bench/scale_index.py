@@ -330,8 +330,9 @@ def write_table(rows: list[WriteRow]) -> str:
 
 def search_table(rows: list[SearchRow]) -> str:
     lines = [
-        "| meetings | backend | rare word | common word | two words | search covers |",
-        "|---:|---|---:|---:|---:|---|",
+        "| meetings | backend | rare word | topic word | two transcript words "
+        "| word in most transcripts | search covers |",
+        "|---:|---|---:|---:|---:|---:|---|",
     ]
     for row in rows:
         lines.append(
