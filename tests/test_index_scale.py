@@ -379,3 +379,60 @@ def test_dynamodb_search_reads_a_bounded_number_of_pages(
     assert page.search_note is not None and "back to" in page.search_note
     found = listed(storage.index, 10, search="okapi")
     assert found == [entries[3].record.meeting_id]
+
+
+# ----------------------------------------------------------------- SQL: headings, then transcripts
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def sql_settings(request: pytest.FixtureRequest, moto_settings: Settings) -> Settings:
+    if request.param == "sqlite":
+        return replace(moto_settings, index_backend="sqlite")
+    url = request.getfixturevalue("postgres_url")
+    return replace(moto_settings, index_backend="postgres", database_url=url)
+
+
+def test_sql_search_ranks_headings_first_and_migrates_an_existing_database(
+    sql_settings: Settings,
+) -> None:
+    """A schema-1 database (transcripts and headings in one full-text index) gains the
+    headings' own index on first use, filled from what it holds; search then ranks meetings
+    whose heading matches before those that match only in their transcript."""
+    from sqlalchemy import text
+
+    from meeting_storage.index.sql import SqlIndex
+
+    first = MeetingStorage(sql_settings).index
+    assert isinstance(first, SqlIndex)
+    entries = [entry(n) for n in range(30)]
+    spoken = [
+        replace(e, text=replace(e.text, transcript="Bob: the okapi budget was approved."))
+        for e in entries[:10]
+    ]
+    titled = [
+        IndexEntry(replace(e.record, title=f"Okapi review {n}"), e.text)
+        for n, e in enumerate(entries[25:])
+    ]
+    first.rebuild([*spoken, *entries[10:25], *titled])
+    with first.engine.begin() as conn:  # back to schema 1
+        if first.dialect == "sqlite":
+            conn.execute(text("DROP TABLE meeting_heading"))
+        else:
+            conn.execute(text("ALTER TABLE meeting_search DROP COLUMN heading"))
+        conn.execute(text("DELETE FROM schema_version WHERE version = 2"))
+    first.close()
+    reopened = MeetingStorage(sql_settings).index
+    assert isinstance(reopened, SqlIndex)
+    assert "schema v2" in reopened.check()
+    found = [r.meeting_id for r in reopened.list(50, search="okapi").meetings]
+    headed = [e.record.meeting_id for e in titled]
+    only_spoken = sorted(
+        (e.record for e in spoken), key=lambda r: (r.timestamp, r.meeting_id), reverse=True
+    )
+    assert sorted(found[:5]) == sorted(headed)
+    assert found[5:] == [r.meeting_id for r in only_spoken]
+    page = reopened.list(3, search="okapi")
+    walked = listed(reopened, 3, search="okapi")
+    assert walked == found and page.ranked
+    assert "**okapi**" in reopened.list(50, search="okapi").snippets[only_spoken[0].meeting_id]
+    reopened.close()
