@@ -7,7 +7,7 @@ transcriptions/{meeting_id}/requirements.json   extracted requirements
 transcriptions/{meeting_id}/metadata.json       the meeting's source of truth, written last
 transcriptions/{meeting_id}/aws-transcribe.json AWS Transcribe's output, read then removed
 index/meetings.json                             compact listing index (S3 JSON backend)
-index/search.json                               summaries and action items for its search
+index/search.json                               (earlier versions) summaries for its search
 index/months/{YYYY-MM}.json                     one month's entries and search text (S3 JSON)
 index/ids/{xx}.json                             which month each meeting is in (S3 JSON)
 """

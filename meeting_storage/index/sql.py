@@ -378,6 +378,16 @@ class SqlIndex:
                 rest = rest.limit(limit + 1 - len(rows)).offset(max(0, offset - heading_count))
                 rows += [tuple(r) for r in conn.execute(rest)]
             page = rows[:limit]
+            keys = [key for _, key in page]
+            # The records of the page only: sorting carries every matching row's columns.
+            stored = {
+                str(mid): str(raw)
+                for mid, raw in conn.execute(
+                    select(meetings.c.meeting_id, meetings.c.record).where(
+                        _key_column(self.dialect).in_(keys)
+                    )
+                )
+            }
             texts = {
                 str(mid): SearchText(
                     summary=summary or "",
@@ -386,10 +396,10 @@ class SqlIndex:
                     transcript=transcript or "",
                 )
                 for mid, summary, action_items, requirements, transcript in conn.execute(
-                    _texts_of(self.dialect, [key for _, _, key in page])
+                    _texts_of(self.dialect, keys)
                 )
             }
-        records = [MeetingRecord.from_dict(json.loads(raw)) for _, raw, _ in page]
+        records = [MeetingRecord.from_dict(json.loads(stored[mid])) for mid, _ in page]
         snippets = {
             r.meeting_id: best_snippet(r, texts.get(r.meeting_id), list(words)) for r in records
         }
@@ -491,7 +501,7 @@ def _heading_matches(
             f"bm25(meeting_heading, {SQLITE_HEADING_BM25_WEIGHTS})"
         )
         return (
-            select(meetings.c.meeting_id, meetings.c.record, key)
+            select(meetings.c.meeting_id, key)
             .select_from(
                 meetings.join(
                     table("meeting_heading"),
@@ -507,7 +517,7 @@ def _heading_matches(
     heading: ColumnElement[Any] = literal_column("meeting_search.heading")
     query = _postgres_query(words)
     return (
-        select(meetings.c.meeting_id, meetings.c.record, key)
+        select(meetings.c.meeting_id, key)
         .select_from(
             meetings.join(meeting_search, meeting_search.c.meeting_id == meetings.c.meeting_id)
         )
@@ -524,7 +534,7 @@ def _transcript_matches(
     if dialect == "sqlite":
         query = _sqlite_query(words)
         return (
-            select(meetings.c.meeting_id, meetings.c.record, key)
+            select(meetings.c.meeting_id, key)
             .select_from(
                 meetings.join(
                     meeting_search,
@@ -545,7 +555,7 @@ def _transcript_matches(
     document: ColumnElement[Any] = literal_column("meeting_search.document")
     tsquery = _postgres_query(words)
     return (
-        select(meetings.c.meeting_id, meetings.c.record, key)
+        select(meetings.c.meeting_id, key)
         .select_from(
             meetings.join(meeting_search, meeting_search.c.meeting_id == meetings.c.meeting_id)
         )
