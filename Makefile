@@ -79,3 +79,9 @@ doctor: $(STAMP)
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
+
+## The index at 1,000 / 10,000 / 100,000 meetings: bytes and time of a write (and of 20 at
+## once) with the S3 JSON index, and search with SQLite, PostgreSQL and S3 JSON; takes a while.
+.PHONY: bench-scale
+bench-scale: system-packages install
+	$(PY) -m bench.scale_index

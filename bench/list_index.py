@@ -117,7 +117,7 @@ class RequestCounter:
         self.calls: Counter[str] = Counter()
         self.active = False
         storage.audio._client.meta.events.register("before-call.s3.*", self._api)
-        client = getattr(storage.index, "client", None)
+        client = getattr(storage.index, "_client", None)  # the DynamoDB backend's
         if client is not None:
             client.meta.events.register("before-call.dynamodb.*", self._api)
         engine = getattr(storage.index, "engine", None)

@@ -362,7 +362,11 @@ with st.expander("How these figures are worked out"):
     assumptions = [
         "Storing a meeting: its recording (one PUT, or 16 MiB parts above 16 MiB), three "
         "documents and metadata.json"
-        + ("" if use_dynamodb else ", and a GET and PUT of each of the S3 index's two objects")
+        + (
+            ""
+            if use_dynamodb
+            else ", and a GET and PUT of each of the three S3 index objects it touches"
+        )
         + ". Opening one: "
         f"{GETS_PER_VIEW} GETs; playing one downloads the recording once.",
         f"Bedrock reads about {line_items.TOKENS_PER_AUDIO_MINUTE} tokens per minute of audio "

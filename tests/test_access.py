@@ -403,7 +403,7 @@ def test_an_older_sql_index_learns_who_stored_its_meetings(tmp_path: Any) -> Non
         conn.execute(text("DELETE FROM schema_version WHERE version = 2"))
     index.close()
     upgraded = SqlIndex(url)
-    assert "schema v2" in upgraded.check()
+    assert "schema v3" in upgraded.check()
     theirs = replace(old, meeting_id="meeting-0002", uploaded_by="alice@example.com")
     upgraded.put(theirs)
 

@@ -24,6 +24,7 @@ from meeting_storage.core import layout
 from meeting_storage.costs.pricing import ARCHIVE_CLASSES
 from meeting_storage.ops.cost_review import cost_report
 from tests.conftest import SAMPLE_TRANSCRIPT, SECRET_KEY, wav_bytes, wav_header_then
+from tests.s3json_layout import one_index_key
 from tests.test_cli import run
 
 TOKEN = "test-api-token-0123456789"
@@ -44,9 +45,10 @@ def client(moto_storage: MeetingStorage) -> Iterator[TestClient]:
 
 
 def keys_in(storage: MeetingStorage) -> set[str]:
-    """Every key but the audit trail's (a failed attempt is recorded there on purpose)."""
+    """Every key but the audit trail's, with the S3 JSON index's objects (manifest, months,
+    locators) as one."""
     return {
-        info.key
+        one_index_key(info.key)
         for info in storage.audio.iter_objects("")
         if not info.key.startswith(layout.AUDIT_PREFIX)
     }
@@ -484,7 +486,7 @@ def test_delete_removes_every_file_and_reports_it(
     assert body["success"] is True and body["meeting_id"] == meeting_id
     assert set(body["deleted"]) == {uploaded["audio_s3_key"], *layout.meeting_file_keys(meeting_id)}
     assert body["index_entry_removed"] is True and body["recoverable"] is False
-    assert keys_in(moto_storage) == {layout.INDEX_KEY, layout.SEARCH_INDEX_KEY}
+    assert keys_in(moto_storage) == {layout.INDEX_KEY}
     assert_error(client.delete(f"/api/meetings/{meeting_id}"), 404, "not_found")
     assert_error(client.get(f"/api/meetings/{meeting_id}"), 404, "not_found")
 
@@ -498,7 +500,7 @@ def test_delete_finishes_an_interrupted_delete(
     response = client.delete(f"/api/meetings/{meeting_id}")
     assert response.status_code == 200
     assert layout.metadata_key(meeting_id) in response.json()["deleted"]
-    assert keys_in(moto_storage) == {layout.INDEX_KEY, layout.SEARCH_INDEX_KEY}
+    assert keys_in(moto_storage) == {layout.INDEX_KEY}
 
 
 def test_undeclared_methods_and_paths(client: TestClient) -> None:
@@ -678,14 +680,14 @@ def test_costs_answer_with_the_cost_review_of_cost_json(
     footprint = body["footprint"]
     assert footprint["by_prefix"]["meetings/"] == {"objects": 1, "bytes": len(wav_bytes())}
     assert footprint["by_prefix"]["transcriptions/"]["objects"] == 4
-    assert footprint["by_prefix"]["index/"]["objects"] == 2  # the listing and the search index
+    assert footprint["by_prefix"]["index/"]["objects"] == 3  # manifest, month, locator
     # The meetings' prefixes (the audit trail's few small objects are not a meeting's).
     stored = {
         info.key: info.size
         for info in moto_storage.audio.iter_objects("")
         if not info.key.startswith(layout.AUDIT_PREFIX)
     }
-    assert footprint["object_count"] == len(stored) == 7
+    assert footprint["object_count"] == len(stored) == 8
     assert footprint["total_bytes"] == sum(stored.values())
     assert footprint["meeting_count"] == 1 and "meetings" not in footprint
 
@@ -828,7 +830,7 @@ def test_costs_do_not_bill_documents_kept_on_disk(moto_storage: MeetingStorage) 
     assert response.status_code == 200, response.text
     body = response.json()
     by_class = body["footprint"]["by_storage_class"]
-    assert by_class["LOCAL"]["objects"] == 6  # four documents and two index objects, on disk
+    assert by_class["LOCAL"]["objects"] == 7  # four documents and three index objects, on disk
     assert by_class["LOCAL"]["bytes"] > 0
     assert by_class["STANDARD"] == {"objects": 1, "bytes": len(wav_bytes())}  # the recording
     storage_items = [i for i in body["monthly"]["items"] if i["category"] == "storage"]

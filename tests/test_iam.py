@@ -158,10 +158,10 @@ def test_the_recorder_sees_the_packages_calls_and_not_the_tests(
         moto_storage.process(SAMPLE_TRANSCRIPT, audio_file=io.BytesIO(wav_bytes()))
     operations = [call.operation for call in calls]
     assert "ListObjectsV2" not in operations
-    # The audio, three documents, metadata.json, the index's two objects (each read first)
+    # The audio, three documents, metadata.json, the index's three objects (each read first)
     # and, last, the audit event.
-    assert operations.count("PutObject") == 8
-    assert operations[-5:] == ["GetObject", "PutObject", "GetObject", "PutObject", "PutObject"]
+    assert operations.count("PutObject") == 9
+    assert operations[-7:] == [*["GetObject", "PutObject"] * 3, "PutObject"]
     assert all(call.origin.endswith(".py") or call.origin == "a worker thread" for call in calls)
 
 

@@ -25,6 +25,7 @@ from meeting_storage.ops.doctor import run_doctor
 from meeting_storage.ops.reindex import reindex
 from meeting_storage.storage.blobs import BlobStore, LocalBlobStore, S3BlobStore
 from tests.conftest import REGION, SAMPLE_TRANSCRIPT, wav_bytes, wav_header_then
+from tests.s3json_layout import one_index_key
 
 
 def bucket_keys(settings: Settings) -> set[str]:
@@ -39,7 +40,7 @@ def local_files(root: Path) -> set[str]:
     if not root.exists():
         return set()
     return {
-        path.relative_to(root).as_posix()
+        one_index_key(path.relative_to(root).as_posix())
         for path in root.rglob("*")
         if path.is_file() and not path.name.startswith(".")
     }
@@ -67,7 +68,6 @@ def test_documents_and_index_live_in_the_local_folder(local_docs: MeetingStorage
     assert local_files(root) == {
         *layout.meeting_file_keys(meeting_id),
         layout.INDEX_KEY,
-        layout.SEARCH_INDEX_KEY,
     }
     assert bucket_keys(settings) == {audio_key}  # only the recording is in the bucket
     s3 = boto3.client("s3", region_name=REGION)
@@ -81,7 +81,7 @@ def test_documents_and_index_live_in_the_local_folder(local_docs: MeetingStorage
     )
     assert transcript == SAMPLE_TRANSCRIPT.strip()
     index = json.loads((root / layout.INDEX_KEY).read_text(encoding="utf-8"))
-    assert set(index["meetings"]) == {meeting_id}
+    assert set(index["head"]) == {meeting_id}
     assert not settings.uploads_dir.exists()  # SKIP_LOCAL_STORAGE=true keeps no copy
 
 
@@ -109,7 +109,6 @@ def test_list_show_and_delete_with_local_documents(local_docs: MeetingStorage) -
     assert local_files(root) == {
         *layout.meeting_file_keys(first.record.meeting_id),
         layout.INDEX_KEY,
-        layout.SEARCH_INDEX_KEY,
     }
     assert not (root / layout.meeting_prefix(second.record.meeting_id)).exists()
     assert bucket_keys(local_docs.settings) == set()
@@ -302,7 +301,6 @@ def test_text_that_cannot_be_stored_is_refused_and_leaves_nothing(
         )
     assert local_files(local_docs.settings.local_data_dir) <= {
         layout.INDEX_KEY,
-        layout.SEARCH_INDEX_KEY,
     }
     assert bucket_keys(local_docs.settings) == set()
     assert local_docs.list_meetings().meetings == []

@@ -21,14 +21,17 @@ from meeting_storage import (
     UnsupportedMediaTypeError,
 )
 from meeting_storage.core import layout
+from meeting_storage.index.s3json import locator_of, month_of
 from meeting_storage.service.facade import MeetingStorage as _Service
 from tests.conftest import SAMPLE_TRANSCRIPT, s3_client_for, wav_bytes, wav_header_then
+from tests.s3json_layout import one_index_key
 
 
 def keys_in(storage: MeetingStorage) -> set[str]:
-    """Every key but the audit trail's (its events outlive meetings on purpose)."""
+    """Every key but the audit trail's, with the S3 JSON index's objects (manifest, months,
+    locators) as one."""
     return {
-        info.key
+        one_index_key(info.key)
         for info in storage.audio.iter_objects("")
         if not info.key.startswith(layout.AUDIT_PREFIX)
     }
@@ -53,7 +56,6 @@ def test_process_stores_the_exact_layout(storage: MeetingStorage) -> None:
         f"transcriptions/{meeting_id}/requirements.json",
         f"transcriptions/{meeting_id}/metadata.json",
         layout.INDEX_KEY,
-        layout.SEARCH_INDEX_KEY,
     }
     assert keys_in(storage) == expected
 
@@ -114,7 +116,6 @@ def test_list_show_and_delete_round_trip(storage: MeetingStorage) -> None:
     assert keys_in(storage) == {
         *layout.meeting_file_keys(first.record.meeting_id),
         layout.INDEX_KEY,
-        layout.SEARCH_INDEX_KEY,
     }
     with pytest.raises(NotFoundError):
         storage.get_meeting(second.record.meeting_id)
@@ -134,9 +135,14 @@ def test_metadata_is_written_last_and_never_overwritten(moto_storage: MeetingSto
     result = moto_storage.process(SAMPLE_TRANSCRIPT)
     meeting_keys = [k for k in order if k.startswith("transcriptions/")]
     assert meeting_keys[-1] == layout.metadata_key(result.record.meeting_id)
-    # The index entries come after the meeting exists: the listing, then its search text;
+    # The index entries come after the meeting exists: where it is, its month, the manifest;
     # the audit event of the whole change comes last.
-    assert order[-3:-1] == [layout.INDEX_KEY, layout.SEARCH_INDEX_KEY]
+    record = result.record
+    assert order[-4:-1] == [
+        layout.index_ids_key(locator_of(record.meeting_id)),
+        layout.index_month_key(month_of(record.timestamp)),
+        layout.INDEX_KEY,
+    ]
     assert order[-1].startswith(layout.AUDIT_PREFIX)
     with pytest.raises(ConflictError):
         original_put(

@@ -7,7 +7,9 @@ transcriptions/{meeting_id}/requirements.json   extracted requirements
 transcriptions/{meeting_id}/metadata.json       the meeting's source of truth, written last
 transcriptions/{meeting_id}/aws-transcribe.json AWS Transcribe's output, read then removed
 index/meetings.json                             compact listing index (S3 JSON backend)
-index/search.json                               summaries and action items for its search
+index/search.json                               (earlier versions) summaries for its search
+index/months/{YYYY-MM}.json                     one month's entries and search text (S3 JSON)
+index/ids/{xx}.json                             which month each meeting is in (S3 JSON)
 audit/YYYY/MM/DD/{time}-{meeting_id}-{random}.json  one audit event each
 auth/tokens/{token_id}.json                     a personal API token's hash and owner
 """
@@ -29,6 +31,8 @@ INDEX_KEY = f"{INDEX_PREFIX}meetings.json"
 SEARCH_INDEX_KEY = f"{INDEX_PREFIX}search.json"
 AUDIT_PREFIX = "audit/"
 TOKENS_PREFIX = "auth/tokens/"
+INDEX_MONTHS_PREFIX = f"{INDEX_PREFIX}months/"
+INDEX_IDS_PREFIX = f"{INDEX_PREFIX}ids/"
 # Every prefix the package writes under, in the order a footprint reports them.
 PREFIXES = (AUDIO_PREFIX, TRANSCRIPTIONS_PREFIX, INDEX_PREFIX)
 
@@ -223,3 +227,13 @@ def parse_audit_key(key: str) -> tuple[datetime, str | None] | None:
         tzinfo=UTC,
     )
     return at, None if about == "-" else about
+
+
+def index_month_key(month: str) -> str:
+    """The S3 JSON index's shard of one month ("2026-03") of meetings."""
+    return f"{INDEX_MONTHS_PREFIX}{month}.json"
+
+
+def index_ids_key(bucket: str) -> str:
+    """The S3 JSON index's locator shard `bucket` (two hex digits): meeting id -> month."""
+    return f"{INDEX_IDS_PREFIX}{bucket}.json"

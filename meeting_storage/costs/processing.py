@@ -13,9 +13,9 @@ from meeting_storage.costs.pricing import MIB, PriceTable
 # Must match aws.TRANSFER_CONFIG (a test checks): uploads of 16 MiB or more go in 16 MiB parts.
 MULTIPART_THRESHOLD_BYTES = 16 * MIB
 MULTIPART_PART_BYTES = 16 * MIB
-# The S3 JSON index keeps two objects (the listing and the search text), each read and
-# rewritten when a meeting is stored.
-S3_INDEX_OBJECTS = 2
+# Storing a meeting reads and rewrites three objects of the S3 JSON index: a locator, the
+# meeting's month and the manifest.
+S3_INDEX_OBJECTS = 3
 
 # Amazon S3 bills requests in two classes; DELETE and abort requests are free, restores are
 # billed as retrievals (see pricing.RestorePrice).
@@ -51,8 +51,8 @@ def audio_upload_requests(audio_bytes: int) -> int:
 def requests_to_store_meeting(audio_bytes: int | None, *, s3_index: bool = True) -> RequestCounts:
     """S3 requests `MeetingStorage.process` makes for one meeting uploaded with its recording
     (no recording: `audio_bytes=None`): the audio, three documents, metadata.json, and with
-    the S3 JSON index a GET and a PUT of each of its objects (index/meetings.json and
-    index/search.json)."""
+    the S3 JSON index a GET and a PUT of each object it touches (index/ids/XX.json,
+    index/months/YYYY-MM.json and index/meetings.json)."""
     put = 4 + (S3_INDEX_OBJECTS if s3_index else 0)
     get = S3_INDEX_OBJECTS if s3_index else 0
     if audio_bytes is not None:

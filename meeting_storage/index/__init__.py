@@ -110,7 +110,13 @@ def sort_key(record: MeetingRecord) -> tuple[datetime, str]:
 
 
 def encode_cursor(record: MeetingRecord) -> str:
-    raw = json.dumps([record.timestamp.isoformat(), record.meeting_id]).encode()
+    return encode_position(record.timestamp, record.meeting_id)
+
+
+def encode_position(timestamp: datetime, meeting_id: str = "") -> str:
+    """A cursor that continues just before (timestamp, meeting_id): a page that stopped at a
+    boundary rather than at a meeting (the S3 JSON index's bounded search) hands one out."""
+    raw = json.dumps([timestamp.isoformat(), meeting_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

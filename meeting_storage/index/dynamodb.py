@@ -17,8 +17,9 @@ buckets would only pay off at sustained rates no team of people produces.
 
 Search has no engine here: a Query with a `contains()` filter over a lower-cased copy of
 the metadata, summary and action items, reading the index page by page until the page is
-full. It is slower than the SQL backends and does not look in transcripts; the result's
-`search_note` says so. GSI reads are eventually consistent (typically well under a second).
+full, and at most SCAN_MEETINGS meetings (SCAN_PAGES requests) per call: past that the page
+says how far back it looked and its cursor continues from there. It is slower than the SQL
+backends and does not look in transcripts; the result's `search_note` says so. GSI reads are eventually consistent (typically well under a second).
 """
 
 from __future__ import annotations
@@ -40,7 +41,13 @@ from meeting_storage.core.errors import (
 )
 from meeting_storage.core.models import MeetingPage, MeetingRecord
 from meeting_storage.core.retry import Backoff, retrying
-from meeting_storage.index import DEFAULT_LIMIT, decode_cursor, encode_cursor, validate_limit
+from meeting_storage.index import (
+    DEFAULT_LIMIT,
+    decode_cursor,
+    encode_cursor,
+    encode_position,
+    validate_limit,
+)
 from meeting_storage.index.document import IndexEntry, SearchText, as_entries
 from meeting_storage.index.query import (
     NO_FILTER,
@@ -63,11 +70,15 @@ BATCH_ATTEMPTS = 10
 # Unprocessed writes are DynamoDB throttling: wait up to 50 ms, 100 ms, ... 2 s (full jitter).
 UNPROCESSED_BACKOFF = Backoff(base_delay=0.05, max_delay=2.0)
 MAX_TEXT = 50_000  # per text attribute; an item holds at most 400 KB
+# A search or filtered page reads at most SCAN_PAGES Query pages of SCAN_PAGE_ITEMS items.
+SCAN_PAGE_ITEMS = 1000
+SCAN_PAGES = 20
+SCAN_MEETINGS = SCAN_PAGE_ITEMS * SCAN_PAGES
 SEARCH_NOTE = (
     "DynamoDB has no full-text search: this searched titles, file names, tags, summaries and "
-    "action items (not transcripts or requirements) by reading the index page by page, which "
-    "is slower than the SQL backends; use INDEX_BACKEND=sqlite or postgres for ranked "
-    "full-text search."
+    "action items (not transcripts or requirements) by reading the index page by page, at "
+    f"most {SCAN_MEETINGS:,} meetings per page, which is slower than the SQL backends; use "
+    "INDEX_BACKEND=sqlite or postgres for ranked full-text search of any number of meetings."
 )
 _RECORD_ATTRIBUTES = [
     "meeting_id",
@@ -135,6 +146,12 @@ def sort_key_of(timestamp: datetime, meeting_id: str = "") -> str:
     """Fixed-width UTC time, so string order is time order; the id breaks ties."""
     stamp = timestamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return f"{stamp}#{meeting_id}" if meeting_id else stamp
+
+
+def _time_of(sort_key: str) -> datetime:
+    """The time a sort key starts with (sort_key_of's fixed-width format)."""
+    stamp = sort_key.split("#", 1)[0]
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def _plain(value: Any) -> Any:
@@ -400,6 +417,7 @@ class DynamoDbIndex:
         }
         if conditions:
             params["FilterExpression"] = " AND ".join(conditions)
+            params["Limit"] = SCAN_PAGE_ITEMS  # items read per request, before the filter
         else:
             params["Limit"] = limit + 1  # one request per page; the extra item says "more"
         if cursor:
@@ -410,17 +428,31 @@ class DynamoDbIndex:
                 "sort_key": {"S": sort_key_of(at, after_id)},
             }
         items: list[dict[str, Any]] = []
+        stopped_at: dict[str, Any] | None = None
+        requests = 0
         while True:
             answer = self._call("read from", self._client.query, **params)
+            requests += 1
             items.extend(answer.get("Items", []))
             if len(items) > limit or "LastEvaluatedKey" not in answer:
+                break
+            if conditions and requests >= SCAN_PAGES:
+                stopped_at = answer["LastEvaluatedKey"]  # the bound, not the end
                 break
             params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
         page_items = items[:limit]
         records = [record_of(item) for item in page_items]
         next_cursor = encode_cursor(records[-1]) if len(items) > limit else None
+        note = SEARCH_NOTE if words else ""
+        if stopped_at is not None:
+            at = _time_of(str(stopped_at["sort_key"]["S"]))
+            next_cursor = encode_position(at, str(stopped_at["meeting_id"]["S"]))
+            note = (
+                f"Searched meetings back to {at:%d %B %Y} ({SCAN_MEETINGS:,} read); ask for "
+                "the next page to search earlier ones. " + note
+            ).strip()
         if not words:
-            return MeetingPage(meetings=records, next_cursor=next_cursor)
+            return MeetingPage(meetings=records, next_cursor=next_cursor, search_note=note or None)
         snippets = {
             record.meeting_id: best_snippet(record, text_of(item), words)
             for record, item in zip(records, page_items, strict=True)
@@ -429,7 +461,7 @@ class DynamoDbIndex:
             meetings=records,
             next_cursor=next_cursor,
             snippets=snippets,
-            search_note=SEARCH_NOTE,
+            search_note=note,
         )
 
 

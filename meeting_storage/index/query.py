@@ -19,6 +19,7 @@ from meeting_storage.index.document import SearchText
 HIGHLIGHT = "**"  # matched words in snippets are wrapped in this marker (Markdown bold)
 ELLIPSIS = "…"
 SNIPPET_WORDS = 24
+_LONG_TEXT = 4000  # characters; longer texts are cut around the first match first
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
@@ -115,6 +116,18 @@ def matches_words(haystack: str, words: Iterable[str]) -> bool:
 
 def snippet(text: str, words: list[str], max_words: int = SNIPPET_WORDS) -> str:
     """A window of `text` around the first matched word, matches wrapped in HIGHLIGHT."""
+    cut_before = cut_after = False
+    if len(text) > _LONG_TEXT:
+        # A transcript is long: find the first match in C before splitting words in Python.
+        lowered = text.lower()
+        found = [at for at in (lowered.find(w) for w in words) if at >= 0]
+        first_at = min(found) if found else 0
+        start = max(0, first_at - 20 * max_words)
+        end = first_at + 40 * max_words
+        cut_before, cut_after = start > 0, end < len(text)
+        text = text[start:end]
+        if cut_before:
+            text = text.split(None, 1)[-1]  # drop the word cut in half
     tokens = text.split()
     if not tokens:
         return ""
@@ -128,8 +141,8 @@ def snippet(text: str, words: list[str], max_words: int = SNIPPET_WORDS) -> str:
             shown.append(f"{HIGHLIGHT}{token}{HIGHLIGHT}")
         else:
             shown.append(token)
-    prefix = ELLIPSIS + " " if start > 0 else ""
-    suffix = " " + ELLIPSIS if start + max_words < len(tokens) else ""
+    prefix = ELLIPSIS + " " if start > 0 or cut_before else ""
+    suffix = " " + ELLIPSIS if start + max_words < len(tokens) or cut_after else ""
     return prefix + " ".join(shown) + suffix
 
 

@@ -6,10 +6,15 @@ and every query except the full-text part, and Core compiles the same statements
 DATABASE_URL. We use Core only (no ORM): statements map one-to-one to round trips, which is
 what the benchmark counts. PostgreSQL is reached through psycopg 3.
 
-Search: SQLite FTS5 (porter stemming, bm25 ranking, `snippet()`), PostgreSQL `tsvector`
-with a GIN index (english stemming, `ts_rank_cd`, `ts_headline`). Both look in titles, file
-names, summaries, decisions, action items, requirements and transcripts, match every word,
-rank the results and wrap matched words in ** in the snippet.
+Search: SQLite FTS5 (porter stemming, bm25 ranking), PostgreSQL `tsvector` with GIN
+indexes (english stemming, `ts_rank_cd`). Both look in titles, file names, summaries,
+decisions, action items, requirements and transcripts and match every word. Each meeting's
+heading (title, file name, summary, action items, requirements) has its own full-text index:
+meetings whose heading matches come first, ranked, then those that match only with their
+transcript, newest first. Ranking only headings keeps a common word cheap at 100,000
+meetings (a transcript's index entry is long: ranking every transcript that contains a
+common word costs seconds), and the transcripts' index is read only when the headings do not
+fill the page. Snippets are cut for the page's meetings only, with the matched words in **.
 
 Reads run without a transaction (one statement = one round trip); writes replace a
 meeting's rows in one transaction (SQLite takes the write lock up front, BEGIN IMMEDIATE,
@@ -40,6 +45,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    table,
     text,
 )
 from sqlalchemy.engine import make_url
@@ -63,13 +69,14 @@ from meeting_storage.index.document import IndexEntry, SearchText, as_entries
 from meeting_storage.index.query import (
     NO_FILTER,
     MeetingFilter,
+    best_snippet,
     owner_key,
     search_words,
     uploader_key,
 )
 from meeting_storage.index.sql_schema import (
     LATEST_VERSION,
-    SQLITE_BM25_WEIGHTS,
+    SQLITE_HEADING_BM25_WEIGHTS,
     TS_CONFIG,
     current_version,
     meeting_owners,
@@ -79,7 +86,6 @@ from meeting_storage.index.sql_schema import (
 )
 
 CHUNK = 500
-_SNIPPET_WORDS = 16
 
 
 def engine_url(url: str) -> str:
@@ -236,6 +242,8 @@ class SqlIndex:
         fresh = list({e.record.meeting_id: e for e in as_entries(entries)}.values())
         with self._write() as conn:  # one transaction: readers see the old or the new index
             conn.execute(delete(meeting_search))
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("DELETE FROM meeting_heading")
             conn.execute(delete(meeting_owners))
             conn.execute(delete(meetings))
             for start in range(0, len(fresh), CHUNK):
@@ -247,13 +255,14 @@ class SqlIndex:
             return 0
         if self.dialect == "sqlite":
             # The FTS table's meeting_id is not indexed: find its rows by the meetings rowid.
-            conn.execute(
-                text(
-                    "DELETE FROM meeting_search WHERE rowid IN "
-                    "(SELECT rowid FROM meetings WHERE meeting_id IN :ids)"
-                ).bindparams(_expanding("ids")),
-                {"ids": list(ids)},
-            )
+            for fts in ("meeting_search", "meeting_heading"):
+                conn.execute(
+                    text(
+                        f"DELETE FROM {fts} WHERE rowid IN "  # noqa: S608 - two fixed names
+                        "(SELECT rowid FROM meetings WHERE meeting_id IN :ids)"
+                    ).bindparams(_expanding("ids")),
+                    {"ids": list(ids)},
+                )
         else:
             conn.execute(delete(meeting_search).where(meeting_search.c.meeting_id.in_(ids)))
         conn.execute(delete(meeting_owners).where(meeting_owners.c.meeting_id.in_(ids)))
@@ -285,6 +294,14 @@ class SqlIndex:
                     "INSERT INTO meeting_search (rowid, meeting_id, title, filename, summary, "
                     "action_items, requirements, transcript) VALUES (:rowid, :meeting_id, :title, "
                     ":filename, :summary, :action_items, :requirements, :transcript)"
+                ),
+                [{**r, "rowid": rowids[r["meeting_id"]]} for r in rows],
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO meeting_heading (rowid, title, filename, summary, action_items, "
+                    "requirements) VALUES (:rowid, :title, :filename, :summary, :action_items, "
+                    ":requirements)"
                 ),
                 [{**r, "rowid": rowids[r["meeting_id"]]} for r in rows],
             )
@@ -345,22 +362,51 @@ class SqlIndex:
         cursor: str | None,
         conditions: Sequence[ColumnElement[bool]],
     ) -> MeetingPage:
+        """Meetings whose heading matches, ranked; then those that match only with their
+        transcript, newest first. The transcripts' index is read only when the headings do
+        not fill the page, so a common word costs what its heading matches cost."""
         offset = decode_offset_cursor(cursor, search) if cursor else 0
-        if self.dialect == "sqlite":
-            statement = _sqlite_search(words, conditions, limit, offset)
-        else:
-            statement = _postgres_search(words, conditions, limit, offset)
+        headed = _heading_matches(self.dialect, words, conditions)
         with self._read() as conn:
-            rows = [tuple(row) for row in conn.execute(statement)]
-        records = [MeetingRecord.from_dict(json.loads(raw)) for raw, _, _ in rows[:limit]]
+            rows = [tuple(r) for r in conn.execute(headed.limit(limit + 1).offset(offset))]
+            if len(rows) <= limit:
+                if rows or offset == 0:
+                    heading_count = offset + len(rows)
+                else:
+                    counted = select(func.count()).select_from(headed.order_by(None).subquery())
+                    heading_count = int(conn.execute(counted).scalar_one())
+                rest = _transcript_matches(self.dialect, words, conditions)
+                rest = rest.limit(limit + 1 - len(rows)).offset(max(0, offset - heading_count))
+                rows += [tuple(r) for r in conn.execute(rest)]
+            page = rows[:limit]
+            keys = [key for _, key in page]
+            # The records of the page only: sorting carries every matching row's columns.
+            stored = {
+                str(mid): str(raw)
+                for mid, raw in conn.execute(
+                    select(meetings.c.meeting_id, meetings.c.record).where(
+                        _key_column(self.dialect).in_(keys)
+                    )
+                )
+            }
+            texts = {
+                str(mid): SearchText(
+                    summary=summary or "",
+                    action_items=action_items or "",
+                    requirements=requirements or "",
+                    transcript=transcript or "",
+                )
+                for mid, summary, action_items, requirements, transcript in conn.execute(
+                    _texts_of(self.dialect, keys)
+                )
+            }
+        records = [MeetingRecord.from_dict(json.loads(stored[mid])) for mid, _ in page]
         snippets = {
-            record.meeting_id: str(snip or "").strip()
-            for record, (_, _, snip) in zip(records, rows, strict=False)
+            r.meeting_id: best_snippet(r, texts.get(r.meeting_id), list(words)) for r in records
         }
-        more = len(rows) > limit
         return MeetingPage(
             meetings=records,
-            next_cursor=encode_offset_cursor(offset + limit, search) if more else None,
+            next_cursor=encode_offset_cursor(offset + limit, search) if len(rows) > limit else None,
             snippets=snippets,
             ranked=True,
         )
@@ -430,75 +476,115 @@ def _filter_conditions(filters: MeetingFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _sqlite_search(
-    words: Sequence[str], conditions: Sequence[ColumnElement[bool]], limit: int, offset: int
-) -> Any:
-    query = " ".join('"' + word.replace('"', '""') + '"' for word in words)
-    rank: ColumnElement[Any] = literal_column(f"bm25(meeting_search, {SQLITE_BM25_WEIGHTS})")
-    snip: ColumnElement[Any] = literal_column(
-        f"snippet(meeting_search, -1, '**', '**', '…', {_SNIPPET_WORDS})"
-    )
-    return (
-        select(meetings.c.record, rank.label("rank"), snip.label("snippet"))
-        .select_from(
-            meetings.join(
-                meeting_search,
-                literal_column("meeting_search.rowid") == literal_column("meetings.rowid"),
-            )
-        )
-        .where(text("meeting_search MATCH :query").bindparams(query=query), *conditions)
-        .order_by(rank, meetings.c.recorded_at.desc(), meetings.c.meeting_id.desc())
-        .limit(limit + 1)
-        .offset(offset)
-    )
+def _key_column(dialect: str) -> ColumnElement[Any]:
+    """How a page's rows are found again: the rowid in SQLite (FTS5 looks rows up by it),
+    the meeting id in PostgreSQL."""
+    return literal_column("meetings.rowid") if dialect == "sqlite" else meetings.c.meeting_id
 
 
-def _postgres_search(
-    words: Sequence[str], conditions: Sequence[ColumnElement[bool]], limit: int, offset: int
-) -> Any:
+def _sqlite_query(words: Sequence[str]) -> str:
+    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+def _postgres_query(words: Sequence[str]) -> ColumnElement[Any]:
     config: ColumnElement[Any] = literal_column(f"'{TS_CONFIG}'::regconfig")
-    query = func.plainto_tsquery(config, " ".join(words))
-    document: ColumnElement[Any] = literal_column("meeting_search.document")
-    rank = func.ts_rank_cd(document, query)
-    ranked = (
-        select(
-            meetings.c.meeting_id,
-            meetings.c.record,
-            meetings.c.recorded_at,
-            rank.label("rank"),
+    return func.plainto_tsquery(config, " ".join(words))
+
+
+_NEWEST = (meetings.c.recorded_at.desc(), meetings.c.meeting_id.desc())
+
+
+def _heading_matches(
+    dialect: str, words: Sequence[str], conditions: Sequence[ColumnElement[bool]]
+) -> Any:
+    """Meetings whose heading (title, file name, summary, action items, requirements)
+    contains every word, best match first."""
+    key = _key_column(dialect)
+    if dialect == "sqlite":
+        rank: ColumnElement[Any] = literal_column(
+            f"bm25(meeting_heading, {SQLITE_HEADING_BM25_WEIGHTS})"
         )
+        return (
+            select(meetings.c.meeting_id, key)
+            .select_from(
+                meetings.join(
+                    table("meeting_heading"),
+                    literal_column("meeting_heading.rowid") == literal_column("meetings.rowid"),
+                )
+            )
+            .where(
+                text("meeting_heading MATCH :heading").bindparams(heading=_sqlite_query(words)),
+                *conditions,
+            )
+            .order_by(rank, *_NEWEST)
+        )
+    heading: ColumnElement[Any] = literal_column("meeting_search.heading")
+    query = _postgres_query(words)
+    return (
+        select(meetings.c.meeting_id, key)
         .select_from(
             meetings.join(meeting_search, meeting_search.c.meeting_id == meetings.c.meeting_id)
         )
-        .where(document.op("@@")(query), *conditions)
-        .order_by(rank.desc(), meetings.c.recorded_at.desc(), meetings.c.meeting_id.desc())
-        .limit(limit + 1)
-        .offset(offset)
-        .subquery("ranked")
+        .where(heading.op("@@")(query), *conditions)
+        .order_by(func.ts_rank_cd(heading, query).desc(), *_NEWEST)
     )
-    # Headlines only for the page's rows: ts_headline re-parses the text, so it is costly.
-    body = func.concat_ws(
-        " … ",
-        *(
-            func.nullif(column, "")
-            for column in (
-                meeting_search.c.title,
-                meeting_search.c.summary,
-                meeting_search.c.action_items,
-                meeting_search.c.requirements,
-                func.left(meeting_search.c.transcript, 100_000),
+
+
+def _transcript_matches(
+    dialect: str, words: Sequence[str], conditions: Sequence[ColumnElement[bool]]
+) -> Any:
+    """Meetings that contain every word only with their transcript counted, newest first."""
+    key = _key_column(dialect)
+    if dialect == "sqlite":
+        query = _sqlite_query(words)
+        return (
+            select(meetings.c.meeting_id, key)
+            .select_from(
+                meetings.join(
+                    meeting_search,
+                    literal_column("meeting_search.rowid") == literal_column("meetings.rowid"),
+                )
             )
-        ),
-    )
-    options = (
-        f"StartSel=**, StopSel=**, MaxWords={_SNIPPET_WORDS + 8}, MinWords=8, "
-        'MaxFragments=2, FragmentDelimiter=" … "'
-    )
-    headline = func.ts_headline(config, body, query, options)
-    return (
-        select(ranked.c.record, ranked.c.rank, headline.label("snippet"))
-        .select_from(
-            ranked.join(meeting_search, meeting_search.c.meeting_id == ranked.c.meeting_id)
+            .where(
+                text("meeting_search MATCH :everything").bindparams(everything=query),
+                text(
+                    "meetings.rowid NOT IN (SELECT rowid FROM meeting_heading "
+                    "WHERE meeting_heading MATCH :heading)"
+                ).bindparams(heading=query),
+                *conditions,
+            )
+            .order_by(*_NEWEST)
         )
-        .order_by(ranked.c.rank.desc(), ranked.c.recorded_at.desc(), ranked.c.meeting_id.desc())
+    heading: ColumnElement[Any] = literal_column("meeting_search.heading")
+    document: ColumnElement[Any] = literal_column("meeting_search.document")
+    tsquery = _postgres_query(words)
+    return (
+        select(meetings.c.meeting_id, key)
+        .select_from(
+            meetings.join(meeting_search, meeting_search.c.meeting_id == meetings.c.meeting_id)
+        )
+        .where(document.op("@@")(tsquery), ~heading.op("@@")(tsquery), *conditions)
+        .order_by(*_NEWEST)
+    )
+
+
+def _texts_of(dialect: str, keys: Sequence[Any]) -> Any:
+    """The search text of a page's meetings, looked up by key (for their snippets)."""
+    columns: list[ColumnElement[Any]] = [
+        literal_column("meeting_search.meeting_id"),
+        literal_column("meeting_search.summary"),
+        literal_column("meeting_search.action_items"),
+        literal_column("meeting_search.requirements"),
+        literal_column("meeting_search.transcript"),
+    ]
+    if dialect == "sqlite":
+        return (
+            select(*columns)
+            .select_from(table("meeting_search"))
+            .where(literal_column("meeting_search.rowid").in_(list(keys)))
+        )
+    return (
+        select(*columns)
+        .select_from(meeting_search)
+        .where(meeting_search.c.meeting_id.in_(list(keys)))
     )
