@@ -24,6 +24,7 @@ TRANSCRIPTIONS_PREFIX = "transcriptions/"
 INDEX_PREFIX = "index/"
 INDEX_KEY = f"{INDEX_PREFIX}meetings.json"
 SEARCH_INDEX_KEY = f"{INDEX_PREFIX}search.json"
+AGGREGATES_KEY = f"{INDEX_PREFIX}aggregates.json"  # the running totals (index/aggregates.py)
 # Every prefix the package writes under, in the order a footprint reports them.
 PREFIXES = (AUDIO_PREFIX, TRANSCRIPTIONS_PREFIX, INDEX_PREFIX)
 

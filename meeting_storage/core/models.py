@@ -68,6 +68,10 @@ class MeetingRecord:
     bedrock_model_id: str | None = None
     bedrock_input_tokens: int | None = None
     bedrock_output_tokens: int | None = None
+    # The bytes and objects of the meeting's files under transcriptions/{id}/, metadata.json
+    # included, as written: what the store's aggregates add up (older records have none).
+    document_bytes: int | None = None
+    document_objects: int | None = None
 
     @property
     def display_title(self) -> str:
@@ -112,7 +116,13 @@ class MeetingRecord:
                 values["transcribed_seconds"] = float(values["transcribed_seconds"])
             if values.get("bedrock_model_id") is not None:
                 values["bedrock_model_id"] = str(values["bedrock_model_id"])
-            for name in ("bedrock_input_tokens", "bedrock_output_tokens"):
+            for name in (
+                "bedrock_input_tokens",
+                "bedrock_output_tokens",
+                "document_bytes",
+                "document_objects",
+                "audio_size",
+            ):
                 if values.get(name) is not None:
                     values[name] = int(values[name])
             return cls(**values)
