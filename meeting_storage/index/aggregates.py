@@ -217,9 +217,7 @@ class ObjectAggregates:
     def replace(self, counters: Mapping[str, int]) -> None:
         def attempt() -> None:
             current = self.store.head(self.key)
-            self._write(
-                {k: v for k, v in counters.items() if v}, current.etag if current else None
-            )
+            self._write({k: v for k, v in counters.items() if v}, current.etag if current else None)
 
         self._racing(attempt)
 

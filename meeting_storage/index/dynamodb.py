@@ -429,7 +429,6 @@ class DynamoDbIndex:
             search_note=SEARCH_NOTE,
         )
 
-
     # ----------------------------------------------------------------- counters
 
     def read_counters(self, key: str) -> dict[str, int]:
@@ -465,6 +464,7 @@ class DynamoDbIndex:
         item: dict[str, Any] = {"meeting_id": {"S": key}}
         item.update({name: {"N": str(value)} for name, value in counters.items()})
         self._call("write to", self._client.put_item, TableName=self.table, Item=item)
+
 
 class _UnprocessedWrites(BackendUnavailableError):
     """A batch came back with writes DynamoDB did not make (it throttled them): resend those."""

@@ -21,6 +21,7 @@ from meeting_storage.core.errors import MeetingStorageError
 from meeting_storage.core.models import STATUS_DELETING, Check, DoctorReport, MeetingRecord, Repair
 from meeting_storage.ops import hardening, lifecycle
 from meeting_storage.ops.bucket_setup import FAIL, WARN, Finding, judge_bucket
+from meeting_storage.ops.reconcile import reconcile
 from meeting_storage.ops.reindex import load_entries
 
 if TYPE_CHECKING:
@@ -82,6 +83,32 @@ def run_checks(storage: MeetingStorage, *, contents: bool = True) -> Iterator[Ch
         )
     except MeetingStorageError as exc:
         yield Check("contents", "fail", exc.message)
+    yield _totals_check(storage)
+
+
+def _totals_check(storage: MeetingStorage) -> Check:
+    """The running totals against a listing (or the S3 Inventory report), not repaired."""
+    try:
+        result = reconcile(storage, fix=False)
+    except MeetingStorageError as exc:
+        return Check("totals", "warn", f"the totals could not be checked: {exc.message}")
+    where = f"the {result.source} of {result.as_of:%Y-%m-%d %H:%M} UTC"
+    if not result.recorded:
+        return Check(
+            "totals",
+            "warn",
+            "the store has no running totals yet (the home and Costs pages list the bucket)",
+            "run `doctor --fix` or `footprint reconcile`",
+        )
+    if result.drift:
+        names = ", ".join(d.name for d in result.drift[:MAX_LISTED])
+        return Check(
+            "totals",
+            "warn",
+            f"{len(result.drift)} running total(s) differ from {where}: {names}",
+            "run `doctor --fix` or `footprint reconcile`",
+        )
+    return Check("totals", "ok", f"the running totals agree with {where}")
 
 
 def _check_of(finding: Finding) -> Check:
@@ -219,6 +246,16 @@ def repair(storage: MeetingStorage, *, now: datetime | None = None) -> list[Repa
                 "index_missing",
                 [e.record.meeting_id for e in entries],
                 f"indexed {len(entries)} meeting(s) that were stored but not listed",
+            )
+        )
+    totals = reconcile(storage, fix=True)
+    if totals.drift or not totals.recorded:
+        repairs.append(
+            Repair(
+                "reconcile_totals",
+                [],
+                f"brought {len(totals.drift)} running total(s) up to date from the "
+                f"{totals.source} of {totals.as_of:%Y-%m-%d %H:%M} UTC",
             )
         )
     return repairs

@@ -54,8 +54,8 @@ from meeting_storage.index.aggregates import (
 from meeting_storage.index.factory import make_index
 from meeting_storage.index.query import MeetingFilter
 from meeting_storage.service import footprint
-from meeting_storage.service.footprint import StoredSummary
 from meeting_storage.service.documents import MeetingDocuments
+from meeting_storage.service.footprint import StoredSummary
 from meeting_storage.service.processing import (
     INDEX_ATTEMPTS,
     PROCESS_STEPS,
