@@ -48,6 +48,7 @@ DYNAMODB_ACTIONS = (
     "dynamodb:DeleteItem",
     "dynamodb:Query",
     "dynamodb:BatchWriteItem",
+    "dynamodb:UpdateItem",  # the running totals (ADD)
 )
 TRANSCRIBE_ACTIONS = (
     "transcribe:StartTranscriptionJob",
