@@ -54,9 +54,9 @@ def test_footprint_by_prefix_class_and_meeting(storage: MeetingStorage) -> None:
     assert footprint.by_prefix["transcriptions/"].bytes == sum(
         size for key, size in sizes.items() if key.startswith("transcriptions/")
     )
-    assert footprint.by_prefix["index/"].objects == 2  # the listing and the search text
+    assert footprint.by_prefix["index/"].objects == 3  # the listing, the search text, the totals
     assert footprint.total_bytes == sum(sizes.values())
-    assert footprint.object_count == len(sizes) == 16
+    assert footprint.object_count == len(sizes) == 17
     assert footprint.by_storage_class["STANDARD"].bytes == footprint.total_bytes
     assert footprint.noncurrent is None  # not versioned
 
@@ -339,7 +339,7 @@ def test_documents_kept_locally_are_counted_but_not_billed(moto_settings: Any) -
     local = Storage(replaced(moto_settings, store_in_s3=False))
     local.process(SAMPLE_TRANSCRIPT, audio_file=io.BytesIO(wav_bytes()), audio_filename="a.wav")
     footprint = local.detailed_footprint()
-    assert footprint.by_storage_class["LOCAL"].objects == 6  # four documents, two index objects
+    assert footprint.by_storage_class["LOCAL"].objects == 7  # four documents, three index objects
     assert footprint.by_storage_class["STANDARD"].objects == 1  # the recording, in S3
     report = cost_report(local, months=1)
     storage_items = [i for i in report.monthly.items if i.category == "storage"]
