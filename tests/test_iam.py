@@ -158,10 +158,10 @@ def test_the_recorder_sees_the_packages_calls_and_not_the_tests(
         moto_storage.process(SAMPLE_TRANSCRIPT, audio_file=io.BytesIO(wav_bytes()))
     operations = [call.operation for call in calls]
     assert "ListObjectsV2" not in operations
-    # The audio, three documents, metadata.json and, last, the index's two objects (each
-    # read first).
-    assert operations.count("PutObject") == 7
-    assert operations[-4:] == ["GetObject", "PutObject", "GetObject", "PutObject"]
+    # The audio, three documents, metadata.json and, last, the index's two objects and the
+    # store's totals (each read first).
+    assert operations.count("PutObject") == 8
+    assert operations[-6:] == ["GetObject", "PutObject"] * 3
     assert all(call.origin.endswith(".py") or call.origin == "a worker thread" for call in calls)
 
 

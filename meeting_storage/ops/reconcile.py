@@ -1,10 +1,11 @@
 """Reconciling the running totals with what the bucket really holds.
 
 The totals (meeting_storage/index/aggregates.py) change with every write the product makes;
-what it does not make is invisible to them: objects under other prefixes, noncurrent
-versions, the index objects, storage classes changed by lifecycle rules, files removed
-outside the product. The reconciliation counts all of it from a listing of the bucket (or
-from the newest Amazon S3 Inventory report when S3_INVENTORY_PREFIX is set), joins it with
+what it does not make is invisible to them: noncurrent versions, the index objects, storage
+classes changed by lifecycle rules, files removed outside the product, objects under other
+prefixes. The reconciliation counts it from a listing of the product's prefixes (its IAM
+policy lets it list no other), or from the newest Amazon S3 Inventory report when
+S3_INVENTORY_PREFIX is set, which also counts every other prefix; it joins it with
 the index's entries, compares the result with the totals, and with `fix` writes it,
 stamped with the date of the listing or report ("as of ..."). It runs from `doctor`
 (report), `doctor --fix`, `reindex` and `footprint reconcile` (repair), never in a page.
@@ -168,22 +169,23 @@ def _from_inventory(
 
 
 def _from_listing(storage: MeetingStorage, records: list[MeetingRecord]) -> Counters:
-    audio = storage.audio
-    if storage.settings.store_in_s3:
-        current = list(audio.iter_objects(""))
-    else:
-        documents = storage.documents  # a local folder: only the product's own prefixes
-        current = [
-            *audio.iter_objects(""),
-            *documents.iter_objects(layout.TRANSCRIPTIONS_PREFIX),
-            *documents.iter_objects(layout.INDEX_PREFIX),
+    """A listing of the product's prefixes (what its IAM policy lets it list: objects under
+    other prefixes are counted from an S3 Inventory report only)."""
+    audio, documents = storage.audio, storage.documents
+    current = [
+        *audio.iter_objects(layout.AUDIO_PREFIX),
+        *documents.iter_objects(layout.TRANSCRIPTIONS_PREFIX),
+        *documents.iter_objects(layout.INDEX_PREFIX),
+    ]
+    noncurrent = None
+    if audio.versioning_status() != "Disabled":
+        prefixes = layout.PREFIXES if storage.settings.store_in_s3 else (layout.AUDIO_PREFIX,)
+        noncurrent = [
+            version
+            for prefix in prefixes
+            for version in audio.iter_versions(prefix)
+            if not version.is_latest and not version.delete_marker
         ]
-    versioned = audio.versioning_status() != "Disabled"
-    noncurrent = (
-        [v for v in audio.iter_versions("") if not v.is_latest and not v.delete_marker]
-        if versioned
-        else None
-    )
     return count_objects(current, records, noncurrent=noncurrent)
 
 

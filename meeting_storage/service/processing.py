@@ -58,17 +58,14 @@ def list_in_index(
     search_text: SearchText,
     totals: AggregateStore | None = None,
     *,
+    previous: MeetingRecord | None = None,
     documents_class: str = STANDARD,
 ) -> str | None:
     """Put the index entry, retrying; on failure the meeting stays stored and the returned
     warning says how to list it (never a listed meeting without its files). With `totals`,
-    the store's running totals change by the difference from the entry it replaces."""
+    the store's running totals change by the difference from `previous`, the record the
+    entry replaces (None: the meeting was not listed)."""
     try:
-        previous = (
-            retrying(lambda: index.get(record.meeting_id), attempts=INDEX_ATTEMPTS)
-            if totals is not None
-            else None
-        )
         retrying(lambda: index.put(record, search_text), attempts=INDEX_ATTEMPTS)
     except Exception as exc:  # the meeting is stored whatever went wrong; say how to list it
         if isinstance(exc, MeetingStorageError):
@@ -298,7 +295,9 @@ class MeetingProcessing(AudioUploads):
         self.meeting_documents.write_analysis(meeting_id, text, extraction)
         self.meeting_documents.write_record(record, if_match=stored.etag)
         warning = self._list(
-            record, search_text_of(extraction.summary, extraction.requirements, text)
+            record,
+            search_text_of(extraction.summary, extraction.requirements, text),
+            previous=current,  # metadata.json as it was: what the entry held
         )
         return ProcessResult(
             record=record,
@@ -307,12 +306,18 @@ class MeetingProcessing(AudioUploads):
             index_warning=warning,
         )
 
-    def _list(self, record: MeetingRecord, search_text: SearchText) -> str | None:
+    def _list(
+        self,
+        record: MeetingRecord,
+        search_text: SearchText,
+        previous: MeetingRecord | None = None,
+    ) -> str | None:
         return list_in_index(
             self.index,
             record,
             search_text,
             self.aggregates,
+            previous=previous,
             documents_class=self.documents_class,
         )
 
