@@ -211,7 +211,8 @@ class _NotCached(Exception):
 
 @st.cache_data(ttl=HEALTH_TTL, show_spinner=False)
 def _health(_storage: MeetingStorage, store: str, deep: bool) -> DoctorReport:
-    report = doctor.run_doctor(_storage, contents=deep)
+    # The bucket's set-up from its own cache: the page shows it too, read once.
+    report = doctor.run_doctor(_storage, contents=deep, state=_bucket_state(_storage, store))
     if not report.healthy:
         raise _NotCached(report)
     return report

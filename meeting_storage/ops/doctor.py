@@ -38,15 +38,26 @@ def _some(items: list[str]) -> str:
 
 
 def run_doctor(
-    storage: MeetingStorage, *, fix: bool = False, contents: bool = True
+    storage: MeetingStorage,
+    *,
+    fix: bool = False,
+    contents: bool = True,
+    state: hardening.BucketState | None = None,
 ) -> DoctorReport:
     """Health checks; with `fix`, first repair drift between the index and S3;
-    `contents=False` skips the checks that list every meeting (readiness probes)."""
+    `contents=False` skips the checks that list every meeting (readiness probes); `state`
+    is the bucket's set-up when the caller has it already (read when None)."""
     repairs = repair(storage) if fix else []
-    return DoctorReport(checks=list(run_checks(storage, contents=contents)), repairs=repairs)
+    checks = list(run_checks(storage, contents=contents, state=state))
+    return DoctorReport(checks=checks, repairs=repairs)
 
 
-def run_checks(storage: MeetingStorage, *, contents: bool = True) -> Iterator[Check]:
+def run_checks(
+    storage: MeetingStorage,
+    *,
+    contents: bool = True,
+    state: hardening.BucketState | None = None,
+) -> Iterator[Check]:
     """Every check in order; `contents=False` stops before those that list every meeting."""
     settings = storage.settings
     bucket = settings.bucket
@@ -71,7 +82,7 @@ def run_checks(storage: MeetingStorage, *, contents: bool = True) -> Iterator[Ch
         return
     yield Check("bucket", "ok", f"s3://{bucket} is reachable with these credentials")
 
-    state = hardening.bucket_state(storage)
+    state = state or hardening.bucket_state(storage)
     findings = judge_bucket(state, settings.region, settings.s3_endpoint_url)
     yield from (_check_of(finding) for finding in findings)
     if not contents:
