@@ -211,8 +211,13 @@ class _NotCached(Exception):
 
 @st.cache_data(ttl=HEALTH_TTL, show_spinner=False)
 def _health(_storage: MeetingStorage, store: str, deep: bool) -> DoctorReport:
-    # The bucket's set-up from its own cache: the page shows it too, read once.
-    report = doctor.run_doctor(_storage, contents=deep, state=_bucket_state(_storage, store))
+    # The bucket's set-up from its own cache: the page shows it too, read once (and having
+    # read it proves the bucket reachable; when it cannot be read, the doctor says why).
+    try:
+        state: BucketState | None = _bucket_state(_storage, store)
+    except MeetingStorageError:
+        state = None
+    report = doctor.run_doctor(_storage, contents=deep, state=state)
     if not report.healthy:
         raise _NotCached(report)
     return report

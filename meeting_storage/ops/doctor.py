@@ -76,7 +76,8 @@ def run_checks(
         yield Check("index backend", "fail", exc.message, _index_fix(storage))
     yield _analysis_check(storage)
     try:
-        storage.check_bucket()
+        if state is None:  # a bucket whose settings were just read is reachable
+            storage.check_bucket()
     except MeetingStorageError as exc:
         yield Check("bucket", "fail", exc.message, _bucket_fix(exc.code, bucket))
         return
