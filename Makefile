@@ -75,3 +75,9 @@ doctor: $(STAMP)
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
+
+## The scale tables (docs/benchmarks.md): every bench/scale_*.py, at 1,000, 10,000 and
+## 100,000 meetings seeded through the package. Several minutes.
+.PHONY: bench-scale
+bench-scale: system-packages install
+	for f in bench/scale_*.py; do $(PY) -m bench.$$(basename $$f .py) || exit 1; done

@@ -10,8 +10,8 @@ index's requests are S3 requests), bytes the render wrote, and the process's pea
 Each size runs in its own process so the peak RSS is that size's. Index backends: SQLite
 (a query per page) and the S3 JSON index (one object, read whole: see docs/benchmarks.md).
 
-    python -m bench.scale_pages                       # 1,000 and 10,000 (`make bench`)
-    python -m bench.scale_pages --sizes 100000        # the 100,000 row (`make bench-scale`)
+    python -m bench.scale_pages                       # the whole table (`make bench-scale`)
+    python -m bench.scale_pages --sizes 1000 --backends sqlite
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any
 
 from bench.dashboard_env import ROOT, moto_dashboard
 
-SIZES = (1_000, 10_000)
+SIZES = (1_000, 10_000, 100_000)
 BACKENDS = ("sqlite", "s3json")
 REPEATS = 3
 BUCKET = "bench-scale"
