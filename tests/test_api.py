@@ -479,7 +479,11 @@ def test_delete_removes_every_file_and_reports_it(
     assert body["success"] is True and body["meeting_id"] == meeting_id
     assert set(body["deleted"]) == {uploaded["audio_s3_key"], *layout.meeting_file_keys(meeting_id)}
     assert body["index_entry_removed"] is True and body["recoverable"] is False
-    assert keys_in(moto_storage) == {layout.INDEX_KEY, layout.SEARCH_INDEX_KEY}
+    assert keys_in(moto_storage) == {
+        layout.INDEX_KEY,
+        layout.SEARCH_INDEX_KEY,
+        layout.AGGREGATES_KEY,
+    }
     assert_error(client.delete(f"/api/meetings/{meeting_id}"), 404, "not_found")
     assert_error(client.get(f"/api/meetings/{meeting_id}"), 404, "not_found")
 
@@ -493,7 +497,11 @@ def test_delete_finishes_an_interrupted_delete(
     response = client.delete(f"/api/meetings/{meeting_id}")
     assert response.status_code == 200
     assert layout.metadata_key(meeting_id) in response.json()["deleted"]
-    assert keys_in(moto_storage) == {layout.INDEX_KEY, layout.SEARCH_INDEX_KEY}
+    assert keys_in(moto_storage) == {
+        layout.INDEX_KEY,
+        layout.SEARCH_INDEX_KEY,
+        layout.AGGREGATES_KEY,
+    }
 
 
 def test_undeclared_methods_and_paths(client: TestClient) -> None:

@@ -136,6 +136,7 @@ def test_recording_is_transcribed_in_place_and_analysed(
         *layout.meeting_file_keys(record.meeting_id),
         layout.INDEX_KEY,
         layout.SEARCH_INDEX_KEY,
+        layout.AGGREGATES_KEY,
     }
 
 
@@ -203,8 +204,8 @@ def test_show_prints_what_the_processing_cost_is_made_of(
 
     assert main(["show", record.meeting_id], storage=storage) == 0
 
-    # $0.006 for 15 s of Transcribe (the minimum) plus $0.0000358 of S3 requests.
-    line = "Processing cost: $0.006036 (S3 requests, Amazon Transcribe 15 s)"
+    # $0.006 for 15 s of Transcribe (the minimum) plus $0.0000412 of S3 requests.
+    line = "Processing cost: $0.006041 (S3 requests, Amazon Transcribe 15 s)"
     assert line in capsys.readouterr().out.splitlines()
 
 

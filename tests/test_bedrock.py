@@ -263,7 +263,7 @@ def test_a_bedrock_meeting_records_its_tokens_and_their_cost(
         Decimal("0.00125"),
     )
     # 3,000 / 1,000 x $0.00025 in + 500 / 1,000 x $0.00125 out, plus the S3 requests
-    # (7 PUTs x $0.000005 + 2 GETs x $0.0000004).
+    # (8 PUTs x $0.000005 + 3 GETs x $0.0000004).
     s3_requests = 7 * Decimal("0.000005") + 2 * Decimal("0.0000004")
     expected = 3 * Decimal("0.00025") + Decimal("0.5") * Decimal("0.00125") + s3_requests
     assert expected == Decimal("0.0014108")
@@ -277,8 +277,8 @@ def test_attaching_a_transcript_adds_its_cost_to_the_meeting(
     client, stubber = bedrock
     assert moto_storage.transcriber is None  # the recording waits for a transcript
     waiting = moto_storage.process(None, audio_file=io.BytesIO(wav_bytes())).record
-    # 7 PUTs x $0.000005 + 2 GETs x $0.0000004: the upload, its documents and the index.
-    assert waiting.processing_cost_usd == Decimal("0.0000358")
+    # 8 PUTs x $0.000005 + 3 GETs x $0.0000004: the upload, its documents, the index, the totals.
+    assert waiting.processing_cost_usd == Decimal("0.0000412")
     assert waiting.bedrock_model_id is None
 
     moto_storage.extractor = BedrockExtractor(client, MODEL)
@@ -288,12 +288,12 @@ def test_attaching_a_transcript_adds_its_cost_to_the_meeting(
     attached = moto_storage.attach_transcript(waiting.meeting_id, SAMPLE_TRANSCRIPT).record
     replaced = moto_storage.attach_transcript(waiting.meeting_id, SAMPLE_TRANSCRIPT).record
 
-    # Each attach rewrites the documents (6 PUTs, 2 GETs: $0.0000308) and calls Bedrock:
+    # Each attach rewrites the documents (7 PUTs, 3 GETs: $0.0000362) and calls Bedrock:
     # 3 x $0.00025 + 0.5 x $0.00125 = $0.001375, then 1 x $0.00025 + 0.1 x $0.00125.
     rewrite = 6 * Decimal("0.000005") + 2 * Decimal("0.0000004")
     first_call = 3 * Decimal("0.00025") + Decimal("0.5") * Decimal("0.00125")
     second_call = 1 * Decimal("0.00025") + Decimal("0.1") * Decimal("0.00125")
-    assert attached.processing_cost_usd == Decimal("0.0000358") + rewrite + first_call
+    assert attached.processing_cost_usd == Decimal("0.0000412") + rewrite + first_call
     assert replaced.processing_cost_usd == attached.processing_cost_usd + rewrite + second_call
     assert (attached.bedrock_input_tokens, attached.bedrock_output_tokens) == (3000, 500)
     assert (replaced.bedrock_input_tokens, replaced.bedrock_output_tokens) == (4000, 600)
@@ -363,6 +363,6 @@ def test_a_meeting_stored_before_costs_were_recorded_gets_its_storing_cost(
         "application/json",
     )
     attached = moto_storage.attach_transcript(waiting.meeting_id, SAMPLE_TRANSCRIPT).record
-    # Storing it (7 PUTs, 2 GETs: $0.0000358) and rewriting it with the rule-based extractor
-    # (6 PUTs, 2 GETs: $0.0000308); not the rewrite alone.
-    assert attached.processing_cost_usd == Decimal("0.0000358") + Decimal("0.0000308")
+    # Storing it (8 PUTs, 3 GETs: $0.0000412) and rewriting it with the rule-based extractor
+    # (7 PUTs, 3 GETs: $0.0000362); not the rewrite alone.
+    assert attached.processing_cost_usd == Decimal("0.0000412") + Decimal("0.0000362")

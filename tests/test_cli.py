@@ -260,6 +260,7 @@ def test_process_transcript_file_with_audio(
         *layout.meeting_file_keys(data["meeting_id"]),
         layout.INDEX_KEY,
         layout.SEARCH_INDEX_KEY,
+        layout.AGGREGATES_KEY,
     }
 
 
@@ -312,7 +313,11 @@ def test_process_with_a_bad_audio_key_stores_nothing(
     )
     assert_error(result, code)
     assert listed_ids(moto_storage) == []
-    assert keys_in(moto_storage) <= {layout.INDEX_KEY, layout.SEARCH_INDEX_KEY}
+    assert keys_in(moto_storage) <= {
+        layout.INDEX_KEY,
+        layout.SEARCH_INDEX_KEY,
+        layout.AGGREGATES_KEY,
+    }
 
 
 @pytest.mark.parametrize(
@@ -638,6 +643,7 @@ def test_delete_yes_removes_everything(
         *layout.meeting_file_keys(other),
         layout.INDEX_KEY,
         layout.SEARCH_INDEX_KEY,
+        layout.AGGREGATES_KEY,
     }
     # Deleting again says so instead of pretending.
     assert_error(run(capsys, moto_storage, "delete", meeting_id, "--yes"), "not_found")
