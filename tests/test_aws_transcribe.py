@@ -142,7 +142,7 @@ def test_recording_is_transcribed_in_place_and_analysed(
 
 # 7 PUTs (the recording, three documents, metadata.json, two index objects) x $0.000005 and
 # 2 GETs (the index objects) x $0.0000004.
-S3_REQUESTS_USD = 7 * Decimal("0.000005") + 2 * Decimal("0.0000004")
+S3_REQUESTS_USD = 8 * Decimal("0.000005") + 3 * Decimal("0.0000004")
 
 
 def expect_a_completed_job(stubber: Stubber, bucket: str) -> None:

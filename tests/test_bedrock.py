@@ -264,9 +264,9 @@ def test_a_bedrock_meeting_records_its_tokens_and_their_cost(
     )
     # 3,000 / 1,000 x $0.00025 in + 500 / 1,000 x $0.00125 out, plus the S3 requests
     # (8 PUTs x $0.000005 + 3 GETs x $0.0000004).
-    s3_requests = 7 * Decimal("0.000005") + 2 * Decimal("0.0000004")
+    s3_requests = 8 * Decimal("0.000005") + 3 * Decimal("0.0000004")
     expected = 3 * Decimal("0.00025") + Decimal("0.5") * Decimal("0.00125") + s3_requests
-    assert expected == Decimal("0.0014108")
+    assert expected == Decimal("0.0014162")
     assert Decimal(stored["processing_cost_usd"]) == expected
     assert moto_storage.list_meetings().meetings[0].processing_cost_usd == expected
 
@@ -290,7 +290,7 @@ def test_attaching_a_transcript_adds_its_cost_to_the_meeting(
 
     # Each attach rewrites the documents (7 PUTs, 3 GETs: $0.0000362) and calls Bedrock:
     # 3 x $0.00025 + 0.5 x $0.00125 = $0.001375, then 1 x $0.00025 + 0.1 x $0.00125.
-    rewrite = 6 * Decimal("0.000005") + 2 * Decimal("0.0000004")
+    rewrite = 7 * Decimal("0.000005") + 3 * Decimal("0.0000004")
     first_call = 3 * Decimal("0.00025") + Decimal("0.5") * Decimal("0.00125")
     second_call = 1 * Decimal("0.00025") + Decimal("0.1") * Decimal("0.00125")
     assert attached.processing_cost_usd == Decimal("0.0000412") + rewrite + first_call
@@ -319,7 +319,7 @@ def test_bedrock_is_priced_in_its_own_region(
     record = storage.process(SAMPLE_TRANSCRIPT).record
 
     assert (record.bedrock_input_tokens, record.bedrock_output_tokens) == (3000, 500)
-    assert record.processing_cost_usd == 6 * Decimal("0.000005") + 2 * Decimal("0.0000004")
+    assert record.processing_cost_usd == 7 * Decimal("0.000005") + 3 * Decimal("0.0000004")
     assert "has no price in the eu-west-1 price table" in record.notes[-1]
 
 

@@ -70,8 +70,8 @@ def test_footprint_by_prefix_class_and_meeting(storage: MeetingStorage) -> None:
     )
     assert second.stored_bytes == second.audio_bytes + second.document_bytes
     assert text_only.audio_bytes == 0 and text_only.audio_minutes is None
-    assert second.processing_cost_usd == Decimal("0.0000358")
-    assert text_only.processing_cost_usd == Decimal("0.0000308")  # 6 PUTs + 2 GETs
+    assert second.processing_cost_usd == Decimal("0.0000412")
+    assert text_only.processing_cost_usd == Decimal("0.0000362")  # 7 PUTs + 3 GETs
 
 
 def test_footprint_counts_archive_classes_and_old_versions(storage: MeetingStorage) -> None:
@@ -116,7 +116,7 @@ def test_metadata_records_hash_length_and_processing_cost(moto_storage: MeetingS
     assert stored["audio_sha256"] == hashlib.sha256(audio).hexdigest()
     assert stored["duration_seconds"] == 3.0
     expected = processing_cost(prices_for(REGION), audio_bytes=len(audio))
-    assert stored["processing_cost_usd"] == str(expected) == "0.0000358"
+    assert stored["processing_cost_usd"] == str(expected) == "0.0000412"
     listed = moto_storage.list_meetings().meetings[0]
     assert listed.processing_cost_usd == expected and listed.audio_sha256 == stored["audio_sha256"]
 
@@ -137,7 +137,7 @@ def test_an_offline_transcription_adds_no_transcribe_cost(moto_storage: MeetingS
     assert record.transcribed_by == "whisper" and record.duration_seconds == 40.0
     stored = json.loads(moto_storage.documents.get(layout.metadata_key(record.meeting_id)).data)
     assert stored["transcribed_seconds"] is None
-    assert stored["processing_cost_usd"] == "0.0000358"  # S3 requests only
+    assert stored["processing_cost_usd"] == "0.0000412"  # S3 requests only
 
 
 def test_the_processing_breakdown_round_trips() -> None:
