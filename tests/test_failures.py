@@ -49,7 +49,7 @@ def listed_ids(storage: MeetingStorage) -> list[str]:
     return [r.meeting_id for r in storage.list_meetings(limit=1000).meetings]
 
 
-INDEX_KEYS = {layout.INDEX_KEY, layout.SEARCH_INDEX_KEY}
+INDEX_KEYS = {layout.INDEX_KEY, layout.SEARCH_INDEX_KEY, layout.AGGREGATES_KEY}
 
 
 def checks_by_name(storage: MeetingStorage) -> dict[str, Any]:
@@ -250,6 +250,7 @@ def test_an_interrupted_delete_is_finished_by_deleting_again(
         *layout.meeting_file_keys(kept.record.meeting_id),
         layout.INDEX_KEY,
         layout.SEARCH_INDEX_KEY,
+        layout.AGGREGATES_KEY,
     }
     assert "interrupted deletes" not in checks_by_name(storage)
     with pytest.raises(NotFoundError):
