@@ -66,9 +66,11 @@ format: $(STAMP)
 ## index backend at 10,000 meetings (the README's tables), and the dashboard's Meetings page.
 bench: system-packages install
 	$(PY) -m bench.extraction_quality
+	$(PY) -m bench.everyday_quality --extractor rule-based
 	$(PY) -m bench.list_index
 	$(PY) -m bench.dashboard_list
 	$(PY) -m bench.costs_page
+	$(PY) -m bench.llm_speed
 
 doctor: $(STAMP)
 	$(PY) -m meeting_storage doctor

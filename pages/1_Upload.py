@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from meeting_storage.analysis.kinds import KINDS
 from meeting_storage.storage.media import ALLOWED_EXTENSIONS
 from ui import components, progress, service, upload
 from ui.formatting import escape_markdown
@@ -44,6 +45,12 @@ with st.form("upload"):
         "…or paste the transcript (optional)", height=160, placeholder="Alice: Welcome, everyone…"
     )
     title = st.text_input("Title (optional)", max_chars=200, placeholder="Weekly product sync")
+    kind = st.selectbox(
+        "Kind of meeting",
+        ["detect", *KINDS],
+        help="Shapes the summary: a stand-up's yesterday / today / blockers per person, a "
+        "retro's went well / to improve / actions. 'detect' works it out from the wording.",
+    )
     submitted = st.form_submit_button(
         "Store meeting", type="primary", icon=":material/cloud_upload:"
     )
@@ -71,6 +78,7 @@ if submitted:
             transcript=checked.transcript,
             transcript_name=transcript_file.name if transcript_file else None,
             title=title or "",
+            kind=None if kind == "detect" else kind,
         )
     service.after_write()
     record = result.record

@@ -16,13 +16,14 @@ from meeting_storage.core.analysis import requirements_to_json
 from meeting_storage.core.models import STATUS_AWAITING_TRANSCRIPT
 from meeting_storage.render.report import (
     NO_TRANSCRIPT,
+    SAID_AT,
     SUMMARY_TITLE,
     analysis_view,
     meeting_markdown,
     processing_breakdown,
 )
 from meeting_storage.service.facade import RECENTLY_DELETED_DAYS as RESTORE_DAYS
-from ui import components, service, upload
+from ui import components, service, speakers, upload
 from ui.formatting import (
     escape_markdown,
     format_money,
@@ -130,14 +131,21 @@ with summary_tab:
     components.plain(view.summary_or_placeholder)
     if view.participants_line:
         st.caption(escape_markdown(view.participants_line))
+    speakers.sections(view)
     for items in view.lists:
         st.subheader(items.counted_title, anchor=False)
         if items.rows:
-            wide = items.columns[0]  # the item's text
+            wide = items.columns[1] if items.columns[0] == SAID_AT else items.columns[0]
             st.dataframe(
                 pd.DataFrame({name: items.column(name) for name in items.columns}),
                 hide_index=True,
                 column_config={wide: st.column_config.TextColumn(width="large")},
+            )
+            components.item_moments(
+                items,
+                meeting.transcription,
+                meeting.audio_url,
+                record.content_type or "audio/wav",
             )
         else:
             st.caption(items.empty)
@@ -146,6 +154,8 @@ with transcript_tab:
     if not meeting.transcription:
         st.caption(NO_TRANSCRIPT)
     else:
+        with components.storage_errors(stop=False):
+            speakers.rename_form(storage, meeting)
         query = st.text_input(
             "Search the transcript", key="transcript_search", placeholder="a word or phrase"
         )

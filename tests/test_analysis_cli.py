@@ -41,7 +41,9 @@ def test_analyze_needs_no_storage_settings(tmp_path: Path) -> None:
     assert answer["extraction_method"] == "rule_based" and answer["bedrock_used"] is False
     summary = answer["meeting_summary"]
     assert set(summary) >= {"summary", "action_items", "decisions"}
-    assert all(set(item) == {"text", "owner", "due"} for item in summary["action_items"])
+    assert all(
+        set(item) == {"text", "owner", "due", "evidence"} for item in summary["action_items"]
+    )
     assert {r["priority"] for r in answer["requirements"]} == {"MUST", "SHOULD", "COULD"}
     assert answer["transcript"]["format"] == "text"
 

@@ -197,10 +197,14 @@ def test_the_rule_based_extractor_writes_todays_shapes() -> None:
     result = RuleBasedExtractor().extract(parse_transcript(SAMPLE_TRANSCRIPT))
     written = result.summary.to_json()
     assert list(written) == ["summary", "action_items", "decisions", "participants"]
-    assert all(list(item) == ["text", "owner", "due"] for item in written["action_items"])
-    assert all(list(item) == ["text", "speaker"] for item in written["decisions"])
+    # Each item ends with the evidence of where it was said.
     assert all(
-        list(item) == ["text", "priority"] for item in requirements_to_json(result.requirements)
+        list(item) == ["text", "owner", "due", "evidence"] for item in written["action_items"]
+    )
+    assert all(list(item) == ["text", "speaker", "evidence"] for item in written["decisions"])
+    assert all(
+        list(item) == ["text", "priority", "evidence"]
+        for item in requirements_to_json(result.requirements)
     )
     assert Summary.from_json(written) == result.summary
 

@@ -854,6 +854,8 @@ def test_the_openapi_document_describes_every_endpoint(client: TestClient) -> No
         "/api/meetings/upload-url",
         "/api/meetings/upload",
         "/api/meetings/{meeting_id}",
+        "/api/meetings/{meeting_id}/speakers",
+        "/api/meetings/{meeting_id}/speakers/rename",
         "/api/costs",
     }
     assert "security" not in paths["/api/health"]["get"]

@@ -127,6 +127,13 @@ def test_recording_is_transcribed_in_place_and_analysed(
         "text": "Speaker 2 will send the release notes to marketing by Friday.",
         "owner": "Speaker 2",
         "due": "Friday",
+        # Said at 4.1 s, in Transcribe's own words and times.
+        "evidence": {
+            "start": 4.1,
+            "end": 7.55,
+            "speaker": "Speaker 2",
+            "quote": "Great. I'll send the release notes to marketing by Friday.",
+        },
     }
     # The recording's own length (a 0.5 s WAV header) wins over the transcript's last timestamp.
     assert record.duration_seconds == pytest.approx(0.5)

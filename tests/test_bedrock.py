@@ -15,7 +15,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from meeting_storage import MeetingStorage, Settings
-from meeting_storage.analysis import ModelUsage, RuleBasedExtractor, parse_transcript
+from meeting_storage.analysis import ModelUsage, RuleBasedExtractor, llm, parse_transcript
 from meeting_storage.analysis.backends import make_extractor
 from meeting_storage.analysis.bedrock import (
     BedrockExtractor,
@@ -25,6 +25,7 @@ from meeting_storage.analysis.bedrock import (
     validate_outcome,
 )
 from meeting_storage.core import layout
+from meeting_storage.core.retry import Backoff
 from meeting_storage.costs.pricing import prices_for
 from meeting_storage.ops.cost_review import cost_report
 from tests.conftest import REGION, SAMPLE_TRANSCRIPT, wav_bytes
@@ -74,6 +75,11 @@ def expected_request() -> dict[str, Any]:
     }
 
 
+@pytest.fixture(autouse=True)
+def _no_waiting_between_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(llm, "LLM_BACKOFF", Backoff(base_delay=0.0))
+
+
 @pytest.fixture
 def bedrock() -> Iterator[tuple[Any, Stubber]]:
     client = boto3.client(
@@ -97,8 +103,17 @@ def test_a_valid_answer_is_used_and_recorded_truthfully(bedrock: tuple[Any, Stub
         "text": "Carol will send the revised budget to finance",
         "owner": "Carol",
         "due": "Friday",
+        # Found in the transcript (which has no times): the line, as said, and who said it.
+        "evidence": {
+            "start": None,
+            "end": None,
+            "speaker": "Carol",
+            "quote": "I will send the revised budget to finance by Friday.",
+        },
     }
-    assert [d.to_json() for d in result.decisions] == [{"text": "Use rechargeable batteries"}]
+    assert [d.to_json()["text"] for d in result.decisions] == ["Use rechargeable batteries"]
+    assert result.decisions[0].evidence is not None
+    assert result.decisions[0].evidence.speaker == "Alice"
     assert [r.to_json()["priority"] for r in result.requirements] == ["MUST", "COULD"]
     assert result.summary.to_json()["participants"] == ["Alice", "Bob", "Carol"]
     assert result.model_usage == ModelUsage(MODEL, input_tokens=100, output_tokens=50)
@@ -154,7 +169,10 @@ def test_service_errors_fall_back_to_the_rule_based_extractor(
     bedrock: tuple[Any, Stubber], code: str, reason: str
 ) -> None:
     client, stubber = bedrock
-    stubber.add_client_error("converse", service_error_code=code, service_message="no")
+    # Throttling may pass, so it is retried (llm.DEFAULT_ATTEMPTS calls); the others are not.
+    calls = llm.DEFAULT_ATTEMPTS if code == "ThrottlingException" else 1
+    for _ in range(calls):
+        stubber.add_client_error("converse", service_error_code=code, service_message="no")
     result = BedrockExtractor(client, MODEL).extract(parse_transcript(SAMPLE_TRANSCRIPT))
     assert result.method == "rule_based" and not result.bedrock_used
     assert (
@@ -179,12 +197,17 @@ def test_answers_breaking_the_contract_fall_back(
     bedrock: tuple[Any, Stubber], answer: str, reason: str
 ) -> None:
     client, stubber = bedrock
-    stubber.add_response("converse", converse_response(answer), expected_request())
+    # An answer that is not JSON at all is asked for again; a broken contract is not.
+    calls = llm.DEFAULT_ATTEMPTS if reason == "not valid JSON" else 1
+    for _ in range(calls):
+        stubber.add_response("converse", converse_response(answer), expected_request())
     result = BedrockExtractor(client, MODEL).extract(parse_transcript(SAMPLE_TRANSCRIPT))
     assert not result.bedrock_used and result.method == "rule_based"
     assert "did not follow the JSON contract" in result.notes[0] and reason in result.notes[0]
-    # The rejected answer was still billed.
-    assert result.model_usage == ModelUsage(MODEL, input_tokens=100, output_tokens=50)
+    # The rejected answers were still billed.
+    assert result.model_usage == ModelUsage(
+        MODEL, input_tokens=100 * calls, output_tokens=50 * calls
+    )
 
 
 def test_a_fallback_after_answered_calls_keeps_their_tokens(
@@ -197,7 +220,8 @@ def test_a_fallback_after_answered_calls_keeps_their_tokens(
     second = converse_response(json.dumps(ANSWER), tokens=(1100, 250))
     stubber.add_response("converse", first, expected_request())
     stubber.add_response("converse", second, expected_request())
-    stubber.add_client_error("converse", service_error_code="ThrottlingException")
+    for _ in range(llm.DEFAULT_ATTEMPTS):
+        stubber.add_client_error("converse", service_error_code="ThrottlingException")
 
     result = BedrockExtractor(client, MODEL, chunk_chars=600).extract(transcript)
 
@@ -221,7 +245,8 @@ def test_the_stored_meeting_says_which_extractor_ran_and_why(
     client, stubber = bedrock
     moto_storage.extractor = BedrockExtractor(client, MODEL)
     stubber.add_response("converse", converse_response(json.dumps(ANSWER)), expected_request())
-    stubber.add_client_error("converse", service_error_code="ThrottlingException")
+    for _ in range(llm.DEFAULT_ATTEMPTS):
+        stubber.add_client_error("converse", service_error_code="ThrottlingException")
 
     used = moto_storage.process(SAMPLE_TRANSCRIPT, audio_file=io.BytesIO(wav_bytes()))
     fell_back = moto_storage.process(SAMPLE_TRANSCRIPT)

@@ -178,7 +178,9 @@ def test_written_notes_keep_every_item_they_list() -> None:
         ("Carol", "Carol will book the room for the demo next week.", "next week"),
         ("Dave", "Dave will update the roadmap (due 2024-05-10).", "2024-05-10"),
     ]
-    assert summary["decisions"] == [
+    assert [{k: v for k, v in d.items() if k != "evidence"} for d in summary["decisions"]] == [
         {"text": "We will use Postgres for the new service.", "speaker": None}
     ]
-    assert requirements == [{"text": "The API must support pagination.", "priority": "MUST"}]
+    assert [(r["text"], r["priority"]) for r in requirements] == [
+        ("The API must support pagination.", "MUST")
+    ]

@@ -11,6 +11,7 @@ import streamlit as st
 
 from meeting_storage import MeetingRecord, MeetingStorage, MeetingStorageError
 from meeting_storage.index.query import HIGHLIGHT
+from meeting_storage.render.report import ItemList, lines_around, said_at
 from ui import service
 from ui.formatting import escape_markdown
 
@@ -191,3 +192,60 @@ def meetings_table(
 
 def open_meeting(meeting_id: str) -> None:
     st.switch_page(MEETING, query_params={"id": meeting_id})
+
+
+# ------------------------------------------------------------------ where an item was said
+
+_MOMENT = "meeting_moment"  # (list title, row) of the item whose moment is open
+
+
+def item_moments(
+    items: ItemList, transcription: str, audio_url: str | None, audio_format: str
+) -> None:
+    """A play button per item of `items` that has evidence: it opens, under the list, the
+    recording from the moment the item was said (st.audio's start_time) and the transcript
+    lines there. Items from a transcript without times show the lines only."""
+    found = [(n, e) for n, e in enumerate(items.evidence) if e is not None]
+    if not found:
+        return
+    opened = st.session_state.get(_MOMENT)
+    playable_any = audio_url is not None and any(e.start is not None for _, e in found)
+    st.caption(
+        "Where each was said: play the recording from there"
+        if playable_any
+        else "Where each was said (click to see the transcript there)"
+    )
+    for n, evidence in found:
+        when = said_at(evidence)
+        quote = evidence.quote if len(evidence.quote) <= 90 else evidence.quote[:89] + "…"
+        said = f"{evidence.speaker}: “{quote}”" if evidence.speaker else f"“{quote}”"
+        playable = audio_url is not None and evidence.start is not None
+        # A button label is Markdown: the words said are escaped to read as themselves.
+        label = escape_markdown(f"{when} {said}" if when else said)
+        st.button(
+            label,
+            key=f"moment-{items.title}-{n}",
+            icon=":material/play_arrow:" if playable else ":material/format_quote:",
+            type="tertiary",
+            help="Play the recording from here and show the transcript"
+            if playable
+            else "Show where it was said in the transcript",
+            on_click=_open_moment,
+            args=(items.title, n),
+        )
+        if opened != (items.title, n):
+            continue
+        with st.container(border=True):
+            if playable and audio_url is not None and evidence.start is not None:
+                st.audio(
+                    audio_url,
+                    format=audio_format,
+                    start_time=int(evidence.start),
+                    autoplay=True,
+                )
+            lines = lines_around(transcription, evidence)
+            plain("\n".join(lines) if lines else evidence.quote)
+
+
+def _open_moment(title: str, row: int) -> None:
+    st.session_state[_MOMENT] = (title, row)

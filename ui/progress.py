@@ -24,6 +24,7 @@ def store_with_progress(
     transcript: str | None,
     transcript_name: str | None,
     title: str,
+    kind: str | None = None,
 ) -> ProcessResult:
     """`storage.process` with the steps drawn as they happen. The recording (Streamlit's
     uploaded file) is handed over as it is, wrapped only to count the bytes read.
@@ -73,6 +74,7 @@ def store_with_progress(
             title=title,
             transcript_filename=transcript_name,
             on_step=progress.start_step,
+            kind=kind,
         )
         while not job.done():
             draw()

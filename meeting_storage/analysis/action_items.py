@@ -2,7 +2,9 @@
 
 "I'll send the minutes", "as the designer you're going to work on the design", "can you
 e-mail your slides?" answered by "yes", "I'll ask the marketing expert to ...", the chair
-handing out work by role at the end. Each is scored (wording, work verb, a time after the
+handing out work by role at the end, "Paula, please post the status update". A request and
+its owner's answer are one item; a request its addressee hands on to someone else is not
+theirs. Each is scored (wording, work verb, a time after the
 meeting, place in the meeting, hedges, questions, negation) and rewritten in the third
 person with its owner: "The Project Manager will type up the minutes ...".
 """
@@ -13,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from meeting_storage.analysis.decisions import SETTLED_WORD
 from meeting_storage.analysis.participants import ROLE_HEADS, Participant, title_role
 from meeting_storage.analysis.sentences import (
     AGREEMENT,
@@ -132,7 +135,8 @@ _THIRD = re.compile(
 
 
 _VOCATIVE = re.compile(
-    rf"(?:^|,\s*|\b(?:and|as|for)\s+)(?:as\s+)?(?P<who>{_ROLE_PHRASE}|{_NAME}),\s*(?:you|can you|could you)\b",
+    rf"(?:^|,\s*|\b(?:and|as|for)\s+)(?:as\s+)?(?P<who>{_ROLE_PHRASE}|{_NAME}),\s*(?:you|can you|"
+    r"could you|would you|will you|please|i need you|i'd like you|i want you)\b",
     re.I,
 )
 
@@ -158,8 +162,14 @@ _DUE = re.compile(
     r"\b(?:by|before|until|due|on)\s+((?:the\s+)?(?:next\s+|this\s+)?(?:monday|tuesday|wednesday|"
     r"thursday|friday|saturday|sunday|tomorrow|tonight|end of (?:the )?(?:day|week|month)|"
     r"week|month|meeting)|\d{4}-\d{2}-\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
-    r"[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?)|\b(next (?:meeting|week|month|monday|tuesday|"
-    r"wednesday|thursday|friday)|tomorrow)\b",
+    r"[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?|(?:the )?end of (?:the )?(?:(?:next|this) )?(?:day|week|"
+    r"month|sprint|quarter|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)|noon|eleven|"
+    r"twelve|the (?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|"
+    r"ninth|tenth|eleventh|twelfth|\w+teenth|twentieth|thirtieth|twenty-\w+|thirty-first))|"
+    r"\b(next (?:meeting|week|month|sprint|"
+    r"monday|tuesday|wednesday|thursday|friday)|tomorrow|today|tonight|right away|"
+    r"this (?:morning|afternoon|evening|week|sprint|month)|in the next \w+ (?:minutes|hours|days)|"
+    r"(?:end|beginning) of (?:the )?(?:day|week|month|sprint|quarter))\b",
     re.I,
 )
 
@@ -171,7 +181,11 @@ _WORK_VERBS = frozenset(
     report collect gather analyse analyze compare create develop implement deliver provide
     order buy put produce sort attach forward print upload download install deploy
     document summarise summarize sketch plan evaluate estimate measure confirm clarify
-    explore read study prototype mock code continue investigate""".split()
+    explore read study prototype mock code continue investigate add switch post pull submit
+    rebalance revert rerun upgrade pair invite brief publish migrate merge refactor
+    reply file raise escalate announce notify inform ping chase handle onboard translate ship
+    interview renew sign negotiate remove restart monitor profile hire include nominate
+    rebaseline request cancel recover subscribe""".split()
 )
 
 
@@ -190,9 +204,32 @@ _PHRASAL_WORK = re.compile(
     r"set up|setting up|write up|writing up|follow up|following up|figure out|figuring out|"
     r"sort out|sorting out|put together|putting together|check out|checking out|"
     r"get in touch|talk to|talking to|get (?:the|a|some|them|it)\b|take a look|taking a look|"
-    r"have a look|having a look|take care of|taking care of|work (?:on|out)|working (?:on|out))"
+    r"have a look|having a look|take care of|taking care of|work (?:on|out)|working (?:on|out)|"
+    r"record (?:the|a|some|new)\b|run (?:the|a|an|our|some) (?!meeting|session|agenda)\w|"
+    r"open (?:a|an|the) (?:\w+ )?(?:ticket|issue|bug|case|pull request|pr)\b|"
+    r"start (?:on )?(?:the|a|an) (?!meeting|session|presentation|discussion|call)\w|"
+    r"keep (?:a|the) (?:log|record|list|note|tally)\b)"
 )
 _PHRASAL_ANYWHERE = re.compile(r"\b" + _PHRASAL_WORK.pattern.removeprefix("^"))
+
+
+# Telling, asking or showing someone outside the room is work: "I'll tell marketing".
+_TO_OTHERS = re.compile(
+    r"(?:tell|ask|show|talk to|give|(?:present|bring|take) \w+(?: \w+)? (?:to|at))\s+"
+    r"(?!(?:you|us|me|everyone|everybody|all|them|him|her|it|that|this|the group|the team)\b)"
+    r"(?:the\s+)?[a-z]"
+)
+
+
+# "I'll do it if we have time" hedges; "a check that fails the deploy if a flag is on" does not.
+_HEDGE_IF = re.compile(
+    r"\bif (?:we|i|you|they|there|it|time|needed|necessary|possible|we've|that's|so)\b|"
+    r"\b(?:unless|otherwise|in case)\b"
+)
+
+
+# Work already done is news, not an action item: "I already talked to the product owner".
+_ALREADY_DONE = re.compile(r"\b(?:i|we|they|he|she)(?:'ve| have)? already\b")
 
 
 _NEGATED = re.compile(
@@ -247,7 +284,11 @@ _SUBJECTS = {
     "self": re.compile(rf"^i(?:{_MODAL_FUTURE}|{_OBLIGATION}|\s+can|'d better)\s+", re.I),
     "you": re.compile(rf"^you(?:\s+all|\s+guys|\s+two)?(?:{_MODAL_FUTURE}|{_OBLIGATION})\s+", re.I),
     "request": re.compile(
-        r"^(?:can|could|would|will)\s+you(?:\s+(?:please|also|just|maybe))*\s+", re.I
+        r"^(?:(?:can|could|would|will)\s+you|if you could|if you would|would you mind|"
+        r"i'd like you to|i want you to|you might want to|i'd ask you to|"
+        r"i need you(?: guys| all| two| both)? to|i'd like you(?: guys| all| two)? to)"
+        r"(?:\s+(?:please|also|just|maybe|perhaps))*\s+",
+        re.I,
     ),
     "third": re.compile(
         rf"^(?P<who>.+?)\s*,?\s*(?:{_MODAL_FUTURE}|'s going to|\s+is going to|{_OBLIGATION}|"
@@ -379,6 +420,7 @@ def action_candidates(
     # Words the meeting also uses in lower case are ordinary words, not names.
     common_words = {w for s in sentences for w in words(s.tidy) if w.islower()}
     candidates: list[Candidate] = []
+    kinds: dict[int, str] = {}  # candidate position -> how it was worded
     in_action_list = False
     for sentence in sentences:
         lower = sentence.lower
@@ -395,6 +437,14 @@ def action_candidates(
         wording = _action_wording(sentence, sentences, participants, leader, common_words)
         if wording is None:
             continue
+        following = sentences[sentence.index + 1 : sentence.index + 2]
+        if (
+            wording.kind in {"lets", "we"}
+            and following
+            and following[0].speaker == sentence.speaker
+            and SETTLED_WORD.match(following[0].lower)
+        ):
+            continue  # "Let's set the alert at eighty percent. Decided." is a decision
         clause_lower = clause_at(lower, wording.start)
         clause = sentence.tidy[wording.start : wording.start + len(clause_lower)]
         after_verb = clause_lower[clause_lower.find(wording.verb) :]
@@ -404,9 +454,12 @@ def action_candidates(
             verb = ING_TO_BASE.get(progressive.group("verb"), verb)
             after_verb = after_verb[progressive.end("verb") - len(progressive.group("verb")) :]
         score = wording.base
-        if _PHRASAL_WORK.match(after_verb) or verb in _WORK_VERBS:
+        work = _PHRASAL_WORK.match(after_verb) is not None or verb in _WORK_VERBS
+        # "Can you get Priya access?" asks for work; "you'll get a message" does not.
+        work = work or (verb == "get" and wording.kind in {"request", "please"})
+        if work:
             score += 1.0
-        elif verb in _IN_MEETING_VERBS:
+        elif verb in _IN_MEETING_VERBS and not _TO_OTHERS.match(after_verb):
             score -= 1.5
         elif wording.kind in {"we", "imperative", "please", "lets"}:
             score -= 1.0
@@ -418,11 +471,14 @@ def action_candidates(
             score += 0.5
         if sentence.position >= 0.85:
             score += 0.5
-        if sentence.position < 0.1:
+        answering = wording.kind == "self" and _answers_someone(sentences, sentence)
+        if answering:
+            score += 1.0  # "Sure, I'll take that": a commitment someone asked for
+        elif sentence.position < 0.1:
             score -= 1.0
-        if CONDITIONAL.search(lower[: wording.start]) or CONDITIONAL.search(clause_lower):
+        if CONDITIONAL.search(lower[: wording.start]) or _HEDGE_IF.search(clause_lower):
             score -= 1.0
-        if _NEGATED.search(clause_lower):
+        if _NEGATED.search(clause_lower) or _ALREADY_DONE.search(lower):
             score -= 3.0
         if re.search(r"\b(?:maybe|might|perhaps|i don't know|not sure|i'm sure)\b", lower):
             score -= 0.5
@@ -435,8 +491,11 @@ def action_candidates(
             score -= 1.0  # "I'll do it": nothing said about the work ("I'll look into it" is)
         if len(clause_lower.split()) > 30:
             score -= 0.5
-        if re.search(r"\b(?:get|receive|be sent|be given|be told|hear|hearing)\b", after_verb[:25]):
-            score -= 2.0
+        if re.match(
+            r"(?:get|receive|be sent|be given|be told|hear|hearing)\b(?! back to| in touch)",
+            after_verb,
+        ) and wording.kind not in {"request", "please"}:
+            score -= 2.0  # "we'll get the results": work that others do
         clause = _with_antecedent(clause, sentences, sentence)
         if wording.task is not None:
             task = compress(clause_at(wording.task, 0)).rstrip(".")
@@ -446,6 +505,7 @@ def action_candidates(
         if len(words(text)) < 3:
             continue
         due = _DUE.search(sentence.tidy)
+        kinds[len(candidates)] = wording.kind
         candidates.append(
             Candidate(
                 score=score,
@@ -454,9 +514,101 @@ def action_candidates(
                 # "The team will ..." reads well, but names no one to follow up with.
                 owner=None if wording.owner == TEAM else _capitalise_owner(wording.owner),
                 due=(due.group(1) or due.group(2)) if due else None,
+                committed=work
+                and wording.owner not in {None, TEAM}
+                and _names_the_work(after_verb),
             )
         )
-    return candidates
+    return _settle_exchanges(sentences, candidates, kinds)
+
+
+_ASKED_KINDS = frozenset({"request", "you", "please"})
+_ACCEPTS = re.compile(r"^(?:on it|will do|i'll take (?:that|it)|i can do that|happy to)\b")
+_DECLINES = re.compile(
+    r"^(?:no\b|nope\b|sorry\b)|\b(?:i'm swamped|i'm out|i'm off|i'm too busy|i can't|i cannot|"
+    r"not me|that's a lot|(?:can|could) (?!you\b|i\b|we\b)\w+ (?:do|take|handle) (?:it|that))"
+)
+_ASKING = re.compile(r"\b(?:can|could|would|will) you\b|\bplease\b|\bneed you\b|\byou'll\b")
+_DOES_IT = re.compile(
+    r"\bi(?:'ll| will| can)\s+(?:\w+\s+){0,2}?(?:it|that|this|those|them)\b(?!\s+(?:to|for|with)\b)"
+)
+_VAGUE_OBJECT = re.compile(r"\b(?:that|it|this|those|them)\b")
+
+
+def _names_the_work(after_verb: str) -> bool:
+    """ "fix the flaky checkout test" names the work; "write all this down" does not."""
+    rest = after_verb.split(maxsplit=1)[1] if " " in after_verb else ""
+    if re.match(
+        r"(?:up\s+|out\s+|on\s+|into\s+|together\s+)?(?:all\s+)?(?:this|that|it|"
+        r"these|those|them|we|we've|you|nothing|something|anything)\b",
+        rest,
+    ):
+        return False
+    return len([w for w in words(rest) if w.lower() not in STOPWORDS]) >= 2
+
+
+def _answers_someone(sentences: Sequence[Sentence], sentence: Sentence) -> bool:
+    """The sentence's turn opens with a yes to what someone else just said."""
+    first = sentence
+    while first.index > 0 and sentences[first.index - 1].turn == sentence.turn:
+        first = sentences[first.index - 1]
+    if first.index == 0 or sentences[first.index - 1].speaker in {None, sentence.speaker}:
+        return False
+    if not (AGREEMENT.match(first.lower) or _ACCEPTS.match(first.lower)):
+        return False
+    # ... and what they said was put to this speaker: a request, or their name.
+    asked = _turn_text(sentences, sentences[first.index - 1])
+    name = (sentence.speaker or "").lower()
+    return bool(_ASKING.search(asked)) or bool(name and re.search(rf"\b{re.escape(name)}\b", asked))
+
+
+def _turn_text(sentences: Sequence[Sentence], sentence: Sentence) -> str:
+    return " ".join(s.lower for s in sentences if s.turn == sentence.turn)
+
+
+def _settle_exchanges(
+    sentences: Sequence[Sentence], candidates: list[Candidate], kinds: dict[int, str]
+) -> list[Candidate]:
+    """One item per exchange: a request ("Kim, could you do the pipeline?") and its owner's
+    answer ("Sure, I'll fix the deploy pipeline retries") are one piece of work; a request
+    its addressee turns down ("I'm swamped, can Noah do it?") is no one's work."""
+    dropped: set[int] = set()
+    for r, asked in enumerate(candidates):
+        if kinds.get(r) not in _ASKED_KINDS or asked.owner is None or r in dropped:
+            continue
+        later = [
+            s
+            for s in sentences[asked.sentence.index + 1 : asked.sentence.index + 5]
+            if s.speaker is not None and s.speaker != asked.sentence.speaker
+        ]
+        reply = later[0] if later else None
+        answers = [
+            c
+            for c, answer in enumerate(candidates)
+            if c != r
+            and c not in dropped
+            and kinds.get(c) == "self"
+            and answer.owner == asked.owner
+            and 0 < answer.sentence.index - asked.sentence.index <= 4
+        ]
+        if not answers:
+            if reply is not None and _DECLINES.search(_turn_text(sentences, reply)):
+                dropped.add(r)
+            continue
+        c = answers[0]
+        answer = candidates[c]
+        owner_words = {w.lower() for w in words(answer.owner or "")}
+        said = answer.tokens - owner_words
+        vague = (
+            len(said) <= 2
+            or _VAGUE_OBJECT.search(" ".join(answer.text.split()[-3:]).lower())
+            or _DOES_IT.search(answer.sentence.lower)
+        )
+        keep, drop = (r, c) if vague or len(asked.tokens) > len(answer.tokens) + 1 else (c, r)
+        candidates[keep].score = max(asked.score, answer.score) + 0.5
+        candidates[keep].due = candidates[keep].due or candidates[drop].due
+        dropped.add(drop)
+    return [c for i, c in enumerate(candidates) if i not in dropped]
 
 
 def _capitalise_owner(owner: str | None) -> str | None:
@@ -554,7 +706,12 @@ def _action_wording(
             )
     please = _PLEASE.search(lower)
     if please:
-        return _ActionWording("please", please.start(), please.group("verb"), None, 1.5)
+        # "Paula, please post a status update": the person named is the owner.
+        vocative = _VOCATIVE.search(sentence.tidy[: please.start() + 8])
+        owner = _owner_label(vocative.group("who"), participants) if vocative else None
+        return _ActionWording(
+            "please", please.start(), please.group("verb"), owner, 2.5 if owner else 1.5
+        )
     we = _WE.search(lower)
     if we:
         # In a few lines of notes "we need to follow up with legal" is a to-do; in a

@@ -7,8 +7,10 @@ TRANSCRIBER=auto (the default) picks, in order:
 - nothing: the meeting is stored with its recording, marked as awaiting a transcript.
 TRANSCRIBER=aws|whisper|none forces a choice.
 
-BEDROCK_MODEL_ID set: Amazon Bedrock extracts (falling back to the rule-based extractor on
-any failure); empty: the rule-based extractor.
+EXTRACTOR picks who extracts: `openai` (any OpenAI-compatible server: OPENAI_BASE_URL,
+OPENAI_MODEL, OPENAI_API_KEY), `bedrock` (BEDROCK_MODEL_ID), `rule_based`, or `auto`: Amazon
+Bedrock when BEDROCK_MODEL_ID is set, else the rule-based extractor. A model that fails falls
+back to the rule-based extractor and says why.
 """
 
 from __future__ import annotations
@@ -26,7 +28,19 @@ if TYPE_CHECKING:
 
 
 def make_extractor(settings: Settings) -> Extractor:
-    if not settings.bedrock_model_id:
+    if settings.extractor == "openai" and settings.openai_model:
+        from meeting_storage.analysis.llm import LlmExtractor
+        from meeting_storage.analysis.llm_openai import OpenAiTransport
+
+        return LlmExtractor(
+            OpenAiTransport(
+                settings.openai_model,
+                base_url=settings.openai_base_url,
+                api_key=settings.openai_api_key,
+                timeout=settings.openai_timeout,
+            )
+        )
+    if settings.extractor in {"rule_based", "openai"} or not settings.bedrock_model_id:
         return RuleBasedExtractor()
     from meeting_storage.analysis.bedrock import BedrockExtractor
     from meeting_storage.storage.aws import make_bedrock_runtime_client

@@ -37,6 +37,48 @@ _DECIDED = re.compile(
 )
 
 
+# The group settling something in the present tense: "we're going with the lake house",
+# "we approve the twenty thousand", "quiet hours are in scope".
+_SETTLED = re.compile(
+    r"\b(?:we're|we are)\s+(?:going (?:with|for)|moving|pushing|postponing|keeping|launching|"
+    r"dropping|cancelling|canceling|switching|sticking with|approving|doing)\b(?! you\b)|"
+    r"\bwe\s+(?:approve|keep|go with|stick with|stay with|replace|drop|cancel|switch to)\b|"
+    r"\b(?:is|are)\s+(?:approved|in scope|out of scope)\b|\b(?:we're|we are) not \w+ing\b|"
+    r"\b(?:moves|is moved|is pushed|slips) to\b|\b(?:stays|waits)[.!]?$|"
+    r"^(?:(?:okay|ok|good|right|great|fine|so)\W+)*[\w -]{3,40}? it is\b(?=[,.!]|$)"
+)
+
+
+# "Agreed, we'll revisit in Q3", "No laptops in the morning, agreed", "activation is our
+# number one goal": settled in so many words.
+_AGREED_PLAN = re.compile(
+    r"^agreed\W+(?:we'll|we will|let's|we're|we)\b|(?:,|^)\s*agreed\W*$|"
+    r"\b(?:is|are) (?:our|the) (?:number one|top|main|first|second|third|only) "
+    r"(?:goal|priority|focus|objective)\b"
+)
+# "Highlighting would be nice, but let's not do it in this round."
+_NOT_NOW = re.compile(r"\blet's not (?:do|start|build|add|change|touch|go)\b")
+_NEXT_STEP = re.compile(r"\bnext steps? (?:is|are|will be)\b")
+
+
+# A proposal put to the group that someone turns down ("Should we do dark mode now?" - "No,
+# let's not, we'll push it to next quarter"): the decision is the "no", and what replaces it.
+_PROPOSAL_PUT = re.compile(
+    r"^(?:(?:so|and|okay|ok|um|uh|hmm|also|then)\W+)*(?:(?:should|shall|could|can|would) we|"
+    r"do we (?:want|need) to)\s+(?:also\s+|just\s+|maybe\s+|all\s+)*(?P<option>.+?)\??$|"
+    r"^(?:(?:so|and|okay|um|uh|hmm|also)\W+)*(?:we could|why don't we)\s+(?P<option2>.+?)[.?!]?$"
+)
+_LETS_NOT = re.compile(r"\blet's not (?P<x>[^,.;!?]+)")
+_TURNED_DOWN = re.compile(
+    r"^(?:\W*(?:hmm|um|uh|ha|well|honestly)\W+)*(?:no|nope|not now|not yet|not this (?:year|time))\b"
+)
+_INSTEAD = re.compile(
+    r"(?=\b(?:we'll|we will|let's(?! not)|we're going to|we're going with|we're)\s+(?P<alt>[^.;!?]+))"
+)
+# Where the alternative ends and a reason or a new clause begins.
+_ASIDE = re.compile(r",\s*(?:we|let's|the \w+ \w+s\b|that|it|because|since|as)\b.*$")
+
+
 _DECISION_WORD = re.compile(
     r"\b(?:decision|consensus|conclusion|agreed|settled|final answer|that's decided|it's decided)\b"
 )
@@ -103,7 +145,7 @@ _RECAP = re.compile(
 
 _UNCERTAIN = re.compile(
     r"\b(?:i don't know|not sure|maybe|might|perhaps|possibly|i wonder|wondering|or not|"
-    r"whether|don't think|do you think|any ideas|i guess|up to (?:us|you|them|the))\b"
+    r"whether|don't think|do you think|any ideas|i guess|up to (?:us|you|them|the)|either)\b"
 )
 
 
@@ -114,7 +156,7 @@ _MEETING_TALK = re.compile(
     r"\b(?:meeting|agenda|wrap up|minutes|presentation|powerpoint|slides?|discuss|talk about|"
     r"move on|session|whiteboard|points|introduce|get to know|break|coach|instructions?|"
     r"questionnaires?|drawing|draw|favourite animal|next time|last time|today|kick-off|kickoff|"
-    r"line-up|lunch|coffee)\b"
+    r"line-up|lunch|coffee|keep (?:this|it) (?:quick|short|brief))\b"
 )
 
 
@@ -167,12 +209,22 @@ def decision_candidates(
         if confirmation is not None:
             candidates.append(confirmation)
             continue
+        if _MEETING_ITSELF.search(lower):
+            continue
+        declined = _turned_down(sentence, sentences)
+        if declined is not None:
+            candidates.append(declined)
+            continue
         if len(sentence.content) < 2:
             continue
         score = 0.0
         start = 0
         for pattern, weight in (
             (_DECIDED, 3.0),
+            (_SETTLED, 3.0),
+            (_AGREED_PLAN, 3.0),
+            (_NOT_NOW, 3.0),
+            (_NEXT_STEP, 2.0),
             (_EVERYONE_OK, 2.0),
             (_CHOICE, 2.0),
             (_GROUP_FUTURE, 1.0),
@@ -185,10 +237,19 @@ def decision_candidates(
                 score += weight
                 # A restated decision ("it should be, the remote should be ...") ends a sentence.
                 start = max(start, matches[-1].start())
+        if _settled_next(sentence, sentences):
+            score += 3.0  # "Let's set the alert at eighty percent. Decided."
+        if score == 0.0 and _PROPOSAL.search(lower) and _firmly_agreed(sentence, sentences):
+            score = 2.0  # "Let's write them during the sprint." - "Agreed."
         if score == 0.0:
             continue
         agreed = agreement_after(sentences, sentence)
-        if agreed and (_PROPOSAL.search(lower) or _CHOICE.search(lower) or sentence.is_question):
+        if agreed and (
+            _PROPOSAL.search(lower)
+            or _CHOICE.search(lower)
+            or _NEXT_STEP.search(lower)
+            or sentence.is_question
+        ):
             score += 1.0 + 0.5 * min(agreed, 2)
         if _CONCRETE.search(lower):
             score += 1.0
@@ -223,6 +284,81 @@ def decision_candidates(
     return candidates
 
 
+_MEETING_ITSELF = re.compile(
+    r"\b(?:keep (?:this|it) (?:quick|short|brief)|let's (?:get started|start|begin|kick off|go round))"
+)
+SETTLED_WORD = re.compile(r"^(?:decided|agreed|settled|that's decided|that's settled)\W*$")
+
+
+_FIRM_YES = re.compile(
+    r"^(?:agreed|deal|sounds good|that works|works for me|fine by me|makes sense|"
+    r"let's do (?:it|that))\b"
+)
+
+
+def _firmly_agreed(sentence: Sentence, sentences: Sequence[Sentence]) -> bool:
+    """Someone else answers "Agreed." (not just "yeah", which mostly means "I hear you")."""
+    for later in sentences[sentence.index + 1 : sentence.index + 3]:
+        if later.speaker not in {None, sentence.speaker}:
+            return _FIRM_YES.match(later.lower) is not None
+    return False
+
+
+def _settled_next(sentence: Sentence, sentences: Sequence[Sentence]) -> bool:
+    following = sentences[sentence.index + 1 : sentence.index + 2]
+    return bool(
+        following
+        and following[0].speaker == sentence.speaker
+        and SETTLED_WORD.match(following[0].lower)
+    )
+
+
+def _turned_down(sentence: Sentence, sentences: Sequence[Sentence]) -> Candidate | None:
+    """ "Should we do a hackathon?" - "No, let's not." -> "We will not do a hackathon." """
+    proposal = _PROPOSAL_PUT.match(sentence.lower)
+    if proposal is None:
+        return None
+    group = "option" if proposal.group("option") else "option2"
+    # The option as said (names keep their capitals): sentence.lower is sentence.tidy lowered.
+    option = sentence.tidy[proposal.start(group) : proposal.end(group)]
+    option = re.sub(r"\s*,?\s*(?:ha|haha)\s*$", "", option)
+    option_words = [w for w in words(option) if w.lower() not in STOPWORDS]
+    if len(option_words) < 2 or _MEETING_TALK.search(option):
+        return None
+    replies = [
+        s
+        for s in sentences[sentence.index + 1 : sentence.index + 5]
+        if s.speaker not in {None, sentence.speaker} and not is_backchannel(s.raw)
+    ]
+    # The first two answers: someone may weigh in before the chair says no.
+    reply = next((s for s in replies[:2] if _TURNED_DOWN.match(s.lower)), None)
+    if reply is None:
+        return None
+    instead_of = _LETS_NOT.search(reply.lower)
+    if (
+        instead_of
+        and re.search(r"\b(?:it|that|this|them|those)\b", option.lower())
+        and len([w for w in words(instead_of.group("x")) if w not in STOPWORDS]) >= 2
+    ):
+        # "No, let's not start mobile this quarter": the answer names it better than "it".
+        option = reply.tidy[instead_of.start("x") : instead_of.end("x")]
+    text = f"We will not {option[:1].lower()}{option[1:]}"
+    instead = None
+    for later in sentences[reply.index : reply.index + 2]:
+        if later.turn != reply.turn or instead:
+            break
+        for found in _INSTEAD.finditer(later.lower):
+            if not re.match(r"(?:not|doing that|do that)\b", found.group("alt")):
+                instead = _ASIDE.sub("", later.tidy[found.start() : found.end("alt")])
+                break
+    if instead:
+        instead = re.sub(
+            r"^(?:we'll|we will|let's|we're going to)\s+", "we will ", instead, flags=re.I
+        )
+        text = f"{text}; {instead}"
+    return Candidate(score=3.5, sentence=sentence, text=sentence_case(compress(text)))
+
+
 def _accepted_option(sentence: Sentence, sentences: Sequence[Sentence]) -> Candidate | None:
     """ "Are we going for speech recognition?" - "Yeah." -> "We will go for speech recognition." """
     match = _OPTION_QUESTION.match(sentence.lower)
@@ -230,6 +366,8 @@ def _accepted_option(sentence: Sentence, sentences: Sequence[Sentence]) -> Candi
         return None
     agreed = agreement_after(sentences, sentence)
     option = compress(match.group("option")).rstrip(".?")
+    if option.lower().startswith("to "):
+        return None  # "Do we want to tell customers?" asks, it does not settle anything
     option_words = [w for w in words(option.lower()) if w not in STOPWORDS]
     if not agreed or not option_words or len(option.split()) > 20 or _MEETING_TALK.search(option):
         return None

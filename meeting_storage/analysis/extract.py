@@ -1,4 +1,5 @@
-"""What an extractor returns, and the protocol every extractor (rule-based, Bedrock) follows.
+"""What an extractor returns, and the protocol every extractor (rule-based, Bedrock, any
+OpenAI-compatible model) follows.
 
 The summary and requirements are the typed values of meeting_storage.core.analysis, whose
 `to_json()` writes summary.json and requirements.json (the storage contract).
@@ -14,6 +15,7 @@ from meeting_storage.core.analysis import ActionItem, Decision, Requirement, Sum
 
 METHOD_RULE_BASED = "rule_based"
 METHOD_BEDROCK = "bedrock"
+METHOD_OPENAI = "openai"
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,9 @@ class ModelUsage:
     model_id: str
     input_tokens: int
     output_tokens: int
+    # Who ran the model: "bedrock" (priced from the Bedrock price table) or "openai" (any
+    # OpenAI-compatible server; priced where costs/llm_prices.py knows the model).
+    provider: str = METHOD_BEDROCK
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ class Extraction:
     # The model calls that were billed, also when their answer was not used (a fallback after
     # a broken answer); None when no model was called.
     model_usage: ModelUsage | None = None
+    # Items a language model returned that could not be found in the transcript (left out).
+    dropped_items: int = 0
 
     @property
     def action_items(self) -> tuple[ActionItem, ...]:

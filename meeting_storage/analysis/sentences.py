@@ -75,7 +75,7 @@ _CONTINUATION = re.compile(r"^[a-z]")
 
 
 _CLAUSE_END = re.compile(
-    r"(?:[.?!;]\s|,?\s+(?:so|because|but|cause|although|though|whereas|unless|which is|"
+    r"(?:[.?!;]\s|,?\s+(?:so|because|but|(?<!root )cause|although|though|whereas|unless|which is|"
     r"and then we|and you'll|and we'll|and i'll|and you|and we|and i|isn't it|right)\b|,\s+i guess\b|,\s+i think\b)"
 )
 
@@ -102,6 +102,9 @@ class Candidate:
     due: str | None = None
     priority: str | None = None
     explicit: bool = False  # written as an item ("Action: ..."): kept even past the length cap
+    # Someone named took on recognisable work ("Dave: I'll fix the flaky test"): kept past the
+    # length cap when it scores at least the limit's `owned`.
+    committed: bool = False
 
     @property
     def tokens(self) -> set[str]:
@@ -183,6 +186,9 @@ class ItemLimit:
     per_hour: float
     maximum: int
     floor: float
+    # Items with an owner scoring at least this are kept past the length cap (up to
+    # `maximum`): a stand-up where five people each take something on has five items.
+    owned: float | None = None
 
     def count(self, hours: float) -> int:
         return max(1, min(self.maximum, round(self.base + self.per_hour * hours)))
@@ -194,7 +200,8 @@ def select(candidates: list[Candidate], limit: ItemLimit, hours: float) -> list[
     for candidate in sorted(candidates, key=lambda c: (-c.score, c.sentence.index)):
         if candidate.score < limit.floor:
             break
-        room = limit.maximum if candidate.explicit else limit.count(hours)
+        owned = limit.owned is not None and candidate.committed and candidate.score >= limit.owned
+        room = limit.maximum if candidate.explicit or owned else limit.count(hours)
         if len(chosen) >= room:
             continue
         tokens = candidate.tokens

@@ -28,7 +28,7 @@ _HEDGE = re.compile(
 )
 _LEADING = re.compile(
     r"^(?:(?:so|okay|ok|'kay|kay|right|well|alright|all right|and|but|yeah|yes|yep|oh|now|"
-    r"anyway|um|uh|hmm|mm|then|also|plus|great|good|cool|fine|sure|no|because|'cause|cause)"
+    r"anyway|um|uh|hmm|mm|then|also|plus|great|good|cool|fine|sure|no(?=\s*[,.!])|because|'cause|cause)"
     r"\b[,.!]?\s*)+",
     re.I,
 )

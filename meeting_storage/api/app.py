@@ -23,7 +23,7 @@ from meeting_storage.api.auth import check_bind_address
 from meeting_storage.api.dependencies import StorageFactory, StorageProvider
 from meeting_storage.api.errors import InternalErrors, add_error_handlers
 from meeting_storage.api.limits import MULTIPART_OVERHEAD, BodySizeLimit
-from meeting_storage.api.routes import costs, health, meetings
+from meeting_storage.api.routes import costs, health, meetings, speakers
 from meeting_storage.core.errors import ConfigurationError
 from meeting_storage.core.settings import Settings, load_settings
 from meeting_storage.service.facade import open_storage
@@ -62,6 +62,7 @@ def create_app(
     add_error_handlers(app)
     app.include_router(health.router)
     app.include_router(meetings.router)
+    app.include_router(speakers.router)
     app.include_router(costs.router)
     app.add_middleware(
         BodySizeLimit,

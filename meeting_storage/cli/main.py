@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from meeting_storage.cli import costs, maintenance, meetings, recovery, servers
+from meeting_storage.cli import costs, maintenance, meetings, recovery, servers, speakers
 from meeting_storage.cli.command import Command, UsageError
 from meeting_storage.cli.parser import build_parser
 from meeting_storage.core.errors import InternalError, MeetingStorageError
@@ -34,6 +34,7 @@ _COMMANDS: dict[str, Command] = {
     "list": meetings.run_list,
     "show": meetings.run_show,
     "delete": meetings.run_delete,
+    "speakers": speakers.run_speakers,
     "reindex": maintenance.run_reindex,
     "doctor": maintenance.run_doctor,
     "dynamodb": maintenance.run_dynamodb,

@@ -13,6 +13,7 @@ from typing import IO, Any
 from meeting_storage.analysis import parse_transcript
 from meeting_storage.analysis.backends import make_extractor
 from meeting_storage.analysis.extract import Extractor
+from meeting_storage.analysis.kinds import KINDS
 from meeting_storage.analysis.rule_based import RuleBasedExtractor
 from meeting_storage.analysis.transcript import decode_transcript
 from meeting_storage.cli.text import (
@@ -56,6 +57,11 @@ def add_process_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     process.add_argument("--filename", help="the meeting's file name")
     process.add_argument("--title", default="", help="a title for the meeting")
     process.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
+    process.add_argument(
+        "--kind",
+        help=f"the meeting's kind, which shapes the summary: {', '.join(KINDS)} "
+        "(default: detected)",
+    )
 
 
 def add_analyze_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -69,7 +75,8 @@ def add_analyze_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         "--extractor",
         choices=["configured", "rule-based"],
         default="configured",
-        help="configured: Bedrock when BEDROCK_MODEL_ID is set, else rule-based (default)",
+        help="configured: the EXTRACTOR setting (Bedrock when BEDROCK_MODEL_ID is set, any "
+        "OpenAI-compatible server with EXTRACTOR=openai), else rule-based (default)",
     )
 
 
@@ -179,6 +186,7 @@ def run_process(args: argparse.Namespace, storage: Callable[[], MeetingStorage])
                 title=args.title,
                 tags=args.tag,
                 transcript_filename=transcript_name,
+                kind=args.kind,
             )
     else:
         result = service.process(
@@ -188,6 +196,7 @@ def run_process(args: argparse.Namespace, storage: Callable[[], MeetingStorage])
             title=args.title,
             tags=args.tag,
             transcript_filename=transcript_name,
+            kind=args.kind,
         )
     return {**result.to_dict(), "_human": stored_message(result)}
 
@@ -208,6 +217,7 @@ def run_analyze(args: argparse.Namespace, storage: Callable[[], MeetingStorage])
         "extraction_method": extraction.method,
         "bedrock_used": extraction.bedrock_used,
         "notes": list(extraction.notes),
+        "dropped_items": extraction.dropped_items,
         "transcript": {
             "format": transcript.format,
             "speakers": transcript.speakers,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from meeting_storage.cli import costs, maintenance, meetings, recovery, servers
+from meeting_storage.cli import costs, maintenance, meetings, recovery, servers, speakers
 from meeting_storage.cli.command import CommandParser
 
 
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         meetings.add_list_parser,
         meetings.add_show_parser,
         meetings.add_delete_parser,
+        speakers.add_speakers_parser,
         maintenance.add_reindex_parser,
         maintenance.add_doctor_parser,
         maintenance.add_dynamodb_parser,

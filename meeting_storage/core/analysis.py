@@ -4,8 +4,13 @@ the requirements.
 The JSON shapes are the storage contract, and what the CLI's --json and the REST API print:
 summary.json is
 `{"summary", "action_items": [{"text", "owner", "due"}], "decisions": [{"text", "speaker"?}],
-"participants"?}` and requirements.json is `[{"text", "priority"}]` with priority MUST, SHOULD
+"participants"?, "kind"?, "sections"?: [{"title", "items", "speaker"?}]}` and requirements.json is `[{"text", "priority"}]` with priority MUST, SHOULD
 or COULD. `to_json()` writes exactly these shapes.
+
+Every action item, decision and requirement may carry `"evidence": {"start", "end", "speaker",
+"quote"}`: the transcript line(s) it came from, times in seconds from the start (null when the
+transcript has no times). It is optional: files written before it existed have none, and an
+item without it is written without the key.
 
 `from_json()` reads whatever older or hand-edited files hold, the way the dashboard always
 read them: a missing field takes its default, text of another type is turned into text, an
@@ -27,7 +32,10 @@ _DONE_STATES = frozenset({"done", "closed", "completed", "complete", "resolved"}
 _ACTION_ITEM_KEYS = frozenset({"text", "owner", "due"})
 _DECISION_KEYS = frozenset({"text", "speaker"})
 _REQUIREMENT_KEYS = frozenset({"text", "priority"})
-_SUMMARY_KEYS = frozenset({"summary", "action_items", "decisions", "participants"})
+_SUMMARY_KEYS = frozenset(
+    {"summary", "action_items", "decisions", "participants", "kind", "sections"}
+)
+_SECTION_KEYS = frozenset({"title", "speaker", "items"})
 
 
 def _text(value: Any) -> str:
@@ -46,6 +54,55 @@ def _items(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if value >= 0 else None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where in the transcript an item was said: the line(s) `quote`, said by `speaker`, from
+    `start` to `end` seconds (None when the transcript has no times)."""
+
+    quote: str
+    start: float | None = None
+    end: float | None = None
+    speaker: str | None = None
+
+    @classmethod
+    def from_json(cls, value: Any) -> Evidence | None:
+        """The evidence an item's "evidence" object holds; None when it is not one."""
+        if not isinstance(value, Mapping) or not isinstance(value.get("quote"), str):
+            return None
+        start = _seconds(value.get("start"))
+        end = _seconds(value.get("end"))
+        return cls(
+            quote=value["quote"],
+            start=start,
+            end=end if end is not None and (start is None or end >= start) else start,
+            speaker=_optional_text(value.get("speaker")),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "speaker": self.speaker, "quote": self.quote}
+
+
+def _evidence(value: Mapping[str, Any]) -> Evidence | None:
+    return Evidence.from_json(value.get("evidence"))
+
+
+def _known(known: frozenset[str], evidence: Evidence | None) -> frozenset[str]:
+    """The keys read into fields: "evidence" only when it was one (else kept as it was)."""
+    return known | {"evidence"} if evidence is not None else known
+
+
+def _with_evidence(data: dict[str, Any], evidence: Evidence | None) -> dict[str, Any]:
+    if evidence is not None:
+        data["evidence"] = evidence.to_json()
+    return data
+
+
 @dataclass(frozen=True)
 class ActionItem:
     """Work someone is to do after the meeting: "Carol will send the budget", by Friday."""
@@ -54,6 +111,7 @@ class ActionItem:
     owner: str | None = None
     due: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    evidence: Evidence | None = None
 
     @property
     def is_open(self) -> bool:
@@ -67,15 +125,18 @@ class ActionItem:
         """The item an object of summary.json's "action_items" holds; None for anything else."""
         if not isinstance(value, Mapping):
             return None
+        evidence = _evidence(value)
         return cls(
             text=_text(value.get("text")),
             owner=_optional_text(value.get("owner")),
             due=_optional_text(value.get("due")),
-            extra=_extra(value, _ACTION_ITEM_KEYS),
+            extra=_extra(value, _known(_ACTION_ITEM_KEYS, evidence)),
+            evidence=evidence,
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "owner": self.owner, "due": self.due, **self.extra}
+        data = {"text": self.text, "owner": self.owner, "due": self.due}
+        return {**_with_evidence(data, self.evidence), **self.extra}
 
 
 @dataclass(frozen=True)
@@ -91,6 +152,7 @@ class Decision:
     speaker: str | None = None
     attributed: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    evidence: Evidence | None = None
 
     @classmethod
     def from_json(cls, value: Any) -> Decision | None:
@@ -99,18 +161,20 @@ class Decision:
             return cls(text=str(value))
         if not isinstance(value, Mapping):
             return None
+        evidence = _evidence(value)
         return cls(
             text=_text(value.get("text")),
             speaker=_optional_text(value.get("speaker")),
             attributed="speaker" in value,
-            extra=_extra(value, _DECISION_KEYS),
+            extra=_extra(value, _known(_DECISION_KEYS, evidence)),
+            evidence=evidence,
         )
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text}
         if self.attributed or self.speaker is not None:
             data["speaker"] = self.speaker
-        return {**data, **self.extra}
+        return {**_with_evidence(data, self.evidence), **self.extra}
 
 
 @dataclass(frozen=True)
@@ -121,6 +185,7 @@ class Requirement:
     text: str
     priority: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    evidence: Evidence | None = None
 
     @classmethod
     def from_json(cls, value: Any) -> Requirement | None:
@@ -129,14 +194,45 @@ class Requirement:
             return cls(text=value)
         if not isinstance(value, Mapping):
             return None
+        evidence = _evidence(value)
         return cls(
             text=_text(value.get("text")),
             priority=_text(value.get("priority")),
-            extra=_extra(value, _REQUIREMENT_KEYS),
+            extra=_extra(value, _known(_REQUIREMENT_KEYS, evidence)),
+            evidence=evidence,
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "priority": self.priority, **self.extra}
+        data = {"text": self.text, "priority": self.priority}
+        return {**_with_evidence(data, self.evidence), **self.extra}
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    """One part of a summary shaped by the meeting's kind: a stand-up's "Blockers" for one
+    person, a retro's "Went well". `speaker` is set for per-person sections."""
+
+    title: str
+    items: tuple[str, ...] = ()
+    speaker: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> SummarySection | None:
+        if not isinstance(value, Mapping):
+            return None
+        return cls(
+            title=_text(value.get("title")),
+            items=tuple(_text(item) for item in _items(value.get("items")) if item is not None),
+            speaker=_optional_text(value.get("speaker")),
+            extra=_extra(value, _SECTION_KEYS),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"title": self.title, "items": list(self.items)}
+        if self.speaker is not None:
+            data["speaker"] = self.speaker
+        return {**data, **self.extra}
 
 
 @dataclass(frozen=True)
@@ -152,6 +248,10 @@ class Summary:
     action_items: tuple[ActionItem, ...] = ()
     decisions: tuple[Decision, ...] = ()
     participants: tuple[str, ...] | None = None
+    # The meeting's kind (see analysis/kinds.py) and the sections it selects; older files
+    # have neither, and summary.json then has no "kind" or "sections" key.
+    kind: str | None = None
+    sections: tuple[SummarySection, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @classmethod
@@ -177,6 +277,12 @@ class Summary:
                 if isinstance(participants, list)
                 else None
             ),
+            kind=_optional_text(value.get("kind")),
+            sections=tuple(
+                section
+                for section in map(SummarySection.from_json, _items(value.get("sections")))
+                if section is not None
+            ),
             extra=_extra(value, _SUMMARY_KEYS),
         )
 
@@ -188,6 +294,10 @@ class Summary:
         }
         if self.participants is not None:
             data["participants"] = list(self.participants)
+        if self.kind is not None:
+            data["kind"] = self.kind
+        if self.sections:
+            data["sections"] = [section.to_json() for section in self.sections]
         return {**data, **self.extra}
 
 

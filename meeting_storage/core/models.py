@@ -72,6 +72,10 @@ class MeetingRecord:
     # included, as written: what the store's aggregates add up (older records have none).
     document_bytes: int | None = None
     document_objects: int | None = None
+    # The meeting's kind (stand-up, retro, ...: analysis/kinds.py), chosen at upload or
+    # detected; and the names given to its speakers, {label in the original transcript: name}.
+    kind: str | None = None
+    speaker_names: dict[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def display_title(self) -> str:
@@ -83,6 +87,7 @@ class MeetingRecord:
         data["tags"] = list(self.tags)
         data["notes"] = list(self.notes)
         data["action_item_owners"] = list(self.action_item_owners)
+        data["speaker_names"] = dict(self.speaker_names)
         if self.processing_cost_usd is not None:
             data["processing_cost_usd"] = str(self.processing_cost_usd)
         return data
@@ -116,6 +121,12 @@ class MeetingRecord:
                 values["transcribed_seconds"] = float(values["transcribed_seconds"])
             if values.get("bedrock_model_id") is not None:
                 values["bedrock_model_id"] = str(values["bedrock_model_id"])
+            if values.get("kind") is not None:
+                values["kind"] = str(values["kind"])
+            names = values.get("speaker_names") or {}
+            values["speaker_names"] = (
+                {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
+            )
             for name in (
                 "bedrock_input_tokens",
                 "bedrock_output_tokens",

@@ -46,14 +46,20 @@ def retrying(
     backoff: Backoff = DEFAULT_BACKOFF,
     retry_on: tuple[type[Exception], ...] = RETRYABLE,
     sleep: Callable[[float], None] | None = None,
+    asked_wait: Callable[[Exception], float | None] | None = None,
 ) -> T:
     """Call `operation` up to `attempts` times, waiting as `backoff` says between tries; the
     last failure is raised. Errors that retrying cannot fix (bad input, a missing table,
-    access denied: anything not in `retry_on`) fail at once."""
+    access denied: anything not in `retry_on`) fail at once. `asked_wait` reads the wait a
+    failure asks for (an HTTP Retry-After), waited instead when longer, at most `max_delay`."""
     wait = sleep or time.sleep
     for attempt in range(attempts - 1):
         try:
             return operation()
-        except retry_on:
-            wait(backoff.delay(attempt))
+        except retry_on as exc:
+            delay = backoff.delay(attempt)
+            asked = asked_wait(exc) if asked_wait is not None else None
+            if asked is not None and asked > delay:
+                delay = min(asked, backoff.max_delay)
+            wait(delay)
     return operation()

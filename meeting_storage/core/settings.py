@@ -37,6 +37,10 @@ _LANGUAGE_RE = re.compile(r"^(?:[a-z]{2,3}-[A-Z]{2}|auto)$")
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 presigned URLs cannot live longer than 7 days
 MIN_API_TOKEN_LENGTH = 16
 _API_TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII: it travels in an HTTP header
+# Who extracts action items, decisions and requirements (auto: Bedrock when BEDROCK_MODEL_ID
+# is set, else the rule-based extractor).
+EXTRACTORS = ("auto", "rule_based", "bedrock", "openai")
+DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,13 @@ class Settings:
     # a key prefix in the bucket): the reconciliation of the totals reads it instead of
     # listing the bucket.
     s3_inventory_prefix: str | None = None
+    # Any OpenAI-compatible chat-completions server (Ollama, vLLM, llama.cpp, LM Studio,
+    # OpenAI, Azure OpenAI) with EXTRACTOR=openai.
+    extractor: str = "auto"
+    openai_base_url: str = DEFAULT_OPENAI_BASE_URL
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_model: str | None = None
+    openai_timeout: int = 120
 
     @property
     def uploads_dir(self) -> Path:
@@ -212,6 +223,22 @@ class Settings:
                 f"BEDROCK_REGION {bedrock_region!r} is not a region name like us-east-1"
             )
         whisper_dir = text("WHISPER_MODEL_DIR")
+        extractor = (text("EXTRACTOR") or "auto").lower().replace("-", "_")
+        if extractor not in EXTRACTORS:
+            problems.append(f"EXTRACTOR {extractor!r} is not one of {', '.join(EXTRACTORS)}")
+        openai_model = text("OPENAI_MODEL")
+        if extractor == "openai" and openai_model is None:
+            problems.append(
+                "EXTRACTOR=openai needs OPENAI_MODEL, the model's name on the server (e.g. "
+                "llama3.1:8b for Ollama, gpt-4o-mini for OpenAI)"
+            )
+        if extractor == "bedrock" and text("BEDROCK_MODEL_ID") is None:
+            problems.append("EXTRACTOR=bedrock needs BEDROCK_MODEL_ID")
+        openai_base_url = text("OPENAI_BASE_URL") or DEFAULT_OPENAI_BASE_URL
+        if not _valid_endpoint(openai_base_url):
+            problems.append(
+                f"OPENAI_BASE_URL {openai_base_url!r} is not a URL like http://localhost:11434/v1"
+            )
         use_dynamodb = flag("USE_DYNAMODB", False)
         chosen = text("INDEX_BACKEND")
         index_backend = (chosen or ("dynamodb" if use_dynamodb else "s3json")).lower()
@@ -291,6 +318,11 @@ class Settings:
                 "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL"
             ),
             s3_inventory_prefix=text("S3_INVENTORY_PREFIX"),
+            extractor=extractor,
+            openai_base_url=openai_base_url.rstrip("/"),
+            openai_api_key=text("OPENAI_API_KEY"),
+            openai_model=openai_model,
+            openai_timeout=integer("OPENAI_TIMEOUT", 120, 1, 3600),
         )
         if problems:
             raise ConfigurationError("Invalid configuration: " + "; ".join(problems) + ".")

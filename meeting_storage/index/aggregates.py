@@ -66,6 +66,11 @@ MAX_ATTEMPTS = 12
 RACE_BACKOFF = Backoff(base_delay=0.02, max_delay=1.0)
 
 
+def documents_class_of(store: BlobStore) -> str:
+    """The storage class a store's documents count under: LOCAL for a local folder."""
+    return STANDARD if store.location.startswith("s3://") else LOCAL
+
+
 def prefix_key(prefix: str, what: str) -> str:
     """`what` ("bytes" or "objects") under `prefix` (a layout prefix or OTHER)."""
     return f"prefix:{prefix}:{what}"

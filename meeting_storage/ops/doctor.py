@@ -134,8 +134,12 @@ def _analysis_check(storage: MeetingStorage) -> Check:
     settings = storage.settings
     transcriber = storage.transcriber.name if storage.transcriber else "none"
     extractor = storage.extractor.method
-    if settings.bedrock_model_id:
+    if extractor == "bedrock" and settings.bedrock_model_id:
         extractor += f" ({settings.bedrock_model_id}, rule-based fallback)"
+    elif extractor == "openai":
+        extractor += (
+            f" ({settings.openai_model} at {settings.openai_base_url}, rule-based fallback)"
+        )
     message = f"transcriber {transcriber}: {storage.transcriber_choice} Extraction: {extractor}."
     if settings.transcriber == "whisper" and storage.transcriber is None:
         return Check("analysis", "warn", message, "pip install -r requirements-asr.txt")

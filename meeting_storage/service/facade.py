@@ -62,6 +62,7 @@ from meeting_storage.service.processing import (
     MeetingProcessing,
     count,
 )
+from meeting_storage.service.speakers import SpeakerNaming
 from meeting_storage.service.uploads import presign_seconds
 from meeting_storage.service.versions import RECENTLY_DELETED_DAYS, DeletedMeetings
 from meeting_storage.storage import archive, inventory
@@ -77,7 +78,7 @@ __all__ = ["PROCESS_STEPS", "RECENTLY_DELETED_DAYS", "MeetingStorage", "open_sto
 Progress = Callable[[int, int], None]
 
 
-class MeetingStorage(MeetingProcessing, DeletedMeetings):
+class MeetingStorage(MeetingProcessing, DeletedMeetings, SpeakerNaming):
     """A meeting store: recordings in an S3 bucket, documents in it (or in a local folder),
     an index that lists them, and the analysis that turns transcripts into summaries."""
 

@@ -21,6 +21,8 @@ from decimal import Decimal
 from typing import IO
 
 from meeting_storage.analysis import Extraction, Extractor, ModelUsage, Transcript, parse_transcript
+from meeting_storage.analysis.kinds import extract_with_kind, normalise_kind
+from meeting_storage.analysis.speakers import with_speaker_renamed
 from meeting_storage.analysis.transcribe import TRANSCRIBER_AWS, StoredAudio, Transcriber
 from meeting_storage.core import layout
 from meeting_storage.core.analysis import Summary
@@ -34,6 +36,7 @@ from meeting_storage.core.models import (
     utc_now,
 )
 from meeting_storage.core.retry import retrying
+from meeting_storage.costs.llm_prices import openai_price
 from meeting_storage.costs.pricing import PriceTable, prices_for
 from meeting_storage.costs.processing import analysis_cost, audio_upload_requests, processing_cost
 from meeting_storage.index import MeetingIndex
@@ -116,6 +119,7 @@ class MeetingProcessing(AudioUploads):
         transcript_filename: str | None = None,
         duration_seconds: float | None = None,
         on_step: StepCallback | None = None,
+        kind: str | None = None,
     ) -> ProcessResult:
         """Analyse a transcript and store the whole meeting; all or nothing.
 
@@ -129,7 +133,8 @@ class MeetingProcessing(AudioUploads):
         S3 requests, Amazon Transcribe for the recording's length when it transcribed it, and
         the Bedrock tokens the extraction used (see `_processing_cost`).
         `on_step` is called with each of PROCESS_STEPS as it starts (a step that does not
-        happen is not reported).
+        happen is not reported). `kind` (stand-up, retro, ...: analysis/kinds.py) shapes the
+        summary's sections; without it the kind is detected from the names and the wording.
         """
 
         def step(name: str) -> None:
@@ -140,6 +145,7 @@ class MeetingProcessing(AudioUploads):
             raise InvalidInputError("Give either an audio file or an audio S3 key, not both.")
         if text is None and audio_file is None and audio_s3_key is None:
             raise InvalidInputError("Give a transcript, a recording, or both.")
+        kind = normalise_kind(kind)
         transcript = parse_transcript(text, transcript_filename) if text is not None else None
         notes: list[str] = []
         transcribed_by: str | None = None
@@ -178,7 +184,7 @@ class MeetingProcessing(AudioUploads):
             if transcript is not None:
                 step("extraction")
             extraction = (
-                self.extractor.extract(transcript)
+                extract_with_kind(self.extractor, transcript, kind, title, filename)
                 if transcript is not None
                 else AWAITING_EXTRACTION
             )
@@ -209,6 +215,7 @@ class MeetingProcessing(AudioUploads):
                     uploaded_bytes, transcribed_seconds, extraction.model_usage
                 ),
                 transcribed_seconds=transcribed_seconds,
+                kind=extraction.summary.kind or kind,
             )
             record = _with_model_usage(record, extraction.model_usage)
             text = transcript.text if transcript is not None else ""
@@ -277,10 +284,17 @@ class MeetingProcessing(AudioUploads):
         current = stored.record if stored is not None else None
         if stored is None or current is None or current.status == STATUS_DELETING:
             raise NotFoundError(f"Meeting {meeting_id} not found.")
-        extraction = self.extractor.extract(transcript)
+        extraction = extract_with_kind(
+            self.extractor, transcript, current.kind, current.title, current.filename
+        )
         attach_cost = self._processing_cost(None, None, extraction.model_usage)
+        text = transcript.text
+        # Names given to the speakers before still apply to the new transcript.
+        for label, name in current.speaker_names.items():
+            text, extraction = with_speaker_renamed(text, extraction, label, name)
         completed = replace(
             current,
+            kind=extraction.summary.kind,
             status=STATUS_COMPLETE,
             transcribed_by=None,
             notes=(*extraction.notes, *self._cost_notes(extraction.model_usage)),
@@ -288,7 +302,6 @@ class MeetingProcessing(AudioUploads):
             processing_cost_usd=self._stored_cost(current) + attach_cost,
         )
         completed = _with_model_usage(completed, extraction.model_usage)
-        text = transcript.text
         record = _with_extraction(completed, text, extraction)
         record = with_action_item_facts(record, extraction.summary)
         record = with_sizes(record, analysis_bytes(text, extraction))
@@ -354,15 +367,21 @@ class MeetingProcessing(AudioUploads):
     ) -> Decimal:
         """What storing and analysing a meeting costs: the S3 requests that write it (with
         `uploaded_bytes` of recording, or none), Amazon Transcribe for `transcribed_seconds`
-        (None: it did not transcribe) and the Bedrock tokens of `model_usage`."""
+        (None: it did not transcribe) and the model tokens of `model_usage` (Bedrock's from its
+        price table, another model's where costs/llm_prices.py knows its price)."""
+        bedrock = model_usage if model_usage and model_usage.provider == "bedrock" else None
         analysis = analysis_cost(
             self.prices,
             transcribed_seconds=transcribed_seconds,
-            bedrock_model_id=model_usage.model_id if model_usage else None,
-            input_tokens=model_usage.input_tokens if model_usage else 0,
-            output_tokens=model_usage.output_tokens if model_usage else 0,
+            bedrock_model_id=bedrock.model_id if bedrock else None,
+            input_tokens=bedrock.input_tokens if bedrock else 0,
+            output_tokens=bedrock.output_tokens if bedrock else 0,
             bedrock_prices=self.bedrock_prices,
         )
+        if model_usage is not None and bedrock is None:
+            price = openai_price(model_usage.model_id)
+            if price is not None:
+                analysis += price.cost(model_usage.input_tokens, model_usage.output_tokens)
         if not self.settings.store_in_s3:  # only the recording goes to S3
             if uploaded_bytes is None:
                 return analysis
@@ -383,7 +402,15 @@ class MeetingProcessing(AudioUploads):
         return self._processing_cost(record.audio_size, None, None)
 
     def _cost_notes(self, model_usage: ModelUsage | None) -> list[str]:
-        """A note when the recorded processing cost has to leave the Bedrock tokens out."""
+        """A note when the recorded processing cost has to leave the model's tokens out."""
+        if model_usage is not None and model_usage.provider != "bedrock":
+            if openai_price(model_usage.model_id) is not None:
+                return []
+            return [
+                f"The processing cost leaves out the {model_usage.input_tokens} input and "
+                f"{model_usage.output_tokens} output tokens of {model_usage.model_id}: no price "
+                "is known for it (a model you run yourself costs nothing per token)."
+            ]
         prices = self.bedrock_prices
         if model_usage is None or prices.bedrock_model(model_usage.model_id) is not None:
             return []
@@ -411,8 +438,9 @@ AWAITING_EXTRACTION = Extraction(summary=Summary(), method="none")
 
 def _with_model_usage(record: MeetingRecord, usage: ModelUsage | None) -> MeetingRecord:
     """The record with `usage`'s tokens added to the Bedrock tokens it already has. Tokens of
-    another model are not added up: the fields then describe the latest model's calls."""
-    if usage is None:
+    another model are not added up: the fields then describe the latest model's calls. Tokens
+    of a model outside Bedrock are recorded in summary.json's "extraction" instead."""
+    if usage is None or usage.provider != "bedrock":
         return record
     same_model = record.bedrock_model_id == usage.model_id
     earlier_input = (record.bedrock_input_tokens or 0) if same_model else 0

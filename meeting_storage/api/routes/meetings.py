@@ -118,6 +118,7 @@ def process_meeting(body: ProcessRequest, storage: Storage) -> dict[str, Any]:
         title=body.title,
         tags=body.tags,
         recorded_at=body.recorded_at,
+        kind=body.kind,
     )
     return {"success": True, "stored": True, **result.to_dict()}
 

@@ -23,6 +23,12 @@ class ProcessRequest(BaseModel):
     recorded_at: UtcDatetime | None = Field(
         default=None, description="when the meeting took place (default: now); UTC if no zone"
     )
+    kind: Text | None = Field(
+        default=None,
+        max_length=40,
+        description="stand-up, retro, planning, 1:1, customer call, interview or other; "
+        "shapes the summary's sections (default: detected)",
+    )
     store: StrictBool = Field(
         default=True,
         description="false: only return the analysis, store nothing (no meeting_id)",
