@@ -83,6 +83,8 @@ def test_totals_follow_every_write_and_delete(indexed_storage: MeetingStorage) -
     counters = assert_totals_agree(storage)
     assert counters[MEETINGS] == 3
     assert counters[aggregates.AUDIO_MEETINGS] == 2
+    storage.rename_speaker(first.record.meeting_id, "Alice", "Alice Longer-Surname")
+    assert assert_totals_agree(storage) != counters  # the documents grew
 
     storage.delete_meeting(first.record.meeting_id)
     counters = assert_totals_agree(storage)
