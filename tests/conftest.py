@@ -459,3 +459,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         else:  # pragma: no cover - always present in a normal run
             print(message)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# ---------------------------------------------------------------- OpenID Connect
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[str]:
+    """A real OpenID Connect provider on a free loopback port: its issuer URL. Sign someone
+    in with tests.servers.oidc_sign_in(issuer, subject, claims)."""
+    from tests.servers import oidc_provider_mock
+
+    with oidc_provider_mock() as issuer:
+        yield issuer

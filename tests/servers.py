@@ -212,3 +212,92 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+# ---------------------------------------------------------------- OpenID Connect provider
+
+
+@contextlib.contextmanager
+def oidc_provider_mock(*, token_max_age: int = 3600) -> Iterator[str]:
+    """A real OpenID Connect provider (oidc-provider-mock) on a free loopback port; yields its
+    issuer URL (its metadata is at ISSUER/.well-known/openid-configuration). It accepts any
+    client id and secret, and signs in any subject without a password."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="oidc-") as folder:
+        log = Path(folder) / "oidc.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "oidc_provider_mock",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--token-max-age",
+                    str(token_max_age),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env={**os.environ, "NO_COLOR": "1"},
+            )
+        try:
+            _wait_for_port(port, process, "oidc-provider-mock", log)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            _stop(process)
+
+
+def oidc_sign_in(
+    issuer: str,
+    subject: str,
+    claims: dict[str, object] | None = None,
+    *,
+    client_id: str = "meeting-storage",
+    client_secret: str = "test-secret",  # noqa: S107 - the provider accepts any secret
+) -> dict[str, object]:
+    """Sign `subject` in at the provider with the authorization code flow (as a browser and
+    the client would) and return the token response ({"id_token", "access_token", ...}).
+    `claims` (default: {"email": subject}) are the person's claims at the provider."""
+    import requests
+
+    redirect_uri = "http://127.0.0.1/oauth2callback"
+    put = requests.put(f"{issuer}/users/{subject}", json=claims or {"email": subject}, timeout=10)
+    put.raise_for_status()
+    answer = requests.post(
+        f"{issuer}/oauth2/authorize",
+        params={
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": "openid email profile",
+            "nonce": "n-" + subject,
+            "state": "s",
+        },
+        data={"sub": subject},
+        allow_redirects=False,
+        timeout=10,
+    )
+    location = answer.headers.get("location", "")
+    code = dict(
+        part.split("=", 1) for part in location.split("?", 1)[-1].split("&") if "=" in part
+    ).get("code")
+    if answer.status_code != 302 or not code:
+        raise RuntimeError(f"sign-in at {issuer} failed: {answer.status_code} {answer.text}")
+    token = requests.post(
+        f"{issuer}/oauth2/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "client_id": client_id,
+            "client_secret": client_secret,
+        },
+        timeout=10,
+    )
+    token.raise_for_status()
+    result: dict[str, object] = token.json()
+    return result

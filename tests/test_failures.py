@@ -42,7 +42,12 @@ class SimulatedFailure(Exception):
 
 
 def keys_in(storage: MeetingStorage) -> set[str]:
-    return {info.key for info in storage.audio.iter_objects("")}
+    """Every key but the audit trail's (every attempt, failed ones too, is recorded there)."""
+    return {
+        info.key
+        for info in storage.audio.iter_objects("")
+        if not info.key.startswith(layout.AUDIT_PREFIX)
+    }
 
 
 def listed_ids(storage: MeetingStorage) -> list[str]:

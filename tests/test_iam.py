@@ -158,10 +158,10 @@ def test_the_recorder_sees_the_packages_calls_and_not_the_tests(
         moto_storage.process(SAMPLE_TRANSCRIPT, audio_file=io.BytesIO(wav_bytes()))
     operations = [call.operation for call in calls]
     assert "ListObjectsV2" not in operations
-    # The audio, three documents, metadata.json and, last, the index's two objects and the
-    # store's totals (each read first).
-    assert operations.count("PutObject") == 8
-    assert operations[-6:] == ["GetObject", "PutObject"] * 3
+    # The audio, three documents, metadata.json, the index's two objects and the store's
+    # totals (each read first) and, last, the audit event.
+    assert operations.count("PutObject") == 9
+    assert operations[-7:] == ["GetObject", "PutObject"] * 3 + ["PutObject"]
     assert all(call.origin.endswith(".py") or call.origin == "a worker thread" for call in calls)
 
 
@@ -172,7 +172,10 @@ def test_the_cost_model_counts_the_requests_process_makes(
     audio = None if audio_size is None else io.BytesIO(wav_header_then(audio_size))
     with operation_recorder.capture() as calls:
         moto_storage.process(SAMPLE_TRANSCRIPT, audio_file=audio, audio_filename="a.wav")
-    kinds = [processing.s3_request_class(call.operation) for call in calls]
+    # The meeting's own requests; its audit event is the trail's (one PUT, not a meeting cost).
+    audit = [call for call in calls if f'"{layout.AUDIT_PREFIX}' in call.params]
+    assert [call.operation for call in audit] == ["PutObject"]
+    kinds = [processing.s3_request_class(call.operation) for call in calls if call not in audit]
     expected = processing.requests_to_store_meeting(audio_size)
     assert (kinds.count("put"), kinds.count("get")) == (expected.put, expected.get)
 
@@ -196,6 +199,8 @@ def test_cli_prints_a_policy_document(
     assert resources == {
         f"arn:aws:s3:::{bucket}",
         *(f"arn:aws:s3:::{bucket}/{prefix}*" for prefix in layout.PREFIXES),
+        f"arn:aws:s3:::{bucket}/{layout.AUDIT_PREFIX}*",
+        f"arn:aws:s3:::{bucket}/{layout.TOKENS_PREFIX}*",
     }
 
 

@@ -155,6 +155,7 @@ def test_cli_apply_then_show_returns_the_rules_as_applied(
         "archive_storage_class": "GLACIER",
         "expire_days": 400,
         "noncurrent_days": 30,
+        "audit_days": 400,
     }
     assert "projected_savings" in applied and applied["projected_savings"]["months"] == 12
     stored = s3().get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]

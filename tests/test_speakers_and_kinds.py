@@ -329,3 +329,24 @@ def test_a_language_model_is_asked_for_the_kinds_sections(moto_storage: MeetingS
     assert asked == [("Went well", "To improve", "Actions")]
     assert result.summary.kind == RETRO
     assert result.summary.sections == (SummarySection("Went well", ("The checklist.",)),)
+
+
+def test_renaming_needs_an_editor_and_leaves_one_audit_event(moto_storage: MeetingStorage) -> None:
+    from meeting_storage.core.access import Principal, Role
+    from meeting_storage.core.errors import ForbiddenError
+
+    editor = moto_storage.acting_as(Principal("ed@example.com", Role.EDITOR, "api"))
+    viewer = moto_storage.acting_as(Principal("vi@example.com", Role.VIEWER, "dashboard"))
+    meeting_id = editor.process(STANDUP_TEXT).record.meeting_id
+    assert viewer.speakers(meeting_id).speakers  # a viewer may read them
+    with pytest.raises(ForbiddenError):
+        viewer.rename_speaker(meeting_id, "Speaker B", "Carol")
+    assert moto_storage.get_record(meeting_id).speaker_names == {}  # nothing changed
+    editor.rename_speaker(meeting_id, "Speaker B", "Carol")
+    renames = moto_storage.audit_events(meeting_id=meeting_id)
+    renames = [e for e in renames if e.action == "speakers.rename"]
+    assert [(e.actor, e.outcome) for e in renames] == [
+        ("ed@example.com", "ok"),
+        ("vi@example.com", "forbidden"),
+    ]
+    assert renames[0].details["new"] == "Carol"

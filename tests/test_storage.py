@@ -26,7 +26,12 @@ from tests.conftest import SAMPLE_TRANSCRIPT, s3_client_for, wav_bytes, wav_head
 
 
 def keys_in(storage: MeetingStorage) -> set[str]:
-    return {info.key for info in storage.audio.iter_objects("")}
+    """Every key but the audit trail's (its events outlive meetings on purpose)."""
+    return {
+        info.key
+        for info in storage.audio.iter_objects("")
+        if not info.key.startswith(layout.AUDIT_PREFIX)
+    }
 
 
 def test_process_stores_the_exact_layout(storage: MeetingStorage) -> None:
@@ -129,8 +134,10 @@ def test_metadata_is_written_last_and_never_overwritten(moto_storage: MeetingSto
     result = moto_storage.process(SAMPLE_TRANSCRIPT)
     meeting_keys = [k for k in order if k.startswith("transcriptions/")]
     assert meeting_keys[-1] == layout.metadata_key(result.record.meeting_id)
-    # The index entries come after the meeting exists: the listing, then its search text.
-    assert order[-2:] == [layout.INDEX_KEY, layout.SEARCH_INDEX_KEY]
+    # The index entries come after the meeting exists: the listing, then its search text;
+    # the audit event of the whole change comes last.
+    assert order[-3:-1] == [layout.INDEX_KEY, layout.SEARCH_INDEX_KEY]
+    assert order[-1].startswith(layout.AUDIT_PREFIX)
     with pytest.raises(ConflictError):
         original_put(
             layout.metadata_key(result.record.meeting_id),

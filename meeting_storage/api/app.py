@@ -23,7 +23,8 @@ from meeting_storage.api.auth import check_bind_address
 from meeting_storage.api.dependencies import StorageFactory, StorageProvider
 from meeting_storage.api.errors import InternalErrors, add_error_handlers
 from meeting_storage.api.limits import MULTIPART_OVERHEAD, BodySizeLimit
-from meeting_storage.api.routes import costs, health, meetings, speakers
+from meeting_storage.api.oidc import OidcVerifier
+from meeting_storage.api.routes import access, costs, health, meetings, speakers
 from meeting_storage.core.errors import ConfigurationError
 from meeting_storage.core.settings import Settings, load_settings
 from meeting_storage.service.facade import open_storage
@@ -51,11 +52,14 @@ def create_app(
         version=health.package_version(),
         description=(
             "Store meeting recordings, transcripts, summaries and requirements in Amazon S3. "
-            "Every endpoint but /api/health requires `Authorization: Bearer <API_TOKEN>` "
-            "(use Authorize). Errors are `{success: false, error: {code, message}}`."
+            "Every endpoint but /api/health requires `Authorization: Bearer <token>`: API_TOKEN, "
+            "a personal token or the OpenID Connect provider's JWT (use Authorize); what it may "
+            "do is its role's (403 `forbidden` otherwise). Errors are `{success: false, error: {code, message}}`."
         ),
     )
     app.state.api_token = settings.api_token
+    app.state.settings = settings
+    app.state.oidc_verifier = OidcVerifier(settings) if settings.oidc_configured else None
     app.state.storage_provider = StorageProvider(
         storage_factory or (lambda: open_storage(resolved))
     )
@@ -64,6 +68,7 @@ def create_app(
     app.include_router(meetings.router)
     app.include_router(speakers.router)
     app.include_router(costs.router)
+    app.include_router(access.router)
     app.add_middleware(
         BodySizeLimit,
         default=settings.api_max_body_bytes,

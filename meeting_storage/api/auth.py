@@ -1,5 +1,10 @@
 """Who may call the API: the bearer token every endpoint but health requires, and the rule
-that the server listens beyond this machine only with a configured API_TOKEN."""
+that the server listens beyond this machine only with a configured API_TOKEN.
+
+A bearer token is one of: API_TOKEN (the administrator's bootstrap token), a personal token
+(`mst_...`, see service/tokens.py) acting as its person and role, or, with an OpenID Connect
+provider configured, a JWT of that provider acting as the person it names, with the role
+the settings give them."""
 
 from __future__ import annotations
 
@@ -10,13 +15,25 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from meeting_storage.core.errors import ConfigurationError, UnauthorizedError
+from meeting_storage.api.oidc import OidcVerifier, looks_like_jwt
+from meeting_storage.core.access import Principal, Role, claimed_email, role_for
+from meeting_storage.core.errors import ConfigurationError, ForbiddenError, UnauthorizedError
+from meeting_storage.core.settings import Settings
+from meeting_storage.service.facade import MeetingStorage
+from meeting_storage.service.tokens import TOKEN_PREFIX
+
+# Who the audit trail names for a request with API_TOKEN.
+BOOTSTRAP_ACTOR = "api-token"
+MISSING = "Missing or wrong bearer token: send `Authorization: Bearer <token>` (API_TOKEN, a personal token from `meeting-storage token create`, or the OpenID Connect provider's token)."
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 _bearer = HTTPBearer(
     auto_error=False,
-    description="The server's API_TOKEN (printed at start when it generated one).",
+    description=(
+        "The server's API_TOKEN (printed at start when it generated one), a personal token "
+        "(`meeting-storage token create`), or the OpenID Connect provider's JWT."
+    ),
 )
 
 
@@ -25,14 +42,31 @@ def _token_ok(request: Request, token: str | None) -> bool:
     return token is not None and hmac.compare_digest(token.encode(), expected.encode())
 
 
-def require_token(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    if not _token_ok(request, credentials.credentials if credentials else None):
-        raise UnauthorizedError(
-            "Missing or wrong bearer token: send `Authorization: Bearer <API_TOKEN>`."
-        )
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def resolve_principal(request: Request, token: str | None, storage: MeetingStorage) -> Principal:
+    """Who the request acts as, or UnauthorizedError (no valid token) or ForbiddenError (a
+    valid identity the settings give no role)."""
+    if not token:
+        raise UnauthorizedError(MISSING)
+    if _token_ok(request, token):
+        return Principal(BOOTSTRAP_ACTOR, Role.ADMIN, "api")
+    if token.startswith(TOKEN_PREFIX):
+        return storage.authenticate_token(token, "api")
+    verifier: OidcVerifier | None = request.app.state.oidc_verifier
+    if verifier is not None and looks_like_jwt(token):
+        claims = verifier.verify(token)
+        settings: Settings = request.app.state.settings
+        email = claimed_email(claims)
+        role = role_for(email, claims, settings) if email else None
+        if email is None or role is None:
+            raise ForbiddenError(
+                f"{email or 'This identity'} has no access to meeting-storage; ask an "
+                "administrator to add you to ADMIN_EMAILS, EDITOR_EMAILS or VIEWER_EMAILS."
+            )
+        return Principal(email, role, "api")
+    raise UnauthorizedError(MISSING)
 
 
 def optional_token(request: Request) -> bool:

@@ -1,5 +1,6 @@
 """What every route depends on: the storage service (opened on first use), the refusal of
-query parameters an endpoint does not take, and (but for health) the bearer token."""
+query parameters an endpoint does not take, and (but for health) the bearer token, which
+says who the request acts as."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from meeting_storage.api.auth import require_token
+from meeting_storage.api.auth import MISSING, Credentials, resolve_principal
 from meeting_storage.api.errors import error_responses
-from meeting_storage.core.errors import InvalidInputError
+from meeting_storage.core.errors import InvalidInputError, UnauthorizedError
 from meeting_storage.service.facade import MeetingStorage
 
 API_PREFIX = "/api"
@@ -65,7 +66,29 @@ def reject_unknown_query(request: Request) -> None:
         )
 
 
-Storage = Annotated[MeetingStorage, Depends(get_storage)]
+def require_token(credentials: Credentials) -> str:
+    """The request's bearer token; 401 before anything is opened when there is none."""
+    if credentials is None or not credentials.credentials:
+        raise UnauthorizedError(MISSING)
+    return credentials.credentials
+
+
+def acting_storage(
+    request: Request,
+    token: Annotated[str, Depends(require_token)],
+    storage: Annotated[MeetingStorage, Depends(get_storage)],
+) -> MeetingStorage:
+    """The storage service acting for the token's principal (401 for a wrong, revoked or
+    expired token; 403 for an identity without a role): every operation of the route is
+    checked and audited as that person."""
+    principal = resolve_principal(request, token, storage)
+    request.state.principal = principal
+    return storage.acting_as(principal)
+
+
+# What the routes that need a token take; public routes take PublicStorage.
+Storage = Annotated[MeetingStorage, Depends(acting_storage)]
+PublicStorage = Annotated[MeetingStorage, Depends(get_storage)]
 
 
 def public_router(tag: str) -> APIRouter:
@@ -82,6 +105,6 @@ def token_router() -> APIRouter:
     """The endpoints that need the bearer token; they refuse unknown query parameters with 400."""
     return APIRouter(
         prefix=API_PREFIX,
-        dependencies=[Depends(require_token), Depends(reject_unknown_query)],
-        responses=error_responses(400, 401),
+        dependencies=[Depends(acting_storage), Depends(reject_unknown_query)],
+        responses=error_responses(400, 401, 403),
     )

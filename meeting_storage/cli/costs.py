@@ -98,6 +98,12 @@ def add_lifecycle_parser(commands: Any, common: argparse.ArgumentParser) -> None
         default=lifecycle.DEFAULT_NONCURRENT_DAYS,
         help="keep deleted versions (the undelete window) this many days",
     )
+    apply.add_argument(
+        "--audit-days",
+        type=int,
+        default=lifecycle.DEFAULT_AUDIT_DAYS,
+        help="keep the audit trail (audit/) this many days",
+    )
     apply.add_argument("--dry-run", action="store_true", help="show the rules, write nothing")
 
 
@@ -242,6 +248,7 @@ def run_lifecycle(
         archive_storage_class=args.archive_class,
         expire_days=None if args.keep_forever else args.expire_days,
         noncurrent_days=args.noncurrent_days,
+        audit_days=args.audit_days,
     )
     change = lifecycle.apply_lifecycle(service, proposed, dry_run=args.dry_run)
     savings = lifecycle_savings(service, proposed)

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from meeting_storage.cli import costs, maintenance, meetings, recovery, servers, speakers
+from meeting_storage.cli import access, costs, maintenance, meetings, recovery, servers, speakers
 from meeting_storage.cli.command import Command, UsageError
 from meeting_storage.cli.parser import build_parser
 from meeting_storage.core.errors import InternalError, MeetingStorageError
@@ -50,6 +50,8 @@ _COMMANDS: dict[str, Command] = {
     "dashboard": servers.run_dashboard,
     "serve": servers.run_serve,
     "footprint": maintenance.run_footprint,
+    "token": access.run_token,
+    "audit": access.run_audit,
 }
 
 

@@ -120,6 +120,9 @@ def add_list_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     listing.add_argument("--method", help="only this extraction method (e.g. rule_based)")
     listing.add_argument("--owner", help="only meetings with an action item owned by this person")
+    listing.add_argument(
+        "--uploaded-by", help="only meetings this person stored (an address, or local)"
+    )
 
 
 def add_show_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -249,6 +252,7 @@ def _filters(args: argparse.Namespace) -> MeetingFilter | None:
         has_open_action_items=args.open_actions,
         extraction_method=(args.method or "").strip() or None,
         owner=(args.owner or "").strip() or None,
+        uploaded_by=(args.uploaded_by or "").strip() or None,
     )
     return None if filters.is_empty else filters
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from meeting_storage.cli import costs, maintenance, meetings, recovery, servers, speakers
+from meeting_storage.cli import access, costs, maintenance, meetings, recovery, servers, speakers
 from meeting_storage.cli.command import CommandParser
 
 
@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         servers.add_dashboard_parser,
         servers.add_serve_parser,
         maintenance.add_footprint_parser,
+        access.add_token_parser,
+        access.add_audit_parser,
     ):
         add_parser(commands, common)
     return parser

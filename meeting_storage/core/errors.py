@@ -86,6 +86,13 @@ class AccessDeniedError(MeetingStorageError):
     http_status = 403
 
 
+class ForbiddenError(MeetingStorageError):
+    """The acting person's role does not allow this (see core/access.py)."""
+
+    code = "forbidden"
+    http_status = 403
+
+
 class ConflictError(MeetingStorageError):
     code = "conflict"
     http_status = 409

@@ -8,6 +8,8 @@ transcriptions/{meeting_id}/metadata.json       the meeting's source of truth, w
 transcriptions/{meeting_id}/aws-transcribe.json AWS Transcribe's output, read then removed
 index/meetings.json                             compact listing index (S3 JSON backend)
 index/search.json                               summaries and action items for its search
+audit/YYYY/MM/DD/{time}-{meeting_id}-{random}.json  one audit event each
+auth/tokens/{token_id}.json                     a personal API token's hash and owner
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from datetime import UTC, datetime
 from pathlib import PurePosixPath, PureWindowsPath
 
 from meeting_storage.core.errors import InvalidInputError
@@ -25,6 +28,8 @@ INDEX_PREFIX = "index/"
 INDEX_KEY = f"{INDEX_PREFIX}meetings.json"
 SEARCH_INDEX_KEY = f"{INDEX_PREFIX}search.json"
 AGGREGATES_KEY = f"{INDEX_PREFIX}aggregates.json"  # the running totals (index/aggregates.py)
+AUDIT_PREFIX = "audit/"
+TOKENS_PREFIX = "auth/tokens/"
 # Every prefix the package writes under, in the order a footprint reports them.
 PREFIXES = (AUDIO_PREFIX, TRANSCRIPTIONS_PREFIX, INDEX_PREFIX)
 
@@ -163,3 +168,59 @@ def meeting_id_from_key(key: str) -> str | None:
     if MEETING_ID_RE.fullmatch(candidate) and len(candidate) <= MAX_MEETING_ID_LENGTH:
         return candidate
     return None
+
+
+_TOKEN_ID_RE = re.compile(r"^tok-[0-9a-f]{16}$")
+_AUDIT_KEY_RE = re.compile(
+    r"^audit/(\d{4})/(\d{2})/(\d{2})/(\d{6}\d{6})-(meeting-[0-9a-z]+|-)-[0-9a-f]{12}\.json$"
+)
+
+
+def new_token_id() -> str:
+    return f"tok-{uuid.uuid4().hex[:16]}"
+
+
+def validate_token_id(token_id: str) -> str:
+    if not isinstance(token_id, str) or not _TOKEN_ID_RE.match(token_id):
+        raise InvalidInputError(
+            f"{str(token_id)[:40]!r} is not a token id (tok- and 16 hex digits; see `token list`)."
+        )
+    return token_id
+
+
+def token_key(token_id: str) -> str:
+    return f"{TOKENS_PREFIX}{validate_token_id(token_id)}.json"
+
+
+def audit_day_prefix(year: int, month: int, day: int) -> str:
+    return f"{AUDIT_PREFIX}{year:04d}/{month:02d}/{day:02d}/"
+
+
+def audit_key(at: datetime, meeting_id: str | None) -> str:
+    """A new, unique key for one audit event: its day's folder, then its time (so a listing
+    is in time order), the meeting (so one meeting's events are found from the listing) and
+    random digits (so two events never share an object)."""
+    when = at.astimezone(UTC)
+    moment = when.strftime("%H%M%S") + f"{when.microsecond:06d}"
+    about = validate_meeting_id(meeting_id) if meeting_id else "-"
+    day = audit_day_prefix(when.year, when.month, when.day)
+    return f"{day}{moment}-{about}-{uuid.uuid4().hex[:12]}.json"
+
+
+def parse_audit_key(key: str) -> tuple[datetime, str | None] | None:
+    """(the event's time, its meeting) from an audit key, or None for any other key."""
+    match = _AUDIT_KEY_RE.match(key)
+    if match is None:
+        return None
+    year, month, day, moment, about = match.groups()
+    at = datetime(
+        int(year),
+        int(month),
+        int(day),
+        int(moment[0:2]),
+        int(moment[2:4]),
+        int(moment[4:6]),
+        int(moment[6:]),
+        tzinfo=UTC,
+    )
+    return at, None if about == "-" else about

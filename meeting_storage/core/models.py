@@ -76,6 +76,9 @@ class MeetingRecord:
     # detected; and the names given to its speakers, {label in the original transcript: name}.
     kind: str | None = None
     speaker_names: dict[str, str] = field(default_factory=dict, hash=False)
+    # Who stored the meeting: the signed-in address, the API token's owner, or "local" (the
+    # CLI). Older records have none and count as the local operator's.
+    uploaded_by: str | None = None
 
     @property
     def display_title(self) -> str:
@@ -126,6 +129,9 @@ class MeetingRecord:
             names = values.get("speaker_names") or {}
             values["speaker_names"] = (
                 {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
+            )
+            values["uploaded_by"] = (
+                str(values["uploaded_by"]) if values.get("uploaded_by") else None
             )
             for name in (
                 "bedrock_input_tokens",

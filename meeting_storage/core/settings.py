@@ -36,6 +36,7 @@ TRANSCRIBERS = ("auto", "aws", "whisper", "none")
 _LANGUAGE_RE = re.compile(r"^(?:[a-z]{2,3}-[A-Z]{2}|auto)$")
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 presigned URLs cannot live longer than 7 days
 MIN_API_TOKEN_LENGTH = 16
+MEETING_VISIBILITIES = ("team", "owner")
 _API_TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII: it travels in an HTTP header
 # Who extracts action items, decisions and requirements (auto: Bedrock when BEDROCK_MODEL_ID
 # is set, else the rule-based extractor).
@@ -86,6 +87,25 @@ class Settings:
     openai_api_key: str | None = field(default=None, repr=False)
     openai_model: str | None = None
     openai_timeout: int = 120
+    # Access: who has which role (addresses or @domain patterns, or a claim of the OIDC
+    # provider), and whether viewers and editors see every meeting or only their own.
+    admin_emails: tuple[str, ...] = ()
+    editor_emails: tuple[str, ...] = ()
+    viewer_emails: tuple[str, ...] = ()
+    oidc_roles_claim: str | None = None
+    meeting_visibility: str = "team"
+    # OpenID Connect: the dashboard's sign-in, and the JWT bearer tokens the API accepts.
+    oidc_server_metadata_url: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_redirect_uri: str | None = None
+    auth_cookie_secret: str | None = field(default=None, repr=False)
+    oidc_audience: str | None = None
+
+    @property
+    def oidc_configured(self) -> bool:
+        """True when an OpenID Connect provider is configured (its metadata URL and a client)."""
+        return bool(self.oidc_server_metadata_url and self.oidc_client_id)
 
     @property
     def uploads_dir(self) -> Path:
@@ -287,6 +307,34 @@ class Settings:
                 "without spaces; generate one with "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
             )
+
+        def emails(name: str) -> tuple[str, ...]:
+            entries = tuple(e.strip() for e in (text(name) or "").split(",") if e.strip())
+            for entry in entries:
+                if "@" not in entry or any(ch.isspace() for ch in entry):
+                    problems.append(
+                        f"{name} entry {entry!r} is not an address (alice@example.com) or a "
+                        "domain pattern (@example.com)"
+                    )
+            return entries
+
+        visibility = (text("MEETING_VISIBILITY") or "team").lower()
+        if visibility not in MEETING_VISIBILITIES:
+            problems.append(
+                f"MEETING_VISIBILITY {visibility!r} is not one of {', '.join(MEETING_VISIBILITIES)}"
+            )
+        oidc_metadata = text("OIDC_SERVER_METADATA_URL")
+        if oidc_metadata is not None and not _valid_url(oidc_metadata):
+            problems.append(
+                f"OIDC_SERVER_METADATA_URL {oidc_metadata!r} is not a URL like "
+                "https://accounts.google.com/.well-known/openid-configuration"
+            )
+        oidc_client = text("OIDC_CLIENT_ID")
+        if (oidc_metadata is None) != (oidc_client is None):
+            problems.append(
+                "set both OIDC_SERVER_METADATA_URL and OIDC_CLIENT_ID (the OpenID Connect "
+                "provider and this application's client there), or neither"
+            )
         settings = cls(
             bucket=bucket or "",
             region=region,
@@ -323,10 +371,33 @@ class Settings:
             openai_api_key=text("OPENAI_API_KEY"),
             openai_model=openai_model,
             openai_timeout=integer("OPENAI_TIMEOUT", 120, 1, 3600),
+            admin_emails=emails("ADMIN_EMAILS"),
+            editor_emails=emails("EDITOR_EMAILS"),
+            viewer_emails=emails("VIEWER_EMAILS"),
+            oidc_roles_claim=text("OIDC_ROLES_CLAIM"),
+            meeting_visibility=visibility,
+            oidc_server_metadata_url=oidc_metadata,
+            oidc_client_id=oidc_client,
+            oidc_client_secret=text("OIDC_CLIENT_SECRET"),
+            oidc_redirect_uri=text("OIDC_REDIRECT_URI"),
+            auth_cookie_secret=text("AUTH_COOKIE_SECRET"),
+            oidc_audience=text("OIDC_AUDIENCE"),
         )
         if problems:
             raise ConfigurationError("Invalid configuration: " + "; ".join(problems) + ".")
         return settings
+
+
+def _valid_url(url: str) -> bool:
+    """An http(s) URL with a host (a path and query allowed, unlike an endpoint)."""
+    if any(ch.isspace() for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _valid_endpoint(url: str) -> bool:

@@ -49,6 +49,7 @@ from meeting_storage.index.query import (
     compact_search_text,
     owner_key,
     search_words,
+    uploader_key,
 )
 from meeting_storage.storage.aws import AWS_ERRORS
 
@@ -94,6 +95,7 @@ _RECORD_ATTRIBUTES = [
     "bedrock_model_id",
     "bedrock_input_tokens",
     "bedrock_output_tokens",
+    "uploaded_by",
 ]
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -170,6 +172,7 @@ def item_of(record: MeetingRecord, text: SearchText) -> dict[str, Any]:
     owners = {owner_key(o) for o in record.action_item_owners if owner_key(o)}
     if owners:
         plain["owner_keys"] = owners
+    plain["uploader_key"] = uploader_key(record.uploaded_by)
     if text.summary:
         plain["summary_text"] = text.summary[:MAX_TEXT]
     if text.action_items:
@@ -375,6 +378,13 @@ class DynamoDbIndex:
         if filters.owner_key:
             values[":owner"] = {"S": filters.owner_key}
             conditions.append("contains(owner_keys, :owner)")
+        if filters.uploader_key:
+            values[":uploader"] = {"S": filters.uploader_key}
+            conditions.append(
+                "(uploader_key = :uploader OR attribute_not_exists(uploader_key))"
+                if filters.uploader_key == "local"
+                else "uploader_key = :uploader"
+            )
         for n, word in enumerate(words):
             values[f":w{n}"] = {"S": word}
             conditions.append(f"contains(search_text, :w{n})")

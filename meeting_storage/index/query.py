@@ -31,6 +31,8 @@ class MeetingFilter:
     has_open_action_items: bool | None = None
     extraction_method: str | None = None
     owner: str | None = None
+    # Who stored the meeting (an address, or "local"); compared case-insensitively.
+    uploaded_by: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("date_from", "date_to"):
@@ -43,6 +45,10 @@ class MeetingFilter:
     @property
     def is_empty(self) -> bool:
         return self == MeetingFilter()
+
+    @property
+    def uploader_key(self) -> str | None:
+        return uploader_key(self.uploaded_by) if self.uploaded_by else None
 
     @property
     def owner_key(self) -> str | None:
@@ -59,6 +65,8 @@ class MeetingFilter:
             return False
         if self.extraction_method and record.extraction_method != self.extraction_method:
             return False
+        if self.uploaded_by and uploader_key(record.uploaded_by) != self.uploader_key:
+            return False
         return not (
             self.owner and self.owner_key not in {owner_key(o) for o in record.action_item_owners}
         )
@@ -70,6 +78,11 @@ NO_FILTER = MeetingFilter()
 def owner_key(owner: str) -> str:
     """How owners are compared: case- and space-insensitive."""
     return " ".join(owner.split()).casefold()
+
+
+def uploader_key(uploaded_by: str | None) -> str:
+    """How uploaders are compared: case-insensitive; a record without one is "local"'s."""
+    return (uploaded_by or "local").strip().casefold()
 
 
 def search_words(search: str | None) -> list[str]:

@@ -60,7 +60,13 @@ from meeting_storage.index import (
     validate_limit,
 )
 from meeting_storage.index.document import IndexEntry, SearchText, as_entries
-from meeting_storage.index.query import NO_FILTER, MeetingFilter, owner_key, search_words
+from meeting_storage.index.query import (
+    NO_FILTER,
+    MeetingFilter,
+    owner_key,
+    search_words,
+    uploader_key,
+)
 from meeting_storage.index.sql_schema import (
     LATEST_VERSION,
     SQLITE_BM25_WEIGHTS,
@@ -377,6 +383,7 @@ def _meeting_row(record: MeetingRecord) -> dict[str, Any]:
         "open_action_items_count": record.open_action_items_count,
         "requirements_count": record.requirements_count,
         "record": json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")),
+        "uploaded_by": uploader_key(record.uploaded_by)[:320],
     }
 
 
@@ -411,6 +418,8 @@ def _filter_conditions(filters: MeetingFilter) -> list[ColumnElement[bool]]:
         conditions.append(meetings.c.open_action_items_count == 0)
     if filters.extraction_method:
         conditions.append(meetings.c.extraction_method == filters.extraction_method)
+    if filters.uploader_key:
+        conditions.append(meetings.c.uploaded_by == filters.uploader_key)
     if filters.owner_key:
         conditions.append(
             exists().where(

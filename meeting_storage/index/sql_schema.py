@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    inspect,
     select,
     text,
 )
@@ -48,6 +49,9 @@ meetings = Table(
     # The whole MeetingRecord as JSON: `get` and `list` return exactly what was put.
     Column("record", Text, nullable=False),
     Index("ix_meetings_newest", "recorded_at", "meeting_id"),
+    # Who stored the meeting (lower-cased; "local" for the CLI and older meetings).
+    Column("uploaded_by", String(320), nullable=True),
+    Index("ix_meetings_uploaded_by", "uploaded_by", "recorded_at"),
 )
 
 meeting_owners = Table(
@@ -116,9 +120,20 @@ def _v1_initial(conn: Connection) -> None:
         )
 
 
+def _v2_uploaded_by(conn: Connection) -> None:
+    # A database created by this version's _v1_initial has the column already.
+    if "uploaded_by" not in {c["name"] for c in inspect(conn).get_columns("meetings")}:
+        conn.exec_driver_sql("ALTER TABLE meetings ADD COLUMN uploaded_by VARCHAR(320)")
+    conn.exec_driver_sql("UPDATE meetings SET uploaded_by = 'local' WHERE uploaded_by IS NULL")
+    conn.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_meetings_uploaded_by ON meetings (uploaded_by, recorded_at)"
+    )
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 MIGRATIONS: list[Migration] = [
     (1, "meetings, action item owners and full-text search", _v1_initial),
+    (2, "who stored each meeting", _v2_uploaded_by),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 _ADVISORY_LOCK_KEY = 0x6D656574  # "meet"

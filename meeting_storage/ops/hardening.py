@@ -193,10 +193,14 @@ def apply(bucket: BucketConfiguration, changes: list[Change]) -> list[Change]:
 
 def harden_bucket(storage: MeetingStorage, *, dry_run: bool = False) -> HardeningReport:
     """Turn on versioning, default encryption and the public access block where missing."""
+    if not dry_run:
+        storage.authorize("bucket.harden")
     bucket = storage.bucket
     before = read_state(bucket)
     changes = plan(before)
     if dry_run or not changes:
         return HardeningReport(tuple(changes), before, before, dry_run)
-    applied = apply(bucket, changes)
+    with storage.audited("bucket.harden") as scope:
+        applied = apply(bucket, changes)
+        scope.details["changes"] = [change.setting for change in applied]
     return HardeningReport(tuple(applied), before, read_state(bucket), dry_run)

@@ -1,7 +1,8 @@
 """The least-privilege IAM policy for the current settings, and what each API call needs.
 
 `build_policy` writes the policy document: S3 object actions on the bucket's three prefixes
-(`meetings/`, `transcriptions/`, `index/`), listing limited to those prefixes, the read-only
+(`meetings/`, `transcriptions/`, `index/`; reading and writing but not deleting under
+`audit/` and `auth/tokens/`), listing limited to those prefixes, the read-only
 bucket checks `doctor` and `cost` make, and, only when enabled, versioned deletes and
 restores, restoring archived audio, bucket hardening and lifecycle changes, the DynamoDB
 index table, Amazon Transcribe, a Bedrock model and a KMS key.
@@ -24,6 +25,9 @@ from meeting_storage.storage.inventory import split_location
 
 POLICY_VERSION = "2012-10-17"
 OBJECT_PREFIXES = layout.PREFIXES
+# Written and read, never deleted: the audit trail (append-only; its lifecycle rule expires
+# it) and the personal API tokens' hashes (revoking rewrites one).
+APPEND_ONLY_PREFIXES = (layout.AUDIT_PREFIX, layout.TOKENS_PREFIX)
 
 # Setting up rather than running: only `bucket harden`, `lifecycle apply` and
 # `dynamodb create-table` need these, run by an administrator (`iam-policy --admin`).
@@ -108,7 +112,8 @@ def object_arns(bucket: str, prefixes: tuple[str, ...] = OBJECT_PREFIXES) -> lis
 def _prefix_condition() -> dict[str, Any]:
     # IfExists: HeadBucket (the reachability check) is authorised as s3:ListBucket without
     # any prefix; every listing the package makes names one of its prefixes.
-    return {"StringLikeIfExists": {"s3:prefix": [f"{prefix}*" for prefix in OBJECT_PREFIXES]}}
+    prefixes = (*OBJECT_PREFIXES, *APPEND_ONLY_PREFIXES)
+    return {"StringLikeIfExists": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}}
 
 
 def dynamodb_table_arns(table: str, region: str) -> list[str]:
@@ -135,6 +140,12 @@ def build_policy(bucket: str, region: str, features: PolicyFeatures) -> dict[str
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             "Resource": object_arns(bucket),
+        },
+        {
+            "Sid": "AuditTrailAndTokens",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": object_arns(bucket, APPEND_ONLY_PREFIXES),
         },
         {
             "Sid": "AbortFailedAudioUploads",

@@ -12,7 +12,9 @@ metadata.json while its recording stays. The policy here instead:
   rewritten on every store, are removed after a week in a versioned bucket);
 - in a versioned bucket, removes deleted or replaced versions after `noncurrent_days`,
   which is the window in which a deleted meeting can be restored (`undelete`);
-- aborts multipart uploads left unfinished for a week.
+- aborts multipart uploads left unfinished for a week;
+- keeps the audit trail under `audit/` for its own `audit_days` (default 400: more than a
+  year, so a yearly review sees every change), whatever happens to the meetings.
 
 Rules this package did not write are kept as they are (`merge_rules`), and `rule_problems`
 reports rules of any origin that would break meetings or the index.
@@ -44,6 +46,8 @@ RULE_ID_PREFIX = "meeting-storage-"
 AUDIO_RULE_ID = "meeting-storage-audio"
 DOCUMENTS_RULE_ID = "meeting-storage-transcriptions"
 INDEX_RULE_ID = "meeting-storage-index-versions"
+AUDIT_RULE_ID = "meeting-storage-audit"
+DEFAULT_AUDIT_DAYS = 400
 DEFAULT_ARCHIVE_DAYS = 90
 DEFAULT_EXPIRE_DAYS = 365
 # Deleted versions are kept as long as a deleted meeting can be restored (`undelete`).
@@ -58,6 +62,7 @@ class LifecyclePolicy:
     archive_storage_class: str = GLACIER
     expire_days: int | None = DEFAULT_EXPIRE_DAYS
     noncurrent_days: int = DEFAULT_NONCURRENT_DAYS
+    audit_days: int = DEFAULT_AUDIT_DAYS
 
     def validate(self) -> LifecyclePolicy:
         """Return self, or raise InvalidInputError naming every problem."""
@@ -70,6 +75,8 @@ class LifecyclePolicy:
                 problems.append(f"{name} must be a whole number of days from 1 to {MAX_DAYS}")
         if not 1 <= self.noncurrent_days <= MAX_DAYS:
             problems.append(f"noncurrent_days must be from 1 to {MAX_DAYS}")
+        if not 1 <= self.audit_days <= MAX_DAYS:
+            problems.append(f"audit_days must be from 1 to {MAX_DAYS}")
         if self.archive_storage_class not in ARCHIVE_CLASSES:
             problems.append(
                 f"the archive class must be one of {', '.join(ARCHIVE_CLASSES)}, "
@@ -125,7 +132,14 @@ class LifecyclePolicy:
             "Filter": {"Prefix": layout.INDEX_PREFIX},
             "NoncurrentVersionExpiration": {"NoncurrentDays": INDEX_NONCURRENT_DAYS},
         }
-        return [audio, documents, index]
+        audit = {
+            "ID": AUDIT_RULE_ID,
+            "Status": "Enabled",
+            "Filter": {"Prefix": layout.AUDIT_PREFIX},
+            "Expiration": {"Days": self.audit_days},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": INDEX_NONCURRENT_DAYS},
+        }
+        return [audio, documents, index, audit]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -133,6 +147,7 @@ class LifecyclePolicy:
             "archive_storage_class": self.archive_storage_class if self.archive_days else None,
             "expire_days": self.expire_days,
             "noncurrent_days": self.noncurrent_days,
+            "audit_days": self.audit_days,
         }
 
     def describe(self) -> str:
@@ -147,6 +162,7 @@ class LifecyclePolicy:
             else "meetings never expire"
         )
         parts.append(f"deleted versions are kept {self.noncurrent_days} days")
+        parts.append(f"the audit trail is kept {self.audit_days} days")
         return "; ".join(parts)
 
     @classmethod
@@ -165,6 +181,10 @@ class LifecyclePolicy:
             else GLACIER,
             expire_days=audio.get("Expiration", {}).get("Days"),
             noncurrent_days=int(noncurrent or DEFAULT_NONCURRENT_DAYS),
+            audit_days=int(
+                (by_id.get(AUDIT_RULE_ID) or {}).get("Expiration", {}).get("Days")
+                or DEFAULT_AUDIT_DAYS
+            ),
         )
 
 
@@ -298,8 +318,11 @@ def apply_lifecycle(
 ) -> LifecycleChange:
     """Write `policy`'s rules (keeping rules this package did not write)."""
     policy.validate()
+    if not dry_run:
+        storage.authorize("lifecycle.apply")
     before = bucket_rules(storage)
     after = merge_rules(before, policy)
     if not dry_run:
-        storage.bucket.put_lifecycle_rules(after)
+        with storage.audited("lifecycle.apply", **policy.to_dict()):
+            storage.bucket.put_lifecycle_rules(after)
     return LifecycleChange(policy=policy, before=before, after=after, applied=not dry_run)

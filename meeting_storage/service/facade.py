@@ -24,6 +24,7 @@ from meeting_storage.analysis import Extractor
 from meeting_storage.analysis.backends import make_extractor, make_transcriber
 from meeting_storage.analysis.transcribe import Transcriber
 from meeting_storage.core import layout
+from meeting_storage.core.access import LOCAL_OPERATOR, AuditEvent
 from meeting_storage.core.errors import (
     ConfigurationError,
     InvalidInputError,
@@ -52,9 +53,10 @@ from meeting_storage.index.aggregates import (
     difference,
 )
 from meeting_storage.index.factory import make_index
-from meeting_storage.index.query import MeetingFilter
+from meeting_storage.index.query import MeetingFilter, uploader_key
 from meeting_storage.service import footprint
-from meeting_storage.service.documents import MeetingDocuments
+from meeting_storage.service.access import AuditTrail
+from meeting_storage.service.documents import MeetingDocuments, StoredRecord
 from meeting_storage.service.footprint import StoredSummary
 from meeting_storage.service.processing import (
     INDEX_ATTEMPTS,
@@ -63,6 +65,7 @@ from meeting_storage.service.processing import (
     count,
 )
 from meeting_storage.service.speakers import SpeakerNaming
+from meeting_storage.service.tokens import ApiTokens, TokenStore
 from meeting_storage.service.uploads import presign_seconds
 from meeting_storage.service.versions import RECENTLY_DELETED_DAYS, DeletedMeetings
 from meeting_storage.storage import archive, inventory
@@ -78,7 +81,7 @@ __all__ = ["PROCESS_STEPS", "RECENTLY_DELETED_DAYS", "MeetingStorage", "open_sto
 Progress = Callable[[int, int], None]
 
 
-class MeetingStorage(MeetingProcessing, DeletedMeetings, SpeakerNaming):
+class MeetingStorage(MeetingProcessing, DeletedMeetings, SpeakerNaming, ApiTokens):
     """A meeting store: recordings in an S3 bucket, documents in it (or in a local folder),
     an index that lists them, and the analysis that turns transcripts into summaries."""
 
@@ -110,6 +113,10 @@ class MeetingStorage(MeetingProcessing, DeletedMeetings, SpeakerNaming):
         self.extractor: Extractor = extractor or make_extractor(settings)
         configured, self.transcriber_choice = make_transcriber(settings, self.audio)
         self.transcriber: Transcriber | None = transcriber or configured
+        # Who is acting (see acting_as), and where every change is recorded: the bucket.
+        self.principal = LOCAL_OPERATOR
+        self.audit_trail = AuditTrail(self.audio)
+        self.token_store = TokenStore(self.audio)
 
     def check_bucket(self) -> None:
         """Raise a typed error unless the bucket is reachable with these credentials."""
@@ -139,6 +146,13 @@ class MeetingStorage(MeetingProcessing, DeletedMeetings, SpeakerNaming):
                 date_from=since if since is not None else base.date_from,
                 date_to=until if until is not None else base.date_to,
             )
+        only = self.visibility_owner()
+        if only is not None:
+            # MEETING_VISIBILITY=owner: the index itself lists only the principal's meetings.
+            base = filters or MeetingFilter()
+            if base.uploaded_by and uploader_key(base.uploaded_by) != uploader_key(only):
+                return MeetingPage(meetings=[])
+            filters = replace(base, uploaded_by=only)
         return self.index.list(
             validate_limit(limit), cursor, (search or "").strip() or None, filters
         )
@@ -156,8 +170,17 @@ class MeetingStorage(MeetingProcessing, DeletedMeetings, SpeakerNaming):
         return self.list_meetings(limit, cursor, search, filters)
 
     def count_meetings(self) -> int:
-        """How many meetings the index lists."""
-        return len(self.index.ids())
+        """How many meetings the index lists (that the acting principal may see)."""
+        only = self.visibility_owner()
+        if only is None:
+            return len(self.index.ids())
+        count, cursor = 0, None
+        while True:
+            page = self.list_meetings(MAX_LIMIT, cursor)
+            count += len(page.meetings)
+            if page.next_cursor is None:
+                return count
+            cursor = page.next_cursor
 
     def get_record(self, meeting_id: str) -> MeetingRecord:
         """The meeting's metadata.json (the source of truth), or NotFoundError."""
@@ -168,9 +191,16 @@ class MeetingStorage(MeetingProcessing, DeletedMeetings, SpeakerNaming):
                 "lifecycle policy, or deleted outside this tool); `doctor --fix` removes it from "
                 "the list."
             )
-        if record is None or record.status == STATUS_DELETING:
+        if record is None or record.status == STATUS_DELETING or not self.can_see(record):
+            # A meeting the principal may not see is not found, rather than forbidden: its
+            # existence is not theirs to learn either.
             raise NotFoundError(f"Meeting {meeting_id} not found.")
         return record
+
+    def meeting_history(self, meeting_id: str) -> list[AuditEvent]:
+        """The meeting's own audit events, newest first, for whoever may open it."""
+        self.get_record(meeting_id)
+        return self.audit_trail.events(meeting_id=meeting_id)
 
     def get_meeting(self, meeting_id: str) -> Meeting:
         record = self.get_record(meeting_id)
@@ -227,8 +257,26 @@ class MeetingStorage(MeetingProcessing, DeletedMeetings, SpeakerNaming):
     def delete_meeting(self, meeting_id: str, *, purge: bool = False) -> DeletionReport:
         """Remove the audio, every transcription file, local copies and the index entry."""
         layout.validate_meeting_id(meeting_id)
-        metadata = layout.metadata_key(meeting_id)
         stored = self.meeting_documents.read_stored(meeting_id)
+        record = stored.record if stored is not None else None
+        hidden = (
+            record is not None and record.status != STATUS_DELETING and not self.can_see(record)
+        )
+        if hidden or (record is None and not self.principal.is_admin):
+            # Only an administrator finishes deleting what has no metadata.json left.
+            raise NotFoundError(f"Meeting {meeting_id} not found.")
+        self.authorize("meeting.delete", record, meeting_id=meeting_id)
+        if purge:
+            self.authorize("meeting.purge", record, meeting_id=meeting_id)
+        with self.audited("meeting.delete", meeting_id, purge=purge) as scope:
+            report = self._delete(meeting_id, stored, purge=purge)
+            scope.details["files"] = len(report.deleted)
+        return report
+
+    def _delete(
+        self, meeting_id: str, stored: StoredRecord | None, *, purge: bool
+    ) -> DeletionReport:
+        metadata = layout.metadata_key(meeting_id)
         record = stored.record if stored is not None else None
         if stored is not None and record is not None and record.status != STATUS_DELETING:
             marked = replace(record, status=STATUS_DELETING)
@@ -359,6 +407,12 @@ class MeetingStorage(MeetingProcessing, DeletedMeetings, SpeakerNaming):
         """Ask S3 for a temporary copy of archived audio (RestoreObject); see its progress
         with `audio_archive` or `get_meeting`."""
         record = self.get_record(meeting_id)
+        self.authorize("archive.restore", record)
+        with self.audited("archive.restore", meeting_id, days=days, tier=tier):
+            return self._restore_audio(record, days, tier)
+
+    def _restore_audio(self, record: MeetingRecord, days: int, tier: str) -> archive.RestoreResult:
+        meeting_id = record.meeting_id
         if not record.audio_s3_key:
             raise NotFoundError(f"Meeting {meeting_id} has no audio.")
         info = self.audio.head(record.audio_s3_key)

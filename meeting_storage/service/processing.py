@@ -43,7 +43,12 @@ from meeting_storage.index import MeetingIndex
 from meeting_storage.index.aggregates import LOCAL, STANDARD, AggregateStore, difference
 from meeting_storage.index.document import SearchText, search_text_of, with_action_item_facts
 from meeting_storage.index.s3json import S3JsonIndex
-from meeting_storage.service.documents import MeetingDocuments, analysis_bytes, with_sizes
+from meeting_storage.service.documents import (
+    MeetingDocuments,
+    StoredRecord,
+    analysis_bytes,
+    with_sizes,
+)
 from meeting_storage.service.uploads import AudioUploads
 
 log = logging.getLogger(__name__)
@@ -141,6 +146,8 @@ class MeetingProcessing(AudioUploads):
             if on_step is not None:
                 on_step(name)
 
+        self.authorize("meeting.process")
+
         if audio_file is not None and audio_s3_key is not None:
             raise InvalidInputError("Give either an audio file or an audio S3 key, not both.")
         if text is None and audio_file is None and audio_s3_key is None:
@@ -159,7 +166,7 @@ class MeetingProcessing(AudioUploads):
             uploaded_bytes: int | None = None
             if audio_file is not None:
                 step("upload")
-                uploaded = self.upload_audio(audio_file, audio_filename or filename or "recording")
+                uploaded = self._upload_audio(audio_file, audio_filename or filename or "recording")
                 written_audio = audio_s3_key = uploaded.audio_s3_key
                 audio_size, content_type = uploaded.size, uploaded.content_type
                 audio_sha256, uploaded_bytes = uploaded.sha256, uploaded.size
@@ -216,6 +223,7 @@ class MeetingProcessing(AudioUploads):
                 ),
                 transcribed_seconds=transcribed_seconds,
                 kind=extraction.summary.kind or kind,
+                uploaded_by=self.principal.email.strip().lower(),
             )
             record = _with_model_usage(record, extraction.model_usage)
             text = transcript.text if transcript is not None else ""
@@ -229,7 +237,8 @@ class MeetingProcessing(AudioUploads):
             self.meeting_documents.write_analysis(meeting_id, text, extraction)
             written_documents.append(layout.metadata_key(meeting_id))
             self.meeting_documents.write_record(record, if_none_match=True)
-        except BaseException:
+        except BaseException as exc:
+            self._audit_failure("meeting.process", meeting_id, exc)
             # Undo this call's writes so no half meeting remains; a retry starts clean.
             with contextlib.suppress(Exception):
                 self.meeting_documents.delete_files(list(reversed(written_documents)))
@@ -241,6 +250,7 @@ class MeetingProcessing(AudioUploads):
         # The meeting exists now; listing it is the last step (see the module docstring).
         search_text = search_text_of(extraction.summary, extraction.requirements, text)
         warning = self._list(record, search_text)
+        self.audit("meeting.process", meeting_id, _process_details(record, warning))
         return ProcessResult(
             record=record,
             summary=extraction.summary,
@@ -284,6 +294,18 @@ class MeetingProcessing(AudioUploads):
         current = stored.record if stored is not None else None
         if stored is None or current is None or current.status == STATUS_DELETING:
             raise NotFoundError(f"Meeting {meeting_id} not found.")
+        if not self.can_see(current):
+            raise NotFoundError(f"Meeting {meeting_id} not found.")
+        self.authorize("meeting.attach_transcript", current)
+        with self.audited("meeting.attach_transcript", meeting_id) as scope:
+            result = self._attach(stored, current, transcript)
+            scope.details.update(_process_details(result.record, result.index_warning))
+        return result
+
+    def _attach(
+        self, stored: StoredRecord, current: MeetingRecord, transcript: Transcript
+    ) -> ProcessResult:
+        meeting_id = current.meeting_id
         extraction = extract_with_kind(
             self.extractor, transcript, current.kind, current.title, current.filename
         )
@@ -462,3 +484,17 @@ def _with_extraction(record: MeetingRecord, text: str, extraction: Extraction) -
         bedrock_used=extraction.bedrock_used,
         transcript_chars=len(text),
     )
+
+
+def _process_details(record: MeetingRecord, index_warning: str | None) -> dict[str, object]:
+    """What the audit trail says about a stored meeting (names and numbers, no content)."""
+    details: dict[str, object] = {
+        "filename": record.filename,
+        "status": record.status,
+        "extraction_method": record.extraction_method,
+    }
+    if record.title:
+        details["title"] = record.title
+    if index_warning:
+        details["index_warning"] = index_warning
+    return details

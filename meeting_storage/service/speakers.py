@@ -25,6 +25,7 @@ from meeting_storage.core.models import STATUS_DELETING, MeetingRecord, ProcessR
 from meeting_storage.index import MeetingIndex
 from meeting_storage.index.aggregates import AggregateStore, documents_class_of
 from meeting_storage.index.document import search_text_of, with_action_item_facts
+from meeting_storage.service.access import AccessControl
 from meeting_storage.service.documents import MeetingDocuments, analysis_bytes, with_sizes
 from meeting_storage.service.processing import list_in_index
 
@@ -48,7 +49,7 @@ class MeetingSpeakers:
         }
 
 
-class SpeakerNaming:
+class SpeakerNaming(AccessControl):
     """The speaker-naming part of `MeetingStorage`."""
 
     meeting_documents: MeetingDocuments
@@ -73,6 +74,14 @@ class SpeakerNaming:
         current = stored.record if stored is not None else None
         if stored is None or current is None or current.status == STATUS_DELETING:
             raise NotFoundError(f"Meeting {meeting_id} not found.")
+        if not self.can_see(current):
+            raise NotFoundError(f"Meeting {meeting_id} not found.")
+        self.authorize("speakers.rename", current)
+        with self.audited("speakers.rename", meeting_id, old=old, new=new):
+            return self._rename(stored.etag, current, old, new)
+
+    def _rename(self, etag: str, current: MeetingRecord, old: str, new: str) -> ProcessResult:
+        meeting_id = current.meeting_id
         analysis = self.meeting_documents.read_analysis(meeting_id)
         present = transcript_speakers(analysis.transcript)
         if old not in present:
@@ -93,7 +102,7 @@ class SpeakerNaming:
         record = with_action_item_facts(record, extraction.summary)
         record = with_sizes(record, analysis_bytes(text, extraction))
         self.meeting_documents.write_analysis(meeting_id, text, extraction)
-        self.meeting_documents.write_record(record, if_match=stored.etag)
+        self.meeting_documents.write_record(record, if_match=etag)
         warning = list_in_index(
             self.index,
             record,
@@ -111,6 +120,6 @@ class SpeakerNaming:
 
     def _current_record(self, meeting_id: str) -> MeetingRecord:
         record = self.meeting_documents.read_record(meeting_id)
-        if record is None or record.status == STATUS_DELETING:
+        if record is None or record.status == STATUS_DELETING or not self.can_see(record):
             raise NotFoundError(f"Meeting {meeting_id} not found.")
         return record

@@ -19,6 +19,7 @@ from meeting_storage.core.errors import (
 from meeting_storage.core.models import PresignedUpload, UploadedAudio, utc_now
 from meeting_storage.core.settings import MAX_PRESIGN_SECONDS, Settings
 from meeting_storage.costs.pricing import ARCHIVED_CLASSES
+from meeting_storage.service.access import AccessControl
 from meeting_storage.storage.blobs import S3BlobStore, content_disposition
 from meeting_storage.storage.media import (
     SNIFF_BYTES,
@@ -41,7 +42,7 @@ def presign_seconds(settings: Settings, expires_in: int | None) -> int:
     return seconds
 
 
-class AudioUploads:
+class AudioUploads(AccessControl):
     """The uploading part of `MeetingStorage`."""
 
     settings: Settings
@@ -51,6 +52,15 @@ class AudioUploads:
         self, fileobj: IO[bytes], filename: str, *, size: int | None = None
     ) -> UploadedAudio:
         """Check and stream a recording to meetings/{uuid}_{filename}; return its key."""
+        self.authorize("meeting.upload")
+        with self.audited("meeting.upload", filename=filename) as scope:
+            uploaded = self._upload_audio(fileobj, filename, size=size)
+            scope.details.update(audio_s3_key=uploaded.audio_s3_key, size=uploaded.size)
+        return uploaded
+
+    def _upload_audio(
+        self, fileobj: IO[bytes], filename: str, *, size: int | None = None
+    ) -> UploadedAudio:
         safe_name = layout.sanitize_filename(filename)
         limit = self.settings.max_upload_bytes
         if size is not None and size > limit:
@@ -115,6 +125,23 @@ class AudioUploads:
         content-length-range, or the Content-Length signed into a PUT URL); `process` checks
         the bytes themselves (magic bytes, MAX_UPLOAD_MB) before a meeting refers to them.
         """
+        self.authorize("meeting.upload")
+        with self.audited("meeting.upload", filename=filename, presigned=True) as scope:
+            upload = self._create_upload(
+                filename, content_type, size=size, method=method, expires_in=expires_in
+            )
+            scope.details.update(audio_s3_key=upload.audio_s3_key, method=upload.method)
+        return upload
+
+    def _create_upload(
+        self,
+        filename: str,
+        content_type: str,
+        *,
+        size: int | None,
+        method: str,
+        expires_in: int | None,
+    ) -> PresignedUpload:
         method = method.upper() if isinstance(method, str) else ""
         if method not in UPLOAD_METHODS:
             raise InvalidInputError(f"method must be one of {', '.join(UPLOAD_METHODS)}.")

@@ -27,6 +27,7 @@ from meeting_storage.core.settings import Settings
 from meeting_storage.index import MeetingIndex
 from meeting_storage.index.aggregates import STANDARD, AggregateStore
 from meeting_storage.index.document import search_text_of
+from meeting_storage.service.access import AccessControl
 from meeting_storage.service.documents import MeetingDocuments, record_from_bytes, resized
 from meeting_storage.service.processing import list_in_index
 from meeting_storage.storage.blobs import S3BlobStore, VersionInfo
@@ -35,7 +36,7 @@ RECENTLY_DELETED_DAYS = 30
 MAX_DAYS = 36500  # a hundred years: the longest window S3 lifecycle rules are given here
 
 
-class DeletedMeetings:
+class DeletedMeetings(AccessControl):
     """The recently-deleted part of `MeetingStorage`."""
 
     settings: Settings
@@ -73,7 +74,7 @@ class DeletedMeetings:
             if latest.last_modified is None or latest.last_modified < cutoff:
                 continue
             record = self._last_record_version(key, versions)
-            if record is not None:
+            if record is not None and self.can_see(record):
                 found.append(DeletedMeeting(record=record, deleted_at=latest.last_modified))
         return sorted(found, key=lambda m: m.deleted_at, reverse=True)
 
@@ -81,6 +82,11 @@ class DeletedMeetings:
         """Bring back a deleted meeting from a versioned bucket: remove the delete markers of
         its audio and files, restore metadata.json's status, and list it again."""
         layout.validate_meeting_id(meeting_id)
+        self.authorize("meeting.undelete", meeting_id=meeting_id)
+        with self.audited("meeting.undelete", meeting_id):
+            return self._undelete(meeting_id)
+
+    def _undelete(self, meeting_id: str) -> MeetingRecord:
         self._require_versioned_documents()
         metadata = layout.metadata_key(meeting_id)
         versions = list(self.audio.iter_versions(layout.meeting_prefix(meeting_id)))

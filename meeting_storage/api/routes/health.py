@@ -9,7 +9,7 @@ from fastapi import Depends
 from fastapi.responses import JSONResponse
 
 from meeting_storage.api.auth import optional_token
-from meeting_storage.api.dependencies import Storage, public_router
+from meeting_storage.api.dependencies import PublicStorage, public_router
 from meeting_storage.api.schemas.health import HealthResponse, ReadyResponse
 from meeting_storage.ops import doctor
 
@@ -35,7 +35,7 @@ def health() -> dict[str, Any]:
     summary="Readiness (doctor checks)",
     responses={503: {"model": ReadyResponse, "description": "a check failed"}},
 )
-def ready(storage: Storage, authenticated: Annotated[bool, Depends(optional_token)]) -> Any:
+def ready(storage: PublicStorage, authenticated: Annotated[bool, Depends(optional_token)]) -> Any:
     """The doctor's configuration, bucket, region, versioning and encryption checks (not the
     per-meeting ones). 503 when one fails. Messages and fixes only with a valid token."""
     report = doctor.run_doctor(storage, contents=False)

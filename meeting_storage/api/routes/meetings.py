@@ -35,6 +35,7 @@ from meeting_storage.core.layout import MAX_MEETING_ID_LENGTH, MEETING_ID_RE
 from meeting_storage.core.models import UploadedAudio
 from meeting_storage.core.settings import MAX_PRESIGN_SECONDS
 from meeting_storage.index import DEFAULT_LIMIT, MAX_LIMIT
+from meeting_storage.index.query import MeetingFilter
 
 UPLOAD_PATH = f"{API_PREFIX}/meetings/upload"
 STREAM_BUFFER = 64 * 1024
@@ -141,8 +142,12 @@ def list_meetings(
     until: Annotated[
         UtcDatetime | None, Query(description="meetings before this time (UTC if no zone)")
     ] = None,
+    uploaded_by: Annotated[
+        str | None, Query(max_length=320, description="only meetings this person stored")
+    ] = None,
 ) -> dict[str, Any]:
-    page = storage.list_meetings(limit, cursor, search, since=since, until=until)
+    filters = MeetingFilter(uploaded_by=uploaded_by.strip() or None) if uploaded_by else None
+    page = storage.list_meetings(limit, cursor, search, filters, since=since, until=until)
     meetings = [record.to_dict() for record in page.meetings]
     return {
         "success": True,
