@@ -80,8 +80,8 @@ doctor: $(STAMP)
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
 
-## The index at 1,000 / 10,000 / 100,000 meetings: bytes and time of a write (and of 20 at
-## once) with the S3 JSON index, and search with SQLite, PostgreSQL and S3 JSON; takes a while.
+## The scale tables (docs/benchmarks.md): every bench/scale_*.py, at 1,000, 10,000 and
+## 100,000 meetings seeded through the package. Several minutes.
 .PHONY: bench-scale
 bench-scale: system-packages install
-	$(PY) -m bench.scale_index
+	for f in bench/scale_*.py; do $(PY) -m bench.$$(basename $$f .py) || exit 1; done

@@ -11,6 +11,7 @@ from meeting_storage.ops.samples import SAMPLES, store_samples
 from meeting_storage.storage.embedded import is_loopback_endpoint
 from ui import components, service
 from ui.bucket_view import bucket_findings, findings_table, needing_attention
+from ui.cost_view import reconciled_text
 from ui.formatting import escape_markdown, human_size
 
 principal = components.page_setup("Home", ":material/graphic_eq:")
@@ -107,6 +108,11 @@ if storage is not None:
             meetings.metric("Meetings", f"{overview.meetings:,}")
             size.metric("Stored", human_size(overview.footprint.total_bytes))
             objects.metric("Objects", f"{overview.footprint.total_objects:,}")
+            if overview.counted:
+                st.caption(
+                    "Stored size and objects: the store's running totals, "
+                    + reconciled_text(overview.reconciled_at)
+                )
         if reachable:
             state = None
             with components.storage_errors(stop=False):

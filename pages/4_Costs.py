@@ -64,7 +64,7 @@ st.caption(
     f"AWS list prices for {prices.region}{bedrock_where} as of {prices.date.isoformat()}, "
     "in US dollars "
     "before tax, from the AWS pricing pages (S3, data transfer, DynamoDB, Transcribe, "
-    f"Bedrock). A GB is 2³⁰ bytes, as AWS bills. Measured {footprint.measured_at:%H:%M UTC}."
+    f"Bedrock). A GB is 2³⁰ bytes, as AWS bills. {cost_view.as_of(footprint)}"
 )
 
 # What-if inputs start from the bucket's recent history and its lifecycle policy (clamped to
@@ -79,7 +79,7 @@ recorded = [m.processing_cost_usd for m in footprint.meetings if m.processing_co
 stored, objects, meetings, this_month = st.columns(4)
 stored.metric("Stored", human_size(footprint.total_bytes))
 objects.metric("Objects", f"{footprint.object_count:,}")
-meetings.metric("Meetings", f"{len(footprint.meetings):,}")
+meetings.metric("Meetings", f"{footprint.meeting_count:,}")
 this_month.metric("This month", format_money(monthly.total_usd))
 if footprint.object_count:
     by_prefix, by_class = st.columns([3, 2])
@@ -116,7 +116,9 @@ else:
 for note in monthly.notes:
     st.caption(escape_markdown(note))
 if footprint.meetings:
-    st.markdown("**Largest meetings**")
+    st.markdown(
+        "**Largest meetings**" if footprint.totals is None else "**Largest recent meetings**"
+    )
     st.dataframe(cost_view.largest_meetings(footprint.meetings), hide_index=True)
     if recorded:
         st.caption(

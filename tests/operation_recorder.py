@@ -34,6 +34,9 @@ THIS_FILE = str(Path(__file__).resolve())
 # Calls made through the service, an operation or a face are what a deployment makes.
 ENTRY_POINTS = ("service/", "ops/", "cli/", "api/", "__main__.py")
 KEPT_PARAMS = ("Bucket", "Key", "Prefix", "VersionId", "TableName", "modelId")
+# The S3 Inventory locations (bucket, key prefix) the tests configured (S3_INVENTORY_PREFIX):
+# the policy of a call to one of these buckets is generated with that location.
+INVENTORY_LOCATIONS: dict[str, str] = {}
 
 
 @dataclass(frozen=True, order=True)
@@ -213,6 +216,11 @@ def policy_for(call: Call, permissions: list[iam.Permission]) -> dict[str, Any]:
         dynamodb_table=params.get("TableName") or next(iter(params.get("RequestItems", {})), None),
         transcribe=call.service == "transcribe",
         bedrock_model_id=params.get("modelId"),
+        inventory=(
+            (str(params["Bucket"]), INVENTORY_LOCATIONS[str(params["Bucket"])])
+            if str(params.get("Bucket")) in INVENTORY_LOCATIONS
+            else None
+        ),
     )
     return iam.build_policy(str(params.get("Bucket", "unused-bucket")), call.region, features)
 

@@ -680,7 +680,7 @@ def test_costs_answer_with_the_cost_review_of_cost_json(
     footprint = body["footprint"]
     assert footprint["by_prefix"]["meetings/"] == {"objects": 1, "bytes": len(wav_bytes())}
     assert footprint["by_prefix"]["transcriptions/"]["objects"] == 4
-    assert footprint["by_prefix"]["index/"]["objects"] == 3  # manifest, month, locator
+    assert footprint["by_prefix"]["index/"]["objects"] == 4  # manifest, month, locator, totals
     # The meetings' prefixes (the audit trail's few small objects are not a meeting's).
     stored = {
         info.key: info.size

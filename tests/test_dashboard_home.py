@@ -12,6 +12,7 @@ import pytest
 from meeting_storage import BackendUnavailableError, MeetingStorage, Settings
 from meeting_storage.ops import doctor
 from meeting_storage.ops.hardening import harden_bucket
+from meeting_storage.ops.reconcile import reconcile
 from meeting_storage.ops.samples import SAMPLES
 from meeting_storage.storage.embedded import free_port
 from tests.conftest import (
@@ -61,11 +62,21 @@ def test_counts_size_and_newest_meetings(dashboard: MeetingStorage) -> None:
     assert not at.exception
     meetings, stored, objects = (m.value for m in at.metric)
     assert meetings == "7"
-    index_objects = len(list(dashboard.audio.iter_objects("index/")))
-    assert objects == str(7 * 5 + index_objects)  # audio + four documents each, and the index
+    assert objects == str(7 * 5)  # the running totals: audio + four documents each
     assert stored.endswith("KiB")
+    assert any("not yet checked against the bucket" in text for text in texts(at.caption))
     newest = table_with(at, "Title")
     assert list(newest["Title"]) == [f"Sync {n}" for n in (6, 5, 4, 3, 2)]
+
+    # The reconciliation counts what the product did not count on writing: the index.
+    reconcile(dashboard)
+    from ui import service
+
+    service.after_write()
+    at = app_test().run()
+    index_objects = len(list(dashboard.audio.iter_objects("index/")))
+    assert at.metric[2].value == str(7 * 5 + index_objects)
+    assert any("checked against a listing of the bucket as of" in t for t in texts(at.caption))
 
 
 def test_selecting_a_newest_meeting_opens_it(dashboard: MeetingStorage) -> None:

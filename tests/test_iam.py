@@ -158,10 +158,10 @@ def test_the_recorder_sees_the_packages_calls_and_not_the_tests(
         moto_storage.process(SAMPLE_TRANSCRIPT, audio_file=io.BytesIO(wav_bytes()))
     operations = [call.operation for call in calls]
     assert "ListObjectsV2" not in operations
-    # The audio, three documents, metadata.json, the index's three objects (each read first)
-    # and, last, the audit event.
-    assert operations.count("PutObject") == 9
-    assert operations[-7:] == [*["GetObject", "PutObject"] * 3, "PutObject"]
+    # The audio, three documents, metadata.json, the index's three objects and the store's
+    # totals (each read first) and, last, the audit event.
+    assert operations.count("PutObject") == 10
+    assert operations[-9:] == [*["GetObject", "PutObject"] * 4, "PutObject"]
     assert all(call.origin.endswith(".py") or call.origin == "a worker thread" for call in calls)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from decimal import Decimal
 
 import altair as alt
@@ -44,6 +45,28 @@ def category_label(category: str) -> str:
 
 
 # ---------------------------------------------------------------- footprint
+
+
+def as_of(footprint: Footprint) -> str:
+    """When the figures were measured, or when the running totals were last reconciled."""
+    if footprint.totals is None:
+        return f"Measured {footprint.measured_at:%H:%M UTC} (a listing of the bucket)."
+    return (
+        "Running totals, kept current by every write; "
+        + reconciled_text(footprint.reconciled_at, footprint.from_inventory)
+        + " The recent meetings are those of the last 90 days."
+    )
+
+
+def reconciled_text(when: datetime | None, from_inventory: bool = False) -> str:
+    """ "as of" the last reconciliation, for the home and Costs pages."""
+    if when is None:
+        return (
+            "not yet checked against the bucket (`footprint reconcile` or `doctor --fix` "
+            "counts what the product did not write: other prefixes, old versions)."
+        )
+    source = "the S3 Inventory report" if from_inventory else "a listing of the bucket"
+    return f"checked against {source} as of {when:%Y-%m-%d %H:%M} UTC."
 
 
 def prefix_table(footprint: Footprint) -> pd.DataFrame:

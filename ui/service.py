@@ -136,19 +136,26 @@ class Overview:
     meetings: int
     footprint: StorageFootprint
     newest: list[MeetingRecord]
+    # When the totals were last checked against a listing or S3 Inventory (None: never).
+    reconciled_at: datetime | None = None
+    counted: bool = False  # from the running totals (False: a listing, no totals yet)
 
 
 @st.cache_data(ttl=SUMMARY_TTL, show_spinner=False)
 def _overview(_storage: MeetingStorage, store: str) -> Overview:
+    summary = _storage.stored_summary()
     return Overview(
-        meetings=_storage.count_meetings(),
-        footprint=_storage.footprint(),
+        meetings=summary.meetings,
+        footprint=summary.usage,
         newest=_storage.list_meetings(NEWEST).meetings,
+        reconciled_at=summary.reconciled_at,
+        counted=summary.counted,
     )
 
 
 def overview(storage: MeetingStorage) -> Overview:
-    """How many meetings, how much is stored, and the newest few."""
+    """How many meetings, how much is stored (the running totals: a constant number of
+    requests whatever the store holds), and the newest few."""
     return _overview(storage, store_id(storage))
 
 
@@ -184,8 +191,8 @@ class CostBasis:
 
 @st.cache_data(ttl=SUMMARY_TTL, show_spinner=False)
 def _cost_basis(_storage: MeetingStorage, store: str) -> CostBasis:
-    measured = _storage.detailed_footprint()
-    state = hardening.bucket_state(_storage)
+    measured = _storage.counted_footprint()
+    state = _bucket_state(_storage, store)
     usage = usage_from_history(
         measured.contents(),
         measured.measured_at,
@@ -195,7 +202,8 @@ def _cost_basis(_storage: MeetingStorage, store: str) -> CostBasis:
 
 
 def cost_basis(storage: MeetingStorage) -> CostBasis:
-    """A paginated listing of the bucket and the index, and the bucket's settings."""
+    """The running totals, the recent meetings (one index page), and the bucket's settings
+    (cached apart, as the home page reads them too)."""
     return _cost_basis(storage, store_id(storage))
 
 
@@ -222,7 +230,13 @@ class _NotCached(Exception):
 
 @st.cache_data(ttl=HEALTH_TTL, show_spinner=False)
 def _health(_storage: MeetingStorage, store: str, deep: bool) -> DoctorReport:
-    report = doctor.run_doctor(_storage, contents=deep)
+    # The bucket's set-up from its own cache: the page shows it too, read once (and having
+    # read it proves the bucket reachable; when it cannot be read, the doctor says why).
+    try:
+        state: BucketState | None = _bucket_state(_storage, store)
+    except MeetingStorageError:
+        state = None
+    report = doctor.run_doctor(_storage, contents=deep, state=state)
     if not report.healthy:
         raise _NotCached(report)
     return report

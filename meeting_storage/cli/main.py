@@ -49,6 +49,7 @@ _COMMANDS: dict[str, Command] = {
     "embedded-s3": servers.run_embedded_s3,
     "dashboard": servers.run_dashboard,
     "serve": servers.run_serve,
+    "footprint": maintenance.run_footprint,
     "token": access.run_token,
     "audit": access.run_audit,
 }

@@ -13,6 +13,7 @@ from meeting_storage.cli.text import progress_printer
 from meeting_storage.core.settings import load_settings
 from meeting_storage.ops.doctor import run_doctor as check_health
 from meeting_storage.ops.migrate import migrate_folder
+from meeting_storage.ops.reconcile import reconcile
 from meeting_storage.ops.reindex import reindex as rebuild_index
 from meeting_storage.service.facade import MeetingStorage
 
@@ -162,4 +163,45 @@ def run_migrate(args: argparse.Namespace, storage: Callable[[], MeetingStorage])
         **report.to_dict(),
         "_human": "\n".join(lines),
         "_exit_status": 0 if report.ok else 1,
+    }
+
+
+def add_footprint_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    footprint = commands.add_parser(
+        "footprint", parents=[common], help="the store's running totals and their reconciliation"
+    )
+    footprint_commands = footprint.add_subparsers(
+        dest="footprint_command", required=True, parser_class=CommandParser
+    )
+    reconcile_parser = footprint_commands.add_parser(
+        "reconcile",
+        parents=[common],
+        help="compare the totals with a listing (or the S3 Inventory report) and repair drift",
+    )
+    reconcile_parser.add_argument(
+        "--check", action="store_true", help="only report the drift, change nothing"
+    )
+
+
+def run_footprint(
+    args: argparse.Namespace, storage: Callable[[], MeetingStorage]
+) -> dict[str, Any]:
+    result = reconcile(storage(), fix=not args.check)
+    data = result.to_dict()
+    lines = [
+        f"{data['meetings']:,} meetings as of {result.as_of:%Y-%m-%d %H:%M} UTC (from the "
+        f"{result.source}); {data['other_prefix_objects']:,} objects under other prefixes, "
+        f"{data['noncurrent_objects']:,} noncurrent versions."
+    ]
+    lines += [f"  {d.name}: recorded {d.recorded:,}, actual {d.actual:,}" for d in result.drift]
+    if not result.drift:
+        lines.append("The running totals agreed.")
+    elif result.repaired:
+        lines.append(f"Repaired {len(result.drift)} total(s).")
+    else:
+        lines.append(f"{len(result.drift)} total(s) drifted; run without --check to repair.")
+    return {
+        **data,
+        "_human": "\n".join(lines),
+        "_exit_status": 1 if result.drift and not result.repaired else 0,
     }

@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         servers.add_embedded_s3_parser,
         servers.add_dashboard_parser,
         servers.add_serve_parser,
+        maintenance.add_footprint_parser,
         access.add_token_parser,
         access.add_audit_parser,
     ):

@@ -29,6 +29,7 @@ TRANSCRIPTIONS_PREFIX = "transcriptions/"
 INDEX_PREFIX = "index/"
 INDEX_KEY = f"{INDEX_PREFIX}meetings.json"
 SEARCH_INDEX_KEY = f"{INDEX_PREFIX}search.json"
+AGGREGATES_KEY = f"{INDEX_PREFIX}aggregates.json"  # the running totals (index/aggregates.py)
 AUDIT_PREFIX = "audit/"
 TOKENS_PREFIX = "auth/tokens/"
 INDEX_MONTHS_PREFIX = f"{INDEX_PREFIX}months/"

@@ -68,6 +68,10 @@ class MeetingRecord:
     bedrock_model_id: str | None = None
     bedrock_input_tokens: int | None = None
     bedrock_output_tokens: int | None = None
+    # The bytes and objects of the meeting's files under transcriptions/{id}/, metadata.json
+    # included, as written: what the store's aggregates add up (older records have none).
+    document_bytes: int | None = None
+    document_objects: int | None = None
     # The meeting's kind (stand-up, retro, ...: analysis/kinds.py), chosen at upload or
     # detected; and the names given to its speakers, {label in the original transcript: name}.
     kind: str | None = None
@@ -129,7 +133,13 @@ class MeetingRecord:
             values["uploaded_by"] = (
                 str(values["uploaded_by"]) if values.get("uploaded_by") else None
             )
-            for name in ("bedrock_input_tokens", "bedrock_output_tokens"):
+            for name in (
+                "bedrock_input_tokens",
+                "bedrock_output_tokens",
+                "document_bytes",
+                "document_objects",
+                "audio_size",
+            ):
                 if values.get(name) is not None:
                     values[name] = int(values[name])
             return cls(**values)

@@ -80,6 +80,10 @@ class Settings:
     bedrock_model_id: str | None = None
     bedrock_region: str | None = None
     bedrock_endpoint_url: str | None = None
+    # Where an Amazon S3 Inventory report of the bucket is delivered (s3://BUCKET/PREFIX, or
+    # a key prefix in the bucket): the reconciliation of the totals reads it instead of
+    # listing the bucket.
+    s3_inventory_prefix: str | None = None
     # Any OpenAI-compatible chat-completions server (Ollama, vLLM, llama.cpp, LM Studio,
     # OpenAI, Azure OpenAI) with EXTRACTOR=openai.
     extractor: str = "auto"
@@ -370,6 +374,7 @@ class Settings:
             bedrock_endpoint_url=endpoint_url(
                 "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL"
             ),
+            s3_inventory_prefix=text("S3_INVENTORY_PREFIX"),
             extractor=extractor,
             openai_base_url=openai_base_url.rstrip("/"),
             openai_api_key=text("OPENAI_API_KEY"),

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from meeting_storage.core import layout
 from meeting_storage.core.models import MeetingRecord
-from meeting_storage.costs.stored import BucketContents, StoredMeeting
+from meeting_storage.costs.stored import BucketContents, StoredMeeting, StoredTotals
 
 OTHER_PREFIX = "other"
 
@@ -51,6 +51,15 @@ class Footprint:
     noncurrent: Tally | None = None  # None: the bucket is not versioned
     documents_in_s3: bool = True  # False: STORE_IN_S3=false keeps them on local disk
     measured_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # From the running totals: every meeting added up, `meetings` being only the recent ones.
+    totals: StoredTotals | None = None
+    # When the figures were last checked against a listing or an S3 Inventory report.
+    reconciled_at: datetime | None = None
+    from_inventory: bool = False
+
+    @property
+    def meeting_count(self) -> int:
+        return self.totals.meetings if self.totals is not None else len(self.meetings)
 
     @property
     def total_bytes(self) -> int:
@@ -68,6 +77,7 @@ class Footprint:
             noncurrent_bytes=self.noncurrent.bytes if self.noncurrent else 0,
             meetings=self.meetings,
             documents_in_s3=self.documents_in_s3,
+            totals=self.totals,
         )
 
     def to_dict(self, *, meetings: bool = True) -> dict[str, Any]:
@@ -79,9 +89,14 @@ class Footprint:
                 name: tally.to_dict() for name, tally in self.by_storage_class.items()
             },
             "noncurrent_versions": self.noncurrent.to_dict() if self.noncurrent else None,
-            "meeting_count": len(self.meetings),
+            "meeting_count": self.meeting_count,
             "measured_at": self.measured_at.astimezone(UTC).isoformat(),
         }
+        if self.totals is not None:
+            data["reconciled_at"] = (
+                self.reconciled_at.astimezone(UTC).isoformat() if self.reconciled_at else None
+            )
+            data["reconciled_from"] = "inventory" if self.from_inventory else "listing"
         if meetings:
             data["meetings"] = [m.to_dict() for m in self.meetings]
         return data

@@ -30,7 +30,7 @@ from meeting_storage.costs.processing import (
     transcribe_billed_seconds,
 )
 from meeting_storage.costs.projection import DAYS_PER_MONTH, Cohort
-from meeting_storage.costs.stored import BucketContents, StoredMeeting
+from meeting_storage.costs.stored import BucketContents, StoredMeeting, StoredTotals
 from meeting_storage.costs.usage import GETS_PER_VIEW, INDEX_ITEM_BYTES, Usage, dynamodb_reads
 
 
@@ -84,7 +84,7 @@ def monthly_estimate(
             prices,
             Decimal(len(this_month)),
             dynamodb_reads(usage.listings_per_month, views),
-            Decimal(len(contents.meetings) * INDEX_ITEM_BYTES),
+            Decimal(contents.meeting_count * INDEX_ITEM_BYTES),
         )
     if any(name not in prices.s3 for name, size in contents.bytes_by_class.items() if size):
         notes.append("Objects kept outside S3 (STORE_IN_S3=false) are not billed by S3.")
@@ -137,6 +137,8 @@ def usage_from_history(contents: BucketContents, now: datetime, base: Usage | No
     meetings, `base` (the design document's example by default) is returned unchanged."""
     usage = base or Usage()
     meetings = contents.meetings
+    if contents.totals is not None:
+        return _usage_from_totals(contents, contents.totals, now, usage)
     if not meetings:
         return usage
     recent = [m for m in meetings if now - m.timestamp <= timedelta(days=90)]
@@ -159,9 +161,69 @@ def usage_from_history(contents: BucketContents, now: datetime, base: Usage | No
     )
 
 
+def _usage_from_totals(
+    contents: BucketContents, totals: StoredTotals, now: datetime, usage: Usage
+) -> Usage:
+    """`usage_from_history` from the running totals: averages over every meeting, the rate
+    from the recent meetings (or the months of the last 90 days when there are too many to
+    read one by one)."""
+    if not totals.meetings:
+        return usage
+    if totals.recent_complete:
+        recent = sum(1 for m in contents.meetings if now - m.timestamp <= timedelta(days=90))
+    else:
+        start = (now - timedelta(days=90)).strftime("%Y-%m")
+        recent = sum(c.meetings for c in totals.cohorts if c.month >= start)
+    per_month = math.ceil(recent / 3) if recent else usage.meetings_per_month
+    audio_mb = (
+        Decimal(totals.audio_bytes) / totals.audio_meetings / MIB
+        if totals.audio_meetings
+        else Decimal(0)
+    )
+    documents_kb = Decimal(totals.document_bytes) / totals.meetings / 1024
+    minutes = (
+        Decimal(str(totals.timed_seconds)) / totals.timed_meetings / 60
+        if totals.timed_meetings
+        else usage.average_minutes
+    )
+    return replace(
+        usage,
+        meetings_per_month=per_month,
+        average_minutes=minutes.quantize(Decimal("0.01")),
+        average_audio_mb=audio_mb.quantize(Decimal("0.001")),
+        average_documents_kb=documents_kb.quantize(Decimal("0.01")),
+    )
+
+
+def _cohorts_from_totals(totals: StoredTotals, now: datetime) -> list[Cohort]:
+    groups: dict[tuple[int, str], list[int]] = {}
+    for cohort in totals.cohorts:
+        if cohort.meetings <= 0:
+            continue
+        year, month = (int(part) for part in cohort.month.split("-"))
+        start = datetime(year, month, 1, tzinfo=now.tzinfo)
+        key = (max(0, (now - start).days) // DAYS_PER_MONTH, cohort.storage_class or STANDARD)
+        group = groups.setdefault(key, [0, 0, 0])
+        group[0] += cohort.meetings
+        group[1] += cohort.audio_bytes
+        group[2] += cohort.document_bytes
+    return [
+        Cohort(
+            age_days=months_old * DAYS_PER_MONTH,
+            meetings=count,
+            audio_bytes=audio // count,
+            document_bytes=documents // count,
+            audio_storage_class=audio_class,
+        )
+        for (months_old, audio_class), (count, audio, documents) in sorted(groups.items())
+    ]
+
+
 def cohorts_from_history(contents: BucketContents, now: datetime) -> list[Cohort]:
     """The stored meetings grouped by age in whole months and by the storage class of their
     audio (S3 Standard when there is none), as a projection's starting point."""
+    if contents.totals is not None:
+        return _cohorts_from_totals(contents.totals, now)
     groups: dict[tuple[int, str], list[StoredMeeting]] = {}
     for meeting in contents.meetings:
         age = max(0, (now - meeting.timestamp).days)

@@ -16,6 +16,7 @@ MULTIPART_PART_BYTES = 16 * MIB
 # Storing a meeting reads and rewrites three objects of the S3 JSON index: a locator, the
 # meeting's month and the manifest.
 S3_INDEX_OBJECTS = 3
+S3_TOTALS_OBJECTS = 1  # index/aggregates.json, read and written with its ETag
 
 # Amazon S3 bills requests in two classes; DELETE and abort requests are free, restores are
 # billed as retrievals (see pricing.RestorePrice).
@@ -52,9 +53,10 @@ def requests_to_store_meeting(audio_bytes: int | None, *, s3_index: bool = True)
     """S3 requests `MeetingStorage.process` makes for one meeting uploaded with its recording
     (no recording: `audio_bytes=None`): the audio, three documents, metadata.json, and with
     the S3 JSON index a GET and a PUT of each object it touches (index/ids/XX.json,
-    index/months/YYYY-MM.json and index/meetings.json)."""
-    put = 4 + (S3_INDEX_OBJECTS if s3_index else 0)
-    get = S3_INDEX_OBJECTS if s3_index else 0
+    index/months/YYYY-MM.json and index/meetings.json) and of the store's totals
+    (index/aggregates.json)."""
+    put = 4 + (S3_INDEX_OBJECTS + S3_TOTALS_OBJECTS if s3_index else 0)
+    get = S3_INDEX_OBJECTS + S3_TOTALS_OBJECTS if s3_index else 0
     if audio_bytes is not None:
         put += audio_upload_requests(audio_bytes)
     return RequestCounts(put=put, get=get)

@@ -57,6 +57,33 @@ class StoredMeeting:
 
 
 @dataclass(frozen=True)
+class CohortTotal:
+    """The meetings of one calendar month whose audio is in one storage class."""
+
+    month: str  # YYYY-MM
+    storage_class: str
+    meetings: int
+    audio_bytes: int
+    document_bytes: int
+
+
+@dataclass(frozen=True)
+class StoredTotals:
+    """Every stored meeting, added up as the store's running totals keep them: what the cost
+    arithmetic needs when only the recent meetings are read one by one."""
+
+    meetings: int
+    audio_meetings: int = 0
+    audio_bytes: int = 0
+    document_bytes: int = 0
+    timed_meetings: int = 0
+    timed_seconds: float = 0.0
+    cohorts: tuple[CohortTotal, ...] = ()
+    # True when the recent meetings read one by one are every meeting of the last 90 days.
+    recent_complete: bool = True
+
+
+@dataclass(frozen=True)
 class BucketContents:
     """What is stored now: bytes and objects by storage class (current versions), plus
     noncurrent versions (deleted or overwritten objects kept by versioning)."""
@@ -66,3 +93,9 @@ class BucketContents:
     noncurrent_bytes: int = 0
     meetings: tuple[StoredMeeting, ...] = field(default_factory=tuple)
     documents_in_s3: bool = True
+    # Set when `meetings` holds only the recent meetings and the rest come from the totals.
+    totals: StoredTotals | None = None
+
+    @property
+    def meeting_count(self) -> int:
+        return self.totals.meetings if self.totals is not None else len(self.meetings)

@@ -99,6 +99,13 @@ _RECORD_ATTRIBUTES = [
     "transcript_chars",
     "status",
     "schema_version",
+    "document_bytes",
+    "document_objects",
+    "processing_cost_usd",
+    "transcribed_seconds",
+    "bedrock_model_id",
+    "bedrock_input_tokens",
+    "bedrock_output_tokens",
     "uploaded_by",
 ]
 _serializer = TypeSerializer()
@@ -463,6 +470,42 @@ class DynamoDbIndex:
             snippets=snippets,
             search_note=note,
         )
+
+    # ----------------------------------------------------------------- counters
+
+    def read_counters(self, key: str) -> dict[str, int]:
+        """The number attributes of the item `key` (the store's totals), {} when missing."""
+        answer = self._call(
+            "read from",
+            self._client.get_item,
+            TableName=self.table,
+            Key={"meeting_id": {"S": key}},
+            ConsistentRead=True,
+        )
+        item = answer.get("Item") or {}
+        return {name: int(value["N"]) for name, value in item.items() if "N" in value}
+
+    def add_counters(self, key: str, delta: dict[str, int]) -> None:
+        """Add to number attributes of the item `key` atomically (UpdateItem ADD)."""
+        if not delta:
+            return
+        names = {f"#c{n}": name for n, name in enumerate(delta)}
+        values = {f":c{n}": {"N": str(value)} for n, value in enumerate(delta.values())}
+        self._call(
+            "write to",
+            self._client.update_item,
+            TableName=self.table,
+            Key={"meeting_id": {"S": key}},
+            UpdateExpression="ADD " + ", ".join(f"#c{n} :c{n}" for n in range(len(delta))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    def put_counters(self, key: str, counters: dict[str, int]) -> None:
+        """Replace the item `key` with these number attributes."""
+        item: dict[str, Any] = {"meeting_id": {"S": key}}
+        item.update({name: {"N": str(value)} for name, value in counters.items()})
+        self._call("write to", self._client.put_item, TableName=self.table, Item=item)
 
 
 class _UnprocessedWrites(BackendUnavailableError):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from meeting_storage.analysis.extract import METHOD_BEDROCK
 from meeting_storage.analysis.transcribe import TRANSCRIBER_AWS
 from meeting_storage.core.errors import MeetingStorageError
+from meeting_storage.costs.footprint import Footprint
 from meeting_storage.costs.history import cohorts_from_history, usage_from_history
 from meeting_storage.costs.pricing import DEFAULT_BEDROCK_MODEL
 from meeting_storage.costs.projection import LifecycleComparison, compare_lifecycle
@@ -62,13 +63,15 @@ def cost_report(
     months: int = 12,
     now: datetime | None = None,
     usage: Usage | None = None,
+    measured: Footprint | None = None,
     **overrides: Any,
 ) -> CostReport:
     """This month's estimate and a projection. Without `usage`, the what-if inputs continue
     the bucket's recent history and its lifecycle policy; `overrides` replace any of them
-    (keyword arguments named like `Usage` fields)."""
+    (keyword arguments named like `Usage` fields). Without `measured` (the running totals'
+    `counted_footprint`, as the Costs page reads it), the bucket is listed."""
     now = now or datetime.now(UTC)
-    measured = storage.detailed_footprint()
+    measured = measured or storage.detailed_footprint()
     if usage is None:
         usage = usage_from_history(measured.contents(), now, bucket_usage(storage))
     return build_report(storage.prices, measured, replace(usage, **overrides), now, months)

@@ -21,6 +21,7 @@ from meeting_storage.core.errors import MeetingStorageError
 from meeting_storage.core.models import STATUS_DELETING, Check, DoctorReport, MeetingRecord, Repair
 from meeting_storage.ops import hardening, lifecycle
 from meeting_storage.ops.bucket_setup import FAIL, WARN, Finding, judge_bucket
+from meeting_storage.ops.reconcile import reconcile
 from meeting_storage.ops.reindex import load_entries
 
 if TYPE_CHECKING:
@@ -37,15 +38,26 @@ def _some(items: list[str]) -> str:
 
 
 def run_doctor(
-    storage: MeetingStorage, *, fix: bool = False, contents: bool = True
+    storage: MeetingStorage,
+    *,
+    fix: bool = False,
+    contents: bool = True,
+    state: hardening.BucketState | None = None,
 ) -> DoctorReport:
     """Health checks; with `fix`, first repair drift between the index and S3;
-    `contents=False` skips the checks that list every meeting (readiness probes)."""
+    `contents=False` skips the checks that list every meeting (readiness probes); `state`
+    is the bucket's set-up when the caller has it already (read when None)."""
     repairs = repair(storage) if fix else []
-    return DoctorReport(checks=list(run_checks(storage, contents=contents)), repairs=repairs)
+    checks = list(run_checks(storage, contents=contents, state=state))
+    return DoctorReport(checks=checks, repairs=repairs)
 
 
-def run_checks(storage: MeetingStorage, *, contents: bool = True) -> Iterator[Check]:
+def run_checks(
+    storage: MeetingStorage,
+    *,
+    contents: bool = True,
+    state: hardening.BucketState | None = None,
+) -> Iterator[Check]:
     """Every check in order; `contents=False` stops before those that list every meeting."""
     settings = storage.settings
     bucket = settings.bucket
@@ -64,13 +76,14 @@ def run_checks(storage: MeetingStorage, *, contents: bool = True) -> Iterator[Ch
         yield Check("index backend", "fail", exc.message, _index_fix(storage))
     yield _analysis_check(storage)
     try:
-        storage.check_bucket()
+        if state is None:  # a bucket whose settings were just read is reachable
+            storage.check_bucket()
     except MeetingStorageError as exc:
         yield Check("bucket", "fail", exc.message, _bucket_fix(exc.code, bucket))
         return
     yield Check("bucket", "ok", f"s3://{bucket} is reachable with these credentials")
 
-    state = hardening.bucket_state(storage)
+    state = state or hardening.bucket_state(storage)
     findings = judge_bucket(state, settings.region, settings.s3_endpoint_url)
     yield from (_check_of(finding) for finding in findings)
     yield _cors_check(storage)
@@ -83,6 +96,32 @@ def run_checks(storage: MeetingStorage, *, contents: bool = True) -> Iterator[Ch
         )
     except MeetingStorageError as exc:
         yield Check("contents", "fail", exc.message)
+    yield _totals_check(storage)
+
+
+def _totals_check(storage: MeetingStorage) -> Check:
+    """The running totals against a listing (or the S3 Inventory report), not repaired."""
+    try:
+        result = reconcile(storage, fix=False)
+    except MeetingStorageError as exc:
+        return Check("totals", "warn", f"the totals could not be checked: {exc.message}")
+    where = f"the {result.source} of {result.as_of:%Y-%m-%d %H:%M} UTC"
+    if not result.recorded:
+        return Check(
+            "totals",
+            "warn",
+            "the store has no running totals yet (the home and Costs pages list the bucket)",
+            "run `doctor --fix` or `footprint reconcile`",
+        )
+    if result.drift:
+        names = ", ".join(d.name for d in result.drift[:MAX_LISTED])
+        return Check(
+            "totals",
+            "warn",
+            f"{len(result.drift)} running total(s) differ from {where}: {names}",
+            "run `doctor --fix` or `footprint reconcile`",
+        )
+    return Check("totals", "ok", f"the running totals agree with {where}")
 
 
 def _cors_check(storage: MeetingStorage) -> Check:
@@ -255,6 +294,16 @@ def repair(storage: MeetingStorage, *, now: datetime | None = None) -> list[Repa
                 "index_missing",
                 [e.record.meeting_id for e in entries],
                 f"indexed {len(entries)} meeting(s) that were stored but not listed",
+            )
+        )
+    totals = reconcile(storage, fix=True)
+    if totals.drift or not totals.recorded:
+        repairs.append(
+            Repair(
+                "reconcile_totals",
+                [],
+                f"brought {len(totals.drift)} running total(s) up to date from the "
+                f"{totals.source} of {totals.as_of:%Y-%m-%d %H:%M} UTC",
             )
         )
     return repairs

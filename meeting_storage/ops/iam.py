@@ -21,6 +21,7 @@ from typing import Any
 from meeting_storage.core import layout
 from meeting_storage.core.settings import Settings
 from meeting_storage.costs.pricing import bedrock_base_model_id
+from meeting_storage.storage.inventory import split_location
 
 POLICY_VERSION = "2012-10-17"
 OBJECT_PREFIXES = layout.PREFIXES
@@ -54,6 +55,7 @@ DYNAMODB_ACTIONS = (
     "dynamodb:DeleteItem",
     "dynamodb:Query",
     "dynamodb:BatchWriteItem",
+    "dynamodb:UpdateItem",  # the running totals (ADD)
 )
 TRANSCRIBE_ACTIONS = (
     "transcribe:StartTranscriptionJob",
@@ -74,6 +76,8 @@ class PolicyFeatures:
     transcribe: bool = False
     bedrock_model_id: str | None = None
     kms_key_arn: str | None = None  # the bucket's SSE-KMS key, if it has one
+    # Where S3 Inventory reports are read from (bucket, key prefix): S3_INVENTORY_PREFIX.
+    inventory: tuple[str, str] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> PolicyFeatures:
@@ -81,6 +85,8 @@ class PolicyFeatures:
         values: dict[str, Any] = {
             "dynamodb_table": settings.dynamodb_table_name if dynamodb else None
         }
+        if settings.s3_inventory_prefix:
+            values["inventory"] = split_location(settings.s3_inventory_prefix, settings.bucket)
         values.update(overrides)
         return cls(**values)
 
@@ -93,6 +99,7 @@ class PolicyFeatures:
             "transcribe": self.transcribe,
             "bedrock_model_id": self.bedrock_model_id,
             "kms_key_arn": self.kms_key_arn,
+            "inventory": f"s3://{'/'.join(self.inventory)}" if self.inventory else None,
         }
 
 
@@ -196,6 +203,23 @@ def build_policy(bucket: str, region: str, features: PolicyFeatures) -> dict[str
                 "Resource": bucket_arn(bucket),
             }
         )
+    if features.inventory:
+        where, prefix = features.inventory
+        statements += [
+            {
+                "Sid": "ReadInventoryReports",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": f"{bucket_arn(where)}/{prefix}*",
+            },
+            {
+                "Sid": "ListInventoryReports",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": bucket_arn(where),
+                "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+            },
+        ]
     if features.kms_key_arn:
         statements.append(
             {

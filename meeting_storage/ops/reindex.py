@@ -23,6 +23,7 @@ from meeting_storage.core.analysis import Requirement
 from meeting_storage.core.errors import InvalidInputError
 from meeting_storage.core.models import STATUS_DELETING, MeetingRecord
 from meeting_storage.index.document import IndexEntry, search_text_of, with_action_item_facts
+from meeting_storage.ops.reconcile import reconcile
 
 if TYPE_CHECKING:
     from meeting_storage.service.facade import MeetingStorage
@@ -169,6 +170,7 @@ def reindex(
     stale = index.ids() - set(stored)
     removed = index.delete_many(stale) if stale else 0
     path.unlink(missing_ok=True)
+    reconcile(storage, fix=True)  # the entries were written in bulk: count them again
     return ReindexReport(
         indexed=indexed,
         removed=removed,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from meeting_storage.analysis import Extraction
@@ -58,6 +58,44 @@ def record_from_bytes(data: bytes) -> MeetingRecord | None:
 
 def json_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, indent=2).encode()
+
+
+def _analysis_files(text: str, extraction: Extraction) -> list[tuple[str, bytes, str]]:
+    return [
+        (layout.TRANSCRIPTION_FILE, text.encode(), "text/plain; charset=utf-8"),
+        (layout.SUMMARY_FILE, json_bytes(extraction.summary.to_json()), JSON),
+        (layout.REQUIREMENTS_FILE, json_bytes(requirements_to_json(extraction.requirements)), JSON),
+    ]
+
+
+def analysis_bytes(text: str, extraction: Extraction) -> int:
+    """The bytes `write_analysis` writes for this analysis (its three files)."""
+    return sum(len(data) for _, data, _ in _analysis_files(text, extraction))
+
+
+def metadata_bytes(record: MeetingRecord) -> int:
+    """The size of this record's metadata.json."""
+    return len(json_bytes(record.to_dict()))
+
+
+def with_sizes(record: MeetingRecord, analysis: int) -> MeetingRecord:
+    """The record holding the size of its meeting's documents: the analysis files plus its own
+    metadata.json, whose size depends on the number written into it (a fixed point, found in
+    two or three steps)."""
+    sized = replace(record, document_objects=len(layout.MEETING_FILES))
+    for _ in range(8):
+        total = analysis + metadata_bytes(sized)
+        if sized.document_bytes == total:
+            return sized
+        sized = replace(sized, document_bytes=total)
+    return sized  # pragma: no cover - the size settles after at most a digit more
+
+
+def resized(before: MeetingRecord, after: MeetingRecord) -> MeetingRecord:
+    """`after` (a change of metadata.json only) with its sizes brought up to date."""
+    if before.document_bytes is None:
+        return after
+    return with_sizes(after, before.document_bytes - metadata_bytes(before))
 
 
 def _json_or(data: bytes | None, default: Any) -> Any:
@@ -139,17 +177,8 @@ class MeetingDocuments:
 
     def write_analysis(self, meeting_id: str, text: str, extraction: Extraction) -> list[str]:
         """Write transcription.txt, summary.json and requirements.json; return their keys."""
-        files: list[tuple[str, bytes, str]] = [
-            (layout.TRANSCRIPTION_FILE, text.encode(), "text/plain; charset=utf-8"),
-            (layout.SUMMARY_FILE, json_bytes(extraction.summary.to_json()), JSON),
-            (
-                layout.REQUIREMENTS_FILE,
-                json_bytes(requirements_to_json(extraction.requirements)),
-                JSON,
-            ),
-        ]
         written = []
-        for name, data, kind in files:
+        for name, data, kind in _analysis_files(text, extraction):
             key = layout.meeting_file_key(meeting_id, name)
             written.append(key)
             self.store.put(key, data, kind)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from meeting_storage.analysis import Extractor
@@ -45,17 +45,30 @@ from meeting_storage.core.retry import retrying
 from meeting_storage.core.settings import Settings
 from meeting_storage.costs.footprint import Footprint
 from meeting_storage.index import DEFAULT_LIMIT, MAX_LIMIT, MeetingIndex, validate_limit
+from meeting_storage.index.aggregates import (
+    MEETINGS,
+    AggregateStore,
+    Counters,
+    aggregates_for,
+    difference,
+)
 from meeting_storage.index.factory import make_index
 from meeting_storage.index.query import MeetingFilter, uploader_key
 from meeting_storage.service import footprint
 from meeting_storage.service.access import AuditTrail
 from meeting_storage.service.documents import MeetingDocuments, StoredRecord
-from meeting_storage.service.processing import INDEX_ATTEMPTS, PROCESS_STEPS, MeetingProcessing
+from meeting_storage.service.footprint import StoredSummary
+from meeting_storage.service.processing import (
+    INDEX_ATTEMPTS,
+    PROCESS_STEPS,
+    MeetingProcessing,
+    count,
+)
 from meeting_storage.service.speakers import SpeakerNaming
 from meeting_storage.service.tokens import ApiTokens, TokenStore
 from meeting_storage.service.uploads import presign_seconds
 from meeting_storage.service.versions import RECENTLY_DELETED_DAYS, DeletedMeetings
-from meeting_storage.storage import archive
+from meeting_storage.storage import archive, inventory
 from meeting_storage.storage.aws import AWS_ERRORS, make_s3_client
 from meeting_storage.storage.blobs import BlobStore, LocalBlobStore, S3BlobStore
 from meeting_storage.storage.bucket import BucketConfiguration
@@ -90,6 +103,13 @@ class MeetingStorage(MeetingProcessing, DeletedMeetings, SpeakerNaming, ApiToken
         )
         self.meeting_documents = MeetingDocuments(self.documents)
         self.index: MeetingIndex = index or make_index(settings, self.documents)
+        self.aggregates: AggregateStore = aggregates_for(self.index)
+        # Where the reconciliation reads an S3 Inventory report (None: it lists the bucket).
+        self.inventory_location: tuple[BlobStore, str] | None = None
+        if settings.s3_inventory_prefix:
+            where, prefix = inventory.split_location(settings.s3_inventory_prefix, settings.bucket)
+            store = self.audio if where == settings.bucket else S3BlobStore(client, where)
+            self.inventory_location = (store, prefix)
         self.extractor: Extractor = extractor or make_extractor(settings)
         configured, self.transcriber_choice = make_transcriber(settings, self.audio)
         self.transcriber: Transcriber | None = transcriber or configured
@@ -265,6 +285,8 @@ class MeetingStorage(MeetingProcessing, DeletedMeetings, SpeakerNaming, ApiToken
         record = record or indexed
         # Unlisted before any file goes: a failure here leaves every file in place.
         index_removed = retrying(lambda: self.index.delete(meeting_id), attempts=INDEX_ATTEMPTS)
+        if index_removed and indexed is not None:
+            count(self.aggregates, difference(None, indexed, documents_class=self.documents_class))
         document_keys = [info.key for info in self.meeting_documents.files(meeting_id)]
         versioned = self.settings.store_in_s3 and self.audio.versioning_status() != "Disabled"
         if purge and versioned:
@@ -317,6 +339,51 @@ class MeetingStorage(MeetingProcessing, DeletedMeetings, SpeakerNaming, ApiToken
         versioned = self.audio.versioning_status() != "Disabled"
         return footprint.measure(
             self.audio, self.documents, list(self.index_entries()), versioned=versioned
+        )
+
+    def stored_totals(self) -> Counters:
+        """The running totals (one request): bytes and objects by prefix and storage class,
+        meetings, cohorts, and what the last reconciliation counted."""
+        return self.aggregates.read()
+
+    def stored_summary(self, now: datetime | None = None) -> StoredSummary:
+        """How many meetings and what is stored, from the totals: one request whatever the
+        store holds (a listing only while there are no totals yet, as in a new store)."""
+        now = now or utc_now()
+        counters = self.aggregates.read()
+        if not counters:
+            measured = self.footprint(now)
+            return StoredSummary(
+                meetings=self.count_meetings(), usage=measured, reconciled_at=None, counted=False
+            )
+        locations = {
+            layout.AUDIO_PREFIX: self.audio.location,
+            layout.TRANSCRIPTIONS_PREFIX: self.documents.location,
+            layout.INDEX_PREFIX: self.documents.location,
+        }
+        return StoredSummary(
+            meetings=counters.get(MEETINGS, 0),
+            usage=footprint.usage_from_totals(counters, now=now, locations=locations),
+            reconciled_at=footprint.reconciled_at(counters),
+            counted=True,
+        )
+
+    def counted_footprint(self, now: datetime | None = None) -> Footprint:
+        """What the cost review needs, in a constant number of requests: the totals, and the
+        meetings of the last RECENT_DAYS days one by one (one index page of at most
+        MAX_LIMIT). Without totals yet (a new store), the measured `detailed_footprint`."""
+        now = now or utc_now()
+        counters = self.aggregates.read()
+        if not counters:
+            return self.detailed_footprint()
+        since = now - timedelta(days=footprint.RECENT_DAYS)
+        page = self.index.list(MAX_LIMIT, None, None, MeetingFilter(date_from=since))
+        return footprint.from_totals(
+            counters,
+            page.meetings,
+            recent_complete=page.next_cursor is None,
+            documents_in_s3=self.settings.store_in_s3,
+            now=now,
         )
 
     # ----------------------------------------------------------------- archived audio

@@ -40,9 +40,15 @@ from meeting_storage.costs.llm_prices import openai_price
 from meeting_storage.costs.pricing import PriceTable, prices_for
 from meeting_storage.costs.processing import analysis_cost, audio_upload_requests, processing_cost
 from meeting_storage.index import MeetingIndex
+from meeting_storage.index.aggregates import LOCAL, STANDARD, AggregateStore, difference
 from meeting_storage.index.document import SearchText, search_text_of, with_action_item_facts
 from meeting_storage.index.s3json import S3JsonIndex
-from meeting_storage.service.documents import MeetingDocuments, StoredRecord
+from meeting_storage.service.documents import (
+    MeetingDocuments,
+    StoredRecord,
+    analysis_bytes,
+    with_sizes,
+)
 from meeting_storage.service.uploads import AudioUploads
 
 log = logging.getLogger(__name__)
@@ -55,10 +61,18 @@ StepCallback = Callable[[str], None]
 
 
 def list_in_index(
-    index: MeetingIndex, record: MeetingRecord, search_text: SearchText
+    index: MeetingIndex,
+    record: MeetingRecord,
+    search_text: SearchText,
+    totals: AggregateStore | None = None,
+    *,
+    previous: MeetingRecord | None = None,
+    documents_class: str = STANDARD,
 ) -> str | None:
     """Put the index entry, retrying; on failure the meeting stays stored and the returned
-    warning says how to list it (never a listed meeting without its files)."""
+    warning says how to list it (never a listed meeting without its files). With `totals`,
+    the store's running totals change by the difference from `previous`, the record the
+    entry replaces (None: the meeting was not listed)."""
     try:
         retrying(lambda: index.put(record, search_text), attempts=INDEX_ATTEMPTS)
     except Exception as exc:  # the meeting is stored whatever went wrong; say how to list it
@@ -72,7 +86,18 @@ def list_in_index(
             f"({index.describe()}) refused the entry {INDEX_ATTEMPTS} times ({reason}). "
             "Run `python -m meeting_storage doctor --fix` (or `reindex`) to list it."
         )
+    if totals is not None:
+        count(totals, difference(record, previous, documents_class=documents_class))
     return None
+
+
+def count(totals: AggregateStore, delta: dict[str, int]) -> None:
+    """Change the running totals; a failure leaves them behind (logged), never the write:
+    the reconciliation (`doctor --fix`, `footprint reconcile`) brings them up to date."""
+    try:
+        totals.add(delta)
+    except Exception:  # the meeting is stored and listed whatever happened to the totals
+        log.exception("Updating the store's totals (%s) failed", totals.describe())
 
 
 class MeetingProcessing(AudioUploads):
@@ -83,6 +108,7 @@ class MeetingProcessing(AudioUploads):
     extractor: Extractor
     transcriber: Transcriber | None
     transcriber_choice: str
+    aggregates: AggregateStore
 
     def process(
         self,
@@ -203,6 +229,7 @@ class MeetingProcessing(AudioUploads):
             text = transcript.text if transcript is not None else ""
             record = _with_extraction(record, text, extraction)
             record = with_action_item_facts(record, extraction.summary)
+            record = with_sizes(record, analysis_bytes(text, extraction))
             # Listed before writing so a failure half-way still removes what was written.
             written_documents += [
                 layout.meeting_file_key(meeting_id, name) for name in layout.MEETING_FILES[:3]
@@ -299,10 +326,13 @@ class MeetingProcessing(AudioUploads):
         completed = _with_model_usage(completed, extraction.model_usage)
         record = _with_extraction(completed, text, extraction)
         record = with_action_item_facts(record, extraction.summary)
+        record = with_sizes(record, analysis_bytes(text, extraction))
         self.meeting_documents.write_analysis(meeting_id, text, extraction)
         self.meeting_documents.write_record(record, if_match=stored.etag)
         warning = self._list(
-            record, search_text_of(extraction.summary, extraction.requirements, text)
+            record,
+            search_text_of(extraction.summary, extraction.requirements, text),
+            previous=current,  # metadata.json as it was: what the entry held
         )
         return ProcessResult(
             record=record,
@@ -311,8 +341,25 @@ class MeetingProcessing(AudioUploads):
             index_warning=warning,
         )
 
-    def _list(self, record: MeetingRecord, search_text: SearchText) -> str | None:
-        return list_in_index(self.index, record, search_text)
+    def _list(
+        self,
+        record: MeetingRecord,
+        search_text: SearchText,
+        previous: MeetingRecord | None = None,
+    ) -> str | None:
+        return list_in_index(
+            self.index,
+            record,
+            search_text,
+            self.aggregates,
+            previous=previous,
+            documents_class=self.documents_class,
+        )
+
+    @property
+    def documents_class(self) -> str:
+        """The storage class the documents' objects count under in the totals."""
+        return STANDARD if self.settings.store_in_s3 else LOCAL
 
     @property
     def prices(self) -> PriceTable:

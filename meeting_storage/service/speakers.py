@@ -23,9 +23,10 @@ from meeting_storage.analysis.speakers import (
 from meeting_storage.core.errors import InvalidInputError, NotFoundError
 from meeting_storage.core.models import STATUS_DELETING, MeetingRecord, ProcessResult
 from meeting_storage.index import MeetingIndex
+from meeting_storage.index.aggregates import AggregateStore, documents_class_of
 from meeting_storage.index.document import search_text_of, with_action_item_facts
 from meeting_storage.service.access import AccessControl
-from meeting_storage.service.documents import MeetingDocuments
+from meeting_storage.service.documents import MeetingDocuments, analysis_bytes, with_sizes
 from meeting_storage.service.processing import list_in_index
 
 
@@ -53,6 +54,7 @@ class SpeakerNaming(AccessControl):
 
     meeting_documents: MeetingDocuments
     index: MeetingIndex
+    aggregates: AggregateStore
 
     def speakers(self, meeting_id: str) -> MeetingSpeakers:
         record = self._current_record(meeting_id)
@@ -98,10 +100,16 @@ class SpeakerNaming(AccessControl):
             current, speaker_names=renamed_mapping(current.speaker_names, old, new)
         )
         record = with_action_item_facts(record, extraction.summary)
+        record = with_sizes(record, analysis_bytes(text, extraction))
         self.meeting_documents.write_analysis(meeting_id, text, extraction)
         self.meeting_documents.write_record(record, if_match=etag)
         warning = list_in_index(
-            self.index, record, search_text_of(extraction.summary, extraction.requirements, text)
+            self.index,
+            record,
+            search_text_of(extraction.summary, extraction.requirements, text),
+            self.aggregates,
+            previous=current,
+            documents_class=documents_class_of(self.meeting_documents.store),
         )
         return ProcessResult(
             record=record,

@@ -25,9 +25,10 @@ from meeting_storage.core.models import (
 )
 from meeting_storage.core.settings import Settings
 from meeting_storage.index import MeetingIndex
+from meeting_storage.index.aggregates import STANDARD, AggregateStore
 from meeting_storage.index.document import search_text_of
 from meeting_storage.service.access import AccessControl
-from meeting_storage.service.documents import MeetingDocuments, record_from_bytes
+from meeting_storage.service.documents import MeetingDocuments, record_from_bytes, resized
 from meeting_storage.service.processing import list_in_index
 from meeting_storage.storage.blobs import S3BlobStore, VersionInfo
 
@@ -42,6 +43,7 @@ class DeletedMeetings(AccessControl):
     audio: S3BlobStore
     meeting_documents: MeetingDocuments
     index: MeetingIndex
+    aggregates: AggregateStore
 
     def _require_versioned_documents(self) -> None:
         if not self.settings.store_in_s3:
@@ -111,13 +113,17 @@ class DeletedMeetings(AccessControl):
         stored = self.meeting_documents.read_stored(meeting_id)
         if stored is None:
             raise NotFoundError(f"s3://{self.settings.bucket}/{metadata} does not exist.")
-        restored = replace(record, status=self._status_before_delete(metadata_versions))
+        restored = resized(
+            record, replace(record, status=self._status_before_delete(metadata_versions))
+        )
         self.meeting_documents.write_record(restored, if_match=stored.etag)
         analysis = self.meeting_documents.read_analysis(meeting_id)
         warning = list_in_index(
             self.index,
             restored,
             search_text_of(analysis.summary, analysis.requirements, analysis.transcript),
+            self.aggregates,
+            documents_class=STANDARD,  # undelete needs the documents in a versioned bucket
         )
         if warning:
             raise BackendUnavailableError(warning)
