@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from meeting_storage.cli import costs, maintenance, meetings, recovery, servers
+from meeting_storage.cli import costs, jobs, maintenance, meetings, recovery, servers
 from meeting_storage.cli.command import Command, UsageError
 from meeting_storage.cli.parser import build_parser
 from meeting_storage.core.errors import InternalError, MeetingStorageError
@@ -48,6 +48,8 @@ _COMMANDS: dict[str, Command] = {
     "embedded-s3": servers.run_embedded_s3,
     "dashboard": servers.run_dashboard,
     "serve": servers.run_serve,
+    "worker": jobs.run_worker_command,
+    "queue": jobs.run_queue,
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from meeting_storage.cli import costs, maintenance, meetings, recovery, servers
+from meeting_storage.cli import costs, jobs, maintenance, meetings, recovery, servers
 from meeting_storage.cli.command import CommandParser
 
 
@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         servers.add_embedded_s3_parser,
         servers.add_dashboard_parser,
         servers.add_serve_parser,
+        jobs.add_worker_parser,
+        jobs.add_queue_parser,
     ):
         add_parser(commands, common)
     return parser

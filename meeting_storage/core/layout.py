@@ -33,6 +33,8 @@ REQUIREMENTS_FILE = "requirements.json"
 METADATA_FILE = "metadata.json"
 # Where an AWS Transcribe job writes its output; it lives only until the transcript is read.
 TRANSCRIBE_OUTPUT_FILE = "aws-transcribe.json"
+# A transcript given with a recording waits here until the job that analyses it runs.
+SOURCE_TRANSCRIPT_FILE = "transcript-source.txt"
 # Written in this order; metadata.json is last because its presence is what makes a meeting exist.
 MEETING_FILES = (TRANSCRIPTION_FILE, SUMMARY_FILE, REQUIREMENTS_FILE, METADATA_FILE)
 
@@ -162,3 +164,13 @@ def meeting_id_from_key(key: str) -> str | None:
     if MEETING_ID_RE.fullmatch(candidate) and len(candidate) <= MAX_MEETING_ID_LENGTH:
         return candidate
     return None
+
+
+def source_transcript_key(meeting_id: str) -> str:
+    return meeting_prefix(meeting_id) + SOURCE_TRANSCRIPT_FILE
+
+
+def audio_key_uuid(key: str) -> str | None:
+    """The UUID (32 hex digits) a recording's key starts with, or None for another key."""
+    match = _AUDIO_KEY_RE.fullmatch(key) if isinstance(key, str) else None
+    return match.group(1) if match is not None and ".." not in key else None

@@ -48,7 +48,8 @@ from meeting_storage.index.factory import make_index
 from meeting_storage.index.query import MeetingFilter
 from meeting_storage.service import footprint
 from meeting_storage.service.documents import MeetingDocuments
-from meeting_storage.service.processing import INDEX_ATTEMPTS, PROCESS_STEPS, MeetingProcessing
+from meeting_storage.service.jobs import MeetingJobs
+from meeting_storage.service.processing import INDEX_ATTEMPTS, PROCESS_STEPS
 from meeting_storage.service.uploads import presign_seconds
 from meeting_storage.service.versions import RECENTLY_DELETED_DAYS, DeletedMeetings
 from meeting_storage.storage import archive
@@ -64,7 +65,7 @@ __all__ = ["PROCESS_STEPS", "RECENTLY_DELETED_DAYS", "MeetingStorage", "open_sto
 Progress = Callable[[int, int], None]
 
 
-class MeetingStorage(MeetingProcessing, DeletedMeetings):
+class MeetingStorage(MeetingJobs, DeletedMeetings):
     """A meeting store: recordings in an S3 bucket, documents in it (or in a local folder),
     an index that lists them, and the analysis that turns transcripts into summaries."""
 
