@@ -79,6 +79,7 @@ class Settings:
     job_max_attempts: int = 3
     job_visibility_timeout: int = 300
     job_stale_minutes: int = 60
+    job_retry_delay: int = 10
     # A pause (seconds) before one job step ("transcription", "extraction", "saving"), so tests
     # and demonstrations can stop a worker in the middle of it; never set in production.
     job_pause_step: str | None = None
@@ -326,6 +327,7 @@ class Settings:
             job_max_attempts=integer("JOB_MAX_ATTEMPTS", 3, 1, 100),
             job_visibility_timeout=integer("JOB_VISIBILITY_TIMEOUT", 300, 5, 12 * 3600),
             job_stale_minutes=integer("JOB_STALE_MINUTES", 60, 1, 7 * 24 * 60),
+            job_retry_delay=integer("JOB_RETRY_DELAY", 10, 0, 900),
             job_pause_step=pause_step,
             job_pause_seconds=pause_seconds,
         )

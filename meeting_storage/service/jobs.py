@@ -72,8 +72,7 @@ STEP_TRANSCRIPTION = "transcription"
 STEP_EXTRACTION = "extraction"
 STEP_SAVING = "saving"
 STEP_PROGRESS = {STEP_TRANSCRIPTION: 0.05, STEP_EXTRACTION: 0.8, STEP_SAVING: 0.95}
-# Retry after 10 s, 20 s, 40 s ... at most 5 minutes (a retry is a redelivery, not a loop).
-BACKOFF_BASE = 10
+# Retry after JOB_RETRY_DELAY (10 s), then twice as long each time, at most 5 minutes.
 BACKOFF_MAX = 300
 OUTCOME_COMPLETE = "complete"  # done (complete, or stored awaiting a transcript)
 OUTCOME_DONE_BEFORE = "done_before"  # a redelivered message whose work was already done
@@ -125,8 +124,8 @@ def job_body(meeting_id: str) -> dict[str, Any]:
     return {"kind": JOB_KIND, "meeting_id": meeting_id}
 
 
-def backoff_seconds(attempt: int) -> int:
-    return int(min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(0, attempt - 1)))
+def backoff_seconds(attempt: int, base: int) -> int:
+    return int(min(BACKOFF_MAX, base * 2 ** max(0, attempt - 1)))
 
 
 class _JobState:

@@ -133,7 +133,9 @@ def handle(jobs: MeetingJobs, queue: JobQueue, delivery: Delivery) -> str:
         # LOST: another worker holds the meeting (and its own message); this copy is spare.
         queue.ack(delivery)
     elif outcome == OUTCOME_RETRY:
-        queue.release(delivery, backoff_seconds(delivery.receive_count))
+        queue.release(
+            delivery, backoff_seconds(delivery.receive_count, jobs.settings.job_retry_delay)
+        )
     elif outcome == OUTCOME_FAILED:
         queue.dead_letter(delivery)
     return outcome
