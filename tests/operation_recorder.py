@@ -209,10 +209,15 @@ def policy_for(call: Call, permissions: list[iam.Permission]) -> dict[str, Any]:
     features = iam.PolicyFeatures(
         versioning=True,
         restore=True,
-        admin=any(p.action in iam.ADMIN_ACTIONS for p in permissions),
+        admin=any(p.action in (*iam.ADMIN_ACTIONS, *iam.QUEUE_ADMIN_ACTIONS) for p in permissions),
         dynamodb_table=params.get("TableName") or next(iter(params.get("RequestItems", {})), None),
         transcribe=call.service == "transcribe",
         bedrock_model_id=params.get("modelId"),
+        sqs_queue=(
+            str(params.get("QueueName") or iam.queue_name_of(str(params.get("QueueUrl", ""))))
+            if call.service == "sqs"
+            else None
+        ),
     )
     return iam.build_policy(str(params.get("Bucket", "unused-bucket")), call.region, features)
 

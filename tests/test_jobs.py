@@ -34,9 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(params=["local", "sqs"])
-def job_settings(
-    request: pytest.FixtureRequest, seaweed_settings: Settings
-) -> Iterator[Settings]:
+def job_settings(request: pytest.FixtureRequest, seaweed_settings: Settings) -> Iterator[Settings]:
     """SeaweedFS storage with the local queue, or with a new SQS queue pair on moto."""
     settings = replace(seaweed_settings, job_retry_delay=0, job_visibility_timeout=30)
     if request.param == "sqs":
@@ -94,7 +92,9 @@ def test_a_submitted_meeting_is_listed_queued_at_once(job_settings: Settings) ->
     assert [(m.meeting_id, m.status) for m in listed] == [(record.meeting_id, "queued")]
     assert storage.queue.counts().waiting == 1
     # Nothing analysed yet: only the source transcript and metadata.json are stored.
-    names = {info.key.rsplit("/", 1)[1] for info in storage.meeting_documents.files(record.meeting_id)}
+    names = {
+        info.key.rsplit("/", 1)[1] for info in storage.meeting_documents.files(record.meeting_id)
+    }
     assert names == {layout.SOURCE_TRANSCRIPT_FILE, layout.METADATA_FILE}
 
 
@@ -279,7 +279,9 @@ def test_a_worker_killed_midway_loses_and_duplicates_nothing(
     assert (counts.waiting, counts.in_flight, counts.dead) == (0, 0, 0)
 
 
-def test_sigterm_finishes_the_current_job_then_exits(job_settings: Settings, tmp_path: Path) -> None:
+def test_sigterm_finishes_the_current_job_then_exits(
+    job_settings: Settings, tmp_path: Path
+) -> None:
     storage = MeetingStorage(job_settings)
     meeting_id = storage.submit_meeting(SAMPLE_TRANSCRIPT).record.meeting_id
     worker = subprocess.Popen(
