@@ -22,7 +22,7 @@ from meeting_storage.render.report import (
     processing_breakdown,
 )
 from meeting_storage.service.facade import RECENTLY_DELETED_DAYS as RESTORE_DAYS
-from ui import components, service, upload
+from ui import components, jobs, service, upload
 from ui.formatting import (
     escape_markdown,
     format_money,
@@ -57,6 +57,8 @@ st.caption(
     f"{human_date(record.timestamp)} · {escape_markdown(record.filename)} · "
     f"{human_size(record.audio_size)} · {record.status.replace('_', ' ')} · `{record.meeting_id}`"
 )
+
+jobs.job_panel(storage, record)
 
 # ------------------------------------------------------------------ audio
 if meeting.audio_url:
