@@ -33,7 +33,16 @@ TESTS = str(Path(__file__).resolve().parent)
 THIS_FILE = str(Path(__file__).resolve())
 # Calls made through the service, an operation or a face are what a deployment makes.
 ENTRY_POINTS = ("service/", "ops/", "cli/", "api/", "__main__.py")
-KEPT_PARAMS = ("Bucket", "Key", "Prefix", "VersionId", "TableName", "modelId")
+KEPT_PARAMS = (
+    "Bucket",
+    "Key",
+    "Prefix",
+    "VersionId",
+    "TableName",
+    "modelId",
+    "QueueUrl",
+    "QueueName",
+)
 
 
 @dataclass(frozen=True, order=True)

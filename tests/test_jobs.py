@@ -306,3 +306,25 @@ def test_the_local_queue_lives_under_local_data_dir(seaweed_settings: Settings) 
     storage = MeetingStorage(seaweed_settings)
     assert isinstance(storage.queue, LocalQueue)
     assert storage.queue.path == queue_db_path(seaweed_settings.local_data_dir)
+
+
+def test_doctor_lists_failed_meetings_and_fix_queues_them_again(job_settings: Settings) -> None:
+    from meeting_storage.ops.doctor import run_doctor
+
+    storage = MeetingStorage(job_settings, transcriber=UndecodableTranscriber())
+    meeting_id = storage.submit_meeting(
+        None, audio_file=__import__("io").BytesIO(wav_bytes()), audio_filename="broken.wav"
+    ).record.meeting_id
+    delivery = storage.queue.receive(30)
+    assert delivery is not None
+    storage.queue.ack(delivery)
+    assert storage.run_job(meeting_id, final=True) == jobs.OUTCOME_FAILED
+    checks = {c.name: c for c in run_doctor(storage).checks}
+    assert checks["jobs"].status == "warn" and meeting_id in checks["jobs"].message
+    assert "could not be decoded" in checks["jobs"].message
+    assert "incomplete meetings" not in checks
+    report = run_doctor(storage, fix=True)
+    assert [r.meeting_ids for r in report.repairs if r.action == "requeue_jobs"] == [[meeting_id]]
+    assert storage.get_record(meeting_id).status == "queued"
+    assert storage.queue.counts().waiting == 1
+    assert {c.name: c.status for c in report.checks}["jobs"] == "ok"

@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import IO, Any
 
 from meeting_storage.analysis import Transcript, parse_transcript
@@ -336,17 +336,6 @@ class MeetingJobs(MeetingProcessing):
         )
         _JobState(self, stored, record).write(queued)
         return self._send_job(queued)
-
-    def stale_jobs(self, now: datetime | None = None) -> list[MeetingRecord]:
-        """Meetings failed, or in flight for longer than JOB_STALE_MINUTES (from metadata)."""
-        limit = (now or utc_now()) - timedelta(minutes=self.settings.job_stale_minutes)
-        found = []
-        for record in self.meeting_documents.iter_records():
-            if record.status == STATUS_FAILED or (
-                record.in_flight and (record.queued_at or record.timestamp) < limit
-            ):
-                found.append(record)
-        return found
 
     # ----------------------------------------------------------------- running
 
