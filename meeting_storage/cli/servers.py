@@ -166,6 +166,7 @@ def run_dashboard(
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     server = _embedded_server(settings, args.data_dir)
     dashboard: subprocess.Popen[bytes] | None = None
+    worker: subprocess.Popen[bytes] | None = None
     status = 0
     try:
         if server is not None:
@@ -194,6 +195,14 @@ def run_dashboard(
             stdin=subprocess.DEVNULL,
             preexec_fn=exit_with_parent,  # one prctl call between fork and exec
         )
+        if settings.queue_backend == "local":
+            # The local queue needs a worker on this machine: one runs beside the dashboard.
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "meeting_storage", "worker"],
+                cwd=app.parent,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=exit_with_parent,
+            )
         print(
             f"Storage: bucket {settings.bucket} via {where}.\n"
             f"Dashboard: http://{host}:{port}  (Ctrl+C stops it"
@@ -212,6 +221,13 @@ def run_dashboard(
     except KeyboardInterrupt:
         pass
     finally:
+        if worker is not None and worker.poll() is None:
+            worker.terminate()  # SIGTERM: it finishes (or returns) the current job
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
         if dashboard is not None and dashboard.poll() is None:
             dashboard.terminate()
             try:
