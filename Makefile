@@ -69,6 +69,7 @@ bench: system-packages install
 	$(PY) -m bench.list_index
 	$(PY) -m bench.dashboard_list
 	$(PY) -m bench.costs_page
+	$(PY) -m bench.queue_throughput
 
 doctor: $(STAMP)
 	$(PY) -m meeting_storage doctor

@@ -2,7 +2,9 @@
 queue and on SQS (a moto server), with SeaweedFS for the bucket.
 
 Each meeting is submitted with a transcript (TRANSCRIBER=none, rule-based extraction), so a
-job is the extraction and the S3 writes of a meeting; the workers are started before the
+job is the extraction and the S3 writes of a meeting; the index is SQLite (the S3 JSON index
+is one object that every status change rewrites, so its conditional writes serialise the
+workers); the workers are started before the
 meetings are queued, so their start-up is not counted. Prints meetings per minute and the
 speed-up over one worker. Run with `make bench` (or `python -m bench.queue_throughput`).
 """
@@ -50,6 +52,7 @@ def environment(settings: Settings) -> dict[str, str]:
             "AWS_ENDPOINT_URL_S3": settings.s3_endpoint_url or "",
             "LOCAL_DATA_DIR": str(settings.local_data_dir),
             "TRANSCRIBER": "none",
+            "INDEX_BACKEND": settings.index_backend,
             "QUEUE_BACKEND": settings.queue_backend,
             "PYTHONPATH": str(ROOT),
         }
@@ -126,6 +129,7 @@ def main() -> None:
                             s3_endpoint_url=server.endpoint_url,
                             local_data_dir=folder / bucket,
                             transcriber="none",
+                            index_backend="sqlite",
                             queue_backend=backend,
                         )
                         if backend == "sqs":
@@ -147,7 +151,10 @@ def main() -> None:
             moto.terminate()
             moto.wait(timeout=30)
     print(f"\nQueue throughput: {MEETINGS} short meetings (transcript given, rule-based)")
-    print(f"{os.cpu_count()} CPU cores; SeaweedFS for the bucket; SQS on a moto server.\n")
+    print(
+        f"{os.cpu_count()} CPU cores; SeaweedFS for the bucket; SQLite index; SQS on a moto "
+        "server.\n"
+    )
     print("| backend | workers | seconds | meetings/min | vs 1 worker |")
     print("|---|---:|---:|---:|---:|")
     for backend, workers, seconds, per_minute, speedup in rows:

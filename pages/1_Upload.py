@@ -74,16 +74,17 @@ if submitted:
         )
     service.after_write()
     record = result.record
-    if record.status == "awaiting_transcript":
-        st.success(
-            f"Stored **{escape_markdown(record.display_title)}**; it is waiting for a transcript, "
-            "which you can attach on its page.",
-            icon=":material/check_circle:",
+    if record.status == "failed":
+        st.error(
+            f"Stored **{escape_markdown(record.display_title)}**, but its processing could not "
+            f"be queued: {escape_markdown(record.failure_reason or '')} Retry it on its page.",
+            icon=":material/error:",
         )
     else:
         st.success(
-            f"Stored **{escape_markdown(record.display_title)}**: {record.action_items_count} "
-            f"action items, {record.requirements_count} requirements.",
+            f"Stored **{escape_markdown(record.display_title)}** and queued it: a worker "
+            + ("transcribes and analyses it" if checked.transcript is None else "analyses it")
+            + ". Its page shows how far it is; you can leave this page.",
             icon=":material/check_circle:",
         )
     for note in record.notes:

@@ -60,14 +60,15 @@ def _live_progress(storage: MeetingStorage, meeting_id: str) -> None:
 
 
 def refresh_while_in_flight(storage: MeetingStorage, records: Sequence[MeetingRecord]) -> None:
-    """On a list: redraw it when a meeting on it that a worker has changes status."""
-    in_flight = {r.meeting_id: (r.status, r.progress) for r in records if r.in_flight}
+    """On a list: redraw it when a meeting on it that a worker has changes status (the
+    list's entries come from the index, which hears of status changes, not of progress)."""
+    in_flight = {r.meeting_id: r.status for r in records if r.in_flight}
     if in_flight:
         _watch(storage, in_flight)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
-def _watch(storage: MeetingStorage, seen: dict[str, tuple[str, float | None]]) -> None:
+def _watch(storage: MeetingStorage, seen: dict[str, str]) -> None:
     st.caption(
         f"{len(seen)} meeting(s) being processed; this list refreshes by itself.",
     )
@@ -76,6 +77,6 @@ def _watch(storage: MeetingStorage, seen: dict[str, tuple[str, float | None]]) -
             record = storage.get_record(meeting_id)
         except Exception:
             record = None
-        if record is None or (record.status, record.progress) != before:
+        if record is None or record.status != before:
             service.after_write()
             st.rerun(scope="app")

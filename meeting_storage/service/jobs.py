@@ -149,7 +149,10 @@ class _JobState:
         return list_in_index(self.jobs.index, record, search_text_of())
 
     def update(self, **changes: Any) -> None:
-        self.write(replace(self.record, **changes))
+        """Write the record with `changes`; the index only hears of a new status (progress
+        alone is read from metadata.json, which keeps index writes at one per step)."""
+        changed = replace(self.record, **changes)
+        self.write(changed, index=changed.status != self.record.status)
 
 
 class MeetingJobs(MeetingProcessing):
