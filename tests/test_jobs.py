@@ -328,3 +328,31 @@ def test_doctor_lists_failed_meetings_and_fix_queues_them_again(job_settings: Se
     assert storage.get_record(meeting_id).status == "queued"
     assert storage.queue.counts().waiting == 1
     assert {c.name: c.status for c in report.checks}["jobs"] == "ok"
+
+
+def test_an_s3_event_becomes_one_queued_meeting_even_when_redelivered(
+    job_settings: Settings,
+) -> None:
+    """What the bucket's event notification sends for a recording uploaded by presigned URL."""
+    from meeting_storage.service.worker import OUTCOME_EVENT
+
+    storage = MeetingStorage(job_settings)
+    key = layout.new_audio_key("Board meeting.wav")
+    storage.audio.put(key, wav_bytes(), "audio/wav")
+    event = {
+        "Records": [
+            {
+                "eventName": "ObjectCreated:Post",
+                "s3": {"object": {"key": key.replace(" ", "+")}},
+            }
+        ]
+    }
+    storage.queue.send(event)
+    storage.queue.send(event)  # delivered twice
+    stats = run_worker(storage, threading.Event(), exit_when_empty=True)
+    assert stats.outcomes == {OUTCOME_EVENT: 2, jobs.OUTCOME_COMPLETE: 1}
+    meeting_id = f"meeting-{layout.audio_key_uuid(key)}"
+    assert storage.index.ids() == {meeting_id}
+    record = storage.get_record(meeting_id)
+    assert record.filename == "Board meeting.wav"
+    assert record.status == "awaiting_transcript"  # TRANSCRIBER=none
