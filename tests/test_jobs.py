@@ -356,3 +356,17 @@ def test_an_s3_event_becomes_one_queued_meeting_even_when_redelivered(
     record = storage.get_record(meeting_id)
     assert record.filename == "Board meeting.wav"
     assert record.status == "awaiting_transcript"  # TRANSCRIBER=none
+
+
+def test_every_index_backend_lists_a_meetings_job_status(backend_settings: Settings) -> None:
+    """queued, then failed with its reason and step, as each index backend lists it."""
+    storage = MeetingStorage(backend_settings, transcriber=UndecodableTranscriber())
+    meeting_id = storage.submit_meeting(
+        None, audio_file=__import__("io").BytesIO(wav_bytes()), audio_filename="broken.wav"
+    ).record.meeting_id
+    (listed,) = storage.list_meetings().meetings
+    assert listed.status == "queued" and listed.queued_at is not None
+    assert storage.run_job(meeting_id, final=True) == jobs.OUTCOME_FAILED
+    (listed,) = storage.list_meetings().meetings
+    assert (listed.status, listed.failed_step) == ("failed", "transcription")
+    assert "could not be decoded" in (listed.failure_reason or "")

@@ -87,6 +87,12 @@ _RECORD_ATTRIBUTES = [
     "transcript_chars",
     "status",
     "schema_version",
+    # A meeting's job, so a listing shows how far it is and why it failed.
+    "queued_at",
+    "progress",
+    "job_attempts",
+    "failure_reason",
+    "failed_step",
 ]
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
