@@ -370,3 +370,26 @@ def test_every_index_backend_lists_a_meetings_job_status(backend_settings: Setti
     (listed,) = storage.list_meetings().meetings
     assert (listed.status, listed.failed_step) == ("failed", "transcription")
     assert "could not be decoded" in (listed.failure_reason or "")
+
+
+def test_process_no_wait_returns_the_queued_meeting_and_wait_finishes_it(
+    job_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from meeting_storage.cli.main import main
+
+    storage = MeetingStorage(job_settings)
+    assert (
+        main(["process", "--text", SAMPLE_TRANSCRIPT, "--no-wait", "--json"], storage=storage) == 0
+    )
+    queued = json.loads(capsys.readouterr().out)
+    assert queued["status"] == "queued" and "meeting_summary" not in queued
+    assert storage.get_record(queued["meeting_id"]).status == "queued"
+    # Waiting (the default) works the queue itself, with no worker running.
+    assert main(["process", "--text", SAMPLE_TRANSCRIPT, "--json"], storage=storage) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert done["status"] == "complete" and done["meeting_summary"]["action_items"]
+    assert storage.get_record(done["meeting_id"]).status == "complete"
+    assert wait_for_meeting(storage, queued["meeting_id"]).status == "complete"
+    assert storage.queue.counts().waiting == 0
