@@ -73,6 +73,7 @@ bench: system-packages install
 	$(PY) -m bench.llm_speed
 	$(PY) -m bench.upload_memory
 	$(PY) -m bench.transcriber_memory
+	$(PY) -m bench.queue_throughput
 
 doctor: $(STAMP)
 	$(PY) -m meeting_storage doctor

@@ -11,8 +11,8 @@ from typing import IO
 
 import streamlit as st
 
-from meeting_storage import ProcessResult
 from meeting_storage.analysis.kinds import KINDS
+from meeting_storage.service.jobs import SubmitResult
 from meeting_storage.storage.media import ALLOWED_EXTENSIONS
 from ui import components, progress, service, upload
 from ui.browser_upload import browser_upload, signed_args
@@ -40,18 +40,19 @@ local_copy = (
 )
 
 
-def show_stored(result: ProcessResult) -> None:
+def show_stored(result: SubmitResult, *, has_transcript: bool) -> None:
     record = result.record
-    if record.status == "awaiting_transcript":
-        st.success(
-            f"Stored **{escape_markdown(record.display_title)}**; it is waiting for a transcript, "
-            "which you can attach on its page.",
-            icon=":material/check_circle:",
+    if record.status == "failed":
+        st.error(
+            f"Stored **{escape_markdown(record.display_title)}**, but its processing could not "
+            f"be queued: {escape_markdown(record.failure_reason or '')} Retry it on its page.",
+            icon=":material/error:",
         )
     else:
         st.success(
-            f"Stored **{escape_markdown(record.display_title)}**: {record.action_items_count} "
-            f"action items, {record.requirements_count} requirements.",
+            f"Stored **{escape_markdown(record.display_title)}** and queued it: a worker "
+            + ("analyses it" if has_transcript else "transcribes and analyses it")
+            + ". Its page shows how far it is; you can leave this page.",
             icon=":material/check_circle:",
         )
     for note in record.notes:
@@ -88,7 +89,7 @@ def store(
             audio_s3_key=audio_s3_key,
         )
     service.after_write()
-    show_stored(result)
+    show_stored(result, has_transcript=transcript is not None)
 
 
 def kind_choice() -> str | None:

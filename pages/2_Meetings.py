@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import streamlit as st
 
 from meeting_storage.service.facade import RECENTLY_DELETED_DAYS as RESTORE_DAYS
-from ui import components, service
+from ui import components, jobs, service
 from ui.formatting import escape_markdown, human_date
 
 PAGE_SIZES = (25, 50, 100)
@@ -75,6 +75,7 @@ else:
         "it; click a column header to sort the rows on this page."
     )
     components.meetings_table(page.meetings, key=f"meetings_table_{number}", matches=page.snippets)
+    jobs.refresh_while_in_flight(storage, page.meetings)
     if page.search_note:
         st.caption(escape_markdown(page.search_note))
 

@@ -23,7 +23,7 @@ from meeting_storage.render.report import (
     processing_breakdown,
 )
 from meeting_storage.service.facade import RECENTLY_DELETED_DAYS as RESTORE_DAYS
-from ui import components, service, speakers, upload
+from ui import components, jobs, service, speakers, upload
 from ui.formatting import (
     escape_markdown,
     format_money,
@@ -58,6 +58,8 @@ st.caption(
     f"{human_date(record.timestamp)} · {escape_markdown(record.filename)} · "
     f"{human_size(record.audio_size)} · {record.status.replace('_', ' ')} · `{record.meeting_id}`"
 )
+
+jobs.job_panel(storage, record)
 
 # ------------------------------------------------------------------ audio
 if meeting.audio_url:

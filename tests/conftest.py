@@ -68,6 +68,9 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
             "DATABASE_URL",
         }:
             monkeypatch.delenv(name)
+    for name in list(os.environ):
+        if name.startswith(("QUEUE_", "JOB_")):
+            monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
@@ -352,6 +355,15 @@ def dynalite_endpoint() -> Iterator[str]:
 
     with dynalite() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def sqs_endpoint() -> Iterator[str]:
+    """A moto server for SQS (the queue backend's tests and worker subprocesses)."""
+    from tests.servers import moto_server
+
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="session")

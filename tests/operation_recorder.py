@@ -33,7 +33,16 @@ TESTS = str(Path(__file__).resolve().parent)
 THIS_FILE = str(Path(__file__).resolve())
 # Calls made through the service, an operation or a face are what a deployment makes.
 ENTRY_POINTS = ("service/", "ops/", "cli/", "api/", "__main__.py")
-KEPT_PARAMS = ("Bucket", "Key", "Prefix", "VersionId", "TableName", "modelId")
+KEPT_PARAMS = (
+    "Bucket",
+    "Key",
+    "Prefix",
+    "VersionId",
+    "TableName",
+    "modelId",
+    "QueueUrl",
+    "QueueName",
+)
 # The S3 Inventory locations (bucket, key prefix) the tests configured (S3_INVENTORY_PREFIX):
 # the policy of a call to one of these buckets is generated with that location.
 INVENTORY_LOCATIONS: dict[str, str] = {}
@@ -212,13 +221,18 @@ def policy_for(call: Call, permissions: list[iam.Permission]) -> dict[str, Any]:
     features = iam.PolicyFeatures(
         versioning=True,
         restore=True,
-        admin=any(p.action in iam.ADMIN_ACTIONS for p in permissions),
+        admin=any(p.action in (*iam.ADMIN_ACTIONS, *iam.QUEUE_ADMIN_ACTIONS) for p in permissions),
         dynamodb_table=params.get("TableName") or next(iter(params.get("RequestItems", {})), None),
         transcribe=call.service == "transcribe",
         bedrock_model_id=params.get("modelId"),
         inventory=(
             (str(params["Bucket"]), INVENTORY_LOCATIONS[str(params["Bucket"])])
             if str(params.get("Bucket")) in INVENTORY_LOCATIONS
+            else None
+        ),
+        sqs_queue=(
+            str(params.get("QueueName") or iam.queue_name_of(str(params.get("QueueUrl", ""))))
+            if call.service == "sqs"
             else None
         ),
     )

@@ -301,3 +301,28 @@ def oidc_sign_in(
     token.raise_for_status()
     result: dict[str, object] = token.json()
     return result
+
+
+# ---------------------------------------------------------------- moto server (SQS)
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """moto in server mode (`moto[server]`), a separate process on a free loopback port, so
+    worker subprocesses share its queues; yields its endpoint URL."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="moto-") as folder:
+        log = Path(folder) / "moto.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        try:
+            _wait_for_port(port, process, "moto server", log)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            _stop(process)

@@ -71,7 +71,9 @@ def upload_wav(client: TestClient, name: str = "Weekly sync.wav") -> dict[str, A
 
 
 def process(client: TestClient, **fields: Any) -> dict[str, Any]:
-    response = client.post("/api/meeting/process", json={"text": SAMPLE_TRANSCRIPT, **fields})
+    response = client.post(
+        "/api/meeting/process", json={"text": SAMPLE_TRANSCRIPT, "wait": True, **fields}
+    )
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -246,7 +248,7 @@ def test_process_keeps_the_requested_meeting_time(client: TestClient) -> None:
         ({"text": "Alice: hi", "title": "\udfff"}, 422, "invalid_input"),
         ({"text": "Alice: hi", "store": "yes"}, 422, "invalid_input"),
         ({"text": "Alice: hi", "recorded_at": 1700000000}, 422, "invalid_input"),
-        ({"text": "Alice: hi", "recorded_at": "0001-01-01T00:00:00+01:00"}, 422, "invalid_input"),
+        ({"text": "Alice: hi", "recorded_at": "0001-01-01T00:00:00+01:00"}, 400, "invalid_input"),
         ({"text": "Alice: hi", "audio_s3_key": "transcriptions/../x.wav"}, 400, "invalid_input"),
         ({"text": "Alice: hi", "audio_s3_key": f"meetings/{'0' * 32}_gone.wav"}, 404, "not_found"),
     ],
@@ -334,7 +336,9 @@ def test_a_failed_index_write_keeps_the_meeting_and_warns(
         raise ConflictError("s3://bucket/index/meetings.json was changed by someone else; retry.")
 
     monkeypatch.setattr(moto_storage.index, "put", conflict)
-    response = client.post("/api/meeting/process", json={"text": "Bob: I will write it up."})
+    response = client.post(
+        "/api/meeting/process", json={"text": "Bob: I will write it up.", "wait": True}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["indexed"] is False and "doctor --fix" in body["index_warning"]
@@ -940,3 +944,18 @@ def test_unknown_query_parameters_are_refused(client: TestClient) -> None:
     assert "serach" in body["error"]["message"] and "search" in body["error"]["message"]
     assert client.get("/api/meetings", params={"search": "budget"}).status_code == 200
     assert_error(client.get("/api/costs", params={"": "null"}), 400, "invalid_input")
+
+
+def test_process_answers_202_with_the_queued_meeting(
+    client: TestClient, moto_storage: MeetingStorage
+) -> None:
+    response = client.post("/api/meeting/process", json={"text": SAMPLE_TRANSCRIPT})
+    assert response.status_code == 202, response.text
+    queued = response.json()
+    assert queued["status"] == "queued" and queued["stored"] is True
+    meeting_id = queued["meeting_id"]
+    shown = client.get(f"/api/meetings/{meeting_id}").json()["meeting"]["metadata"]
+    assert shown["status"] == "queued" and shown["progress"] == 0.0
+    assert moto_storage.run_job(meeting_id) == "complete"
+    done = client.get(f"/api/meetings/{meeting_id}").json()["meeting"]
+    assert done["metadata"]["status"] == "complete" and done["summary"]["action_items"]

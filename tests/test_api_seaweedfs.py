@@ -110,7 +110,12 @@ def process_and_play(server: Server, audio_s3_key: str, expected: bytes) -> str:
     processed = server.request(
         "POST",
         "/api/meeting/process",
-        json={"text": SAMPLE_TRANSCRIPT, "audio_s3_key": audio_s3_key, "filename": "Sync.wav"},
+        json={
+            "text": SAMPLE_TRANSCRIPT,
+            "audio_s3_key": audio_s3_key,
+            "filename": "Sync.wav",
+            "wait": True,
+        },
     )
     assert processed.status_code == 200, processed.text
     meeting_id: str = processed.json()["meeting_id"]

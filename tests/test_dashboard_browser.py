@@ -82,6 +82,16 @@ def dashboard_url(seaweed_settings: Settings, tmp_path: Path) -> Iterator[str]:
             stderr=subprocess.STDOUT,
             preexec_fn=exit_with_parent,
         )
+    # As `make run` does: one worker beside the dashboard processes the queued meetings.
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "meeting_storage", "worker"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=exit_with_parent,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -94,6 +104,8 @@ def dashboard_url(seaweed_settings: Settings, tmp_path: Path) -> Iterator[str]:
             time.sleep(0.2)
         yield url
     finally:
+        worker.terminate()
+        worker.wait(timeout=30)
         process.terminate()
         try:
             process.wait(timeout=15)
@@ -176,7 +188,7 @@ def test_upload_list_play_delete_in_chromium(
                 )
             ):
                 picker.get_by_role("button", name="Upload and store").click()
-            expect(page.get_by_text("Stored Product sync:")).to_be_visible()
+            expect(page.get_by_text("Stored Product sync and queued it")).to_be_visible()
             screenshot(page, "upload")
 
             # Its page: the player gets a presigned URL that returns the recording's bytes.

@@ -103,24 +103,29 @@ def test_upload_with_transcript_stores_it_and_links_to_it(
     submit(at)
 
     success = unescape(at.success[0].value)
-    assert "Stored **Launch planning**" in success and "action items" in success
+    assert "Stored **Launch planning** and queued it: a worker analyses it" in success
     meeting = dashboard.list_meetings().meetings[0]
     assert meeting.title == "Launch planning" and meeting.duration_seconds == pytest.approx(2.0)
+    assert meeting.status == "queued"  # the page returned before any analysis
+    assert dashboard.run_job(meeting.meeting_id) == "complete"
+    assert dashboard.get_record(meeting.meeting_id).action_items_count >= 2
     link = next(link for link in at.page_link if link.proto.label == "Open the meeting")
     assert link.proto.page == "Meeting"
     assert link.proto.query_string == f"id={meeting.meeting_id}"
     steps = next(m.value for m in at.markdown if "Upload to S3" in m.value)
     done = STATE_ICONS["done"]
-    for step in ("Upload to S3", "Extraction", "Saving"):
+    for step in ("Upload to S3", "Queued"):
         assert f"{done} **{step}**" in steps
-    assert "transcript provided" in steps
     assert at.get("progress")[0].proto.value == 100
 
     # Streamed: the page handed Streamlit's uploaded file itself (wrapped only to count bytes)
     # to the service, and nothing was written to disk.
     assert isinstance(passed[0], ProgressReader)
     assert type(passed[0]._source).__name__ == "UploadedFile"
-    assert not (dashboard.settings.local_data_dir).exists()
+    # On disk there is only the local job queue (its SQLite file), no recording.
+    local = dashboard.settings.local_data_dir
+    written = {p.name for p in local.rglob("*") if p.is_file()} if local.exists() else set()
+    assert written <= {"queue.sqlite3", "queue.sqlite3-wal", "queue.sqlite3-shm"}
 
     # The cached (empty) list was cleared by the upload.
     at.switch_page("pages/2_Meetings.py").run()
@@ -131,16 +136,13 @@ def test_recording_without_transcript_waits_for_one(dashboard: MeetingStorage) -
     at = open_upload()
     at.file_uploader[0].set_value(("standup.wav", wav_bytes(), "audio/wav"))
     submit(at)
-    assert "waiting for a transcript" in unescape(at.success[0].value)
-    steps = next(m.value for m in at.markdown if "Upload to S3" in m.value)
-    skipped = STATE_ICONS["skipped"]
-    assert (
-        f"{skipped} **Transcription** — no transcriber configured — stored as waiting for a "
-        "transcript" in steps
-    )
-    assert f"{skipped} **Extraction** — needs a transcript" in steps
+    assert "a worker transcribes and analyses it" in unescape(at.success[0].value)
     (record,) = dashboard.list_meetings().meetings
+    assert record.status == "queued"
+    assert dashboard.run_job(record.meeting_id) == "complete"
+    record = dashboard.get_record(record.meeting_id)
     assert record.status == STATUS_AWAITING_TRANSCRIPT
+    assert any("attach-transcript" in note for note in record.notes)
 
 
 def test_transcript_file_without_recording(dashboard: MeetingStorage) -> None:
@@ -149,6 +151,8 @@ def test_transcript_file_without_recording(dashboard: MeetingStorage) -> None:
     submit(at)
     assert at.success
     (record,) = dashboard.list_meetings().meetings
+    dashboard.run_job(record.meeting_id)
+    record = dashboard.get_record(record.meeting_id)
     assert record.audio_s3_key is None and record.action_items_count >= 2
 
 
@@ -256,12 +260,12 @@ def test_a_configured_transcriber_is_a_real_step(
     at = open_upload()
     at.file_uploader[0].set_value(("standup.wav", wav_bytes(), "audio/wav"))
     submit(at)
-    steps = next(m.value for m in at.markdown if "Upload to S3" in m.value)
-    done = STATE_ICONS["done"]
-    for step in ("Upload to S3", "Transcription", "Extraction", "Saving"):
-        assert f"{done} **{step}**" in steps
     (record,) = dashboard.list_meetings().meetings
-    assert record.status == "complete" and record.action_items_count >= 2
+    assert record.status == "queued"
+    assert dashboard.run_job(record.meeting_id) == "complete"
+    record = dashboard.get_record(record.meeting_id)
+    assert record.status == "complete" and record.transcribed_by == "fake"
+    assert record.action_items_count >= 2
 
 
 def test_a_failed_transcription_keeps_the_recording_and_says_why(
@@ -271,12 +275,12 @@ def test_a_failed_transcription_keeps_the_recording_and_says_why(
     at = open_upload()
     at.file_uploader[0].set_value(("standup.wav", wav_bytes(), "audio/wav"))
     submit(at)
-    steps = unescape(next(m.value for m in at.markdown if "Upload to S3" in m.value))
-    assert f"{STATE_ICONS['failed']} **Transcription** — Transcription (fake) failed" in steps
-    assert any("timed out" in unescape(i.value) for i in at.info)
-    assert "waiting for a transcript" in unescape(at.success[0].value)
     (record,) = dashboard.list_meetings().meetings
-    assert record.status == STATUS_AWAITING_TRANSCRIPT
+    assert dashboard.run_job(record.meeting_id, final=True) == "failed"
+    record = dashboard.get_record(record.meeting_id)
+    assert record.status == "failed" and record.failed_step == "transcription"
+    assert "timed out" in (record.failure_reason or "")
+    assert dashboard.audio.head(record.audio_s3_key or "") is not None  # the recording is kept
 
 
 def test_a_webvtt_transcript_is_parsed_and_shown_with_times(dashboard: MeetingStorage) -> None:
@@ -289,6 +293,8 @@ def test_a_webvtt_transcript_is_parsed_and_shown_with_times(dashboard: MeetingSt
     at.file_uploader[1].set_value(("sync.vtt", vtt.encode(), "text/vtt"))
     submit(at)
     (record,) = dashboard.list_meetings().meetings
+    dashboard.run_job(record.meeting_id)
+    record = dashboard.get_record(record.meeting_id)
     assert record.action_items_count >= 1 and record.requirements_count >= 1
     at.query_params["id"] = record.meeting_id
     at.switch_page("pages/3_Meeting.py").run()

@@ -255,7 +255,7 @@ def test_cli_lists_and_renames_speakers(
 def test_api_lists_and_renames_speakers(moto_storage: MeetingStorage) -> None:
     with make_client(moto_storage) as client:
         stored = client.post(
-            "/api/meeting/process", json={"text": RETRO_TEXT, "kind": "retro"}
+            "/api/meeting/process", json={"text": RETRO_TEXT, "kind": "retro", "wait": True}
         ).json()
         meeting_id = stored["meeting_id"]
         assert stored["meeting_summary"]["kind"] == RETRO
@@ -274,7 +274,9 @@ def test_api_lists_and_renames_speakers(moto_storage: MeetingStorage) -> None:
         assert missing.status_code == 400 and missing.json()["error"]["code"] == "invalid_input"
         unknown = client.get(f"/api/meetings/meeting-{'0' * 32}/speakers")
         assert unknown.status_code == 404
-        bad_kind = client.post("/api/meeting/process", json={"text": RETRO_TEXT, "kind": "x"})
+        bad_kind = client.post(
+            "/api/meeting/process", json={"text": RETRO_TEXT, "kind": "x", "wait": True}
+        )
         assert bad_kind.status_code == 400
 
 

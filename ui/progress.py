@@ -1,4 +1,4 @@
-"""Storing a meeting with its progress on the page: a bar, and one line per step."""
+"""Storing and queueing a meeting with its upload's progress on the page."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import IO, cast
 
 import streamlit as st
 
-from meeting_storage import MeetingStorage, ProcessResult
-from ui.formatting import escape_markdown, human_size
-from ui.upload import STATE_ICONS, ProcessProgress, ProgressReader, step_states
+from meeting_storage import MeetingStorage
+from meeting_storage.service.jobs import SubmitResult
+from ui.formatting import human_size
+from ui.upload import STATE_ICONS, ProcessProgress, ProgressReader
 
 REDRAW_SECONDS = 0.2
 
@@ -26,61 +27,62 @@ def store_with_progress(
     title: str,
     kind: str | None = None,
     audio_s3_key: str | None = None,
-) -> ProcessResult:
-    """`storage.process` with the steps drawn as they happen. The recording (Streamlit's
-    uploaded file) is handed over as it is, wrapped only to count the bytes read; or it is
-    already in the bucket (`audio_s3_key`, uploaded by the browser), and the upload is done.
+) -> SubmitResult:
+    """`storage.submit_meeting` with the upload drawn as it happens: the meeting is stored and
+    queued, and a worker transcribes and analyses it (its page follows the job). The
+    recording (Streamlit's uploaded file) is handed over as it is, wrapped only to count the
+    bytes read; or it is already in the bucket (`audio_s3_key`, sent by the browser), and
+    the upload is done.
 
-    `process` runs in a worker thread so that this script thread can redraw meanwhile.
-    Errors propagate after the failed step is marked.
+    `submit_meeting` runs in a worker thread so that this script thread can redraw meanwhile.
+    Errors propagate after the upload is marked failed.
     """
     progress = ProcessProgress(total_bytes=size)
-    if audio_s3_key is not None:
+    if recording is not None or audio_s3_key is not None:
         progress.start_step("upload")
+    if audio_s3_key is not None:
         progress.add_bytes(size)
     bar = st.progress(0.0, text="Starting…")
     steps_view = st.empty()
 
-    def draw(
-        *, finished: bool = False, failed: bool = False, result: ProcessResult | None = None
-    ) -> None:
-        steps, read = progress.snapshot()
-        untranscribed = None
-        if result is not None and transcript is None and result.record.status != "complete":
-            untranscribed = "; ".join(result.record.notes) or "no transcript"
-        states = step_states(
-            steps,
-            has_recording=recording is not None or audio_s3_key is not None,
-            has_transcript=transcript is not None or "extraction" in steps,
-            finished=finished,
-            failed=failed,
-            transcription_failed=untranscribed,
-        )
-        lines = []
-        for label, state, note in states:
-            detail = f" — {escape_markdown(note)}" if note and state != "running" else ""
-            if label == "Upload to S3" and state == "running":
-                detail = f" — {human_size(read)} of {human_size(progress.total_bytes)}"
-            lines.append(f"{STATE_ICONS[state]} **{label}**{detail}")
-        steps_view.markdown("  \n".join(lines))
-        if failed:
-            text = "Not stored"
+    def draw(*, finished: bool = False, failed: bool = False) -> None:
+        _, read = progress.snapshot()
+        if recording is None and audio_s3_key is None:
+            upload_line = f"{STATE_ICONS['skipped']} **Upload to S3** — no recording given"
+        elif failed:
+            upload_line = f"{STATE_ICONS['failed']} **Upload to S3**"
+        elif finished:
+            upload_line = f"{STATE_ICONS['done']} **Upload to S3**"
         else:
-            text = next((label for label, state, _ in states if state == "running"), "Done")
-        bar.progress(1.0 if finished else progress.fraction(), text=text)
+            upload_line = (
+                f"{STATE_ICONS['running']} **Upload to S3** — {human_size(read)} of "
+                f"{human_size(progress.total_bytes)}"
+            )
+        state = "done" if finished else ("failed" if failed else "waiting")
+        queue_line = (
+            f"{STATE_ICONS[state]} **Queued** — a worker "
+            + ("transcribes and analyses it" if transcript is None else "analyses it")
+            + "; its page shows how far it is"
+        )
+        steps_view.markdown(f"{upload_line}  \n{queue_line}")
+        if failed:
+            bar.progress(progress.fraction(), text="Not stored")
+        else:
+            bar.progress(
+                1.0 if finished else progress.fraction(), text="Queued" if finished else "Uploading"
+            )
 
     reader = cast(IO[bytes], ProgressReader(recording, progress)) if recording else None
     with ThreadPoolExecutor(max_workers=1) as pool:
         job = pool.submit(
-            storage.process,
+            storage.submit_meeting,
             transcript,
             audio_file=reader,
-            audio_s3_key=audio_s3_key,
             audio_filename=name,
             title=title,
             transcript_filename=transcript_name,
-            on_step=progress.start_step,
             kind=kind,
+            audio_s3_key=audio_s3_key,
         )
         while not job.done():
             draw()
@@ -90,5 +92,5 @@ def store_with_progress(
     except Exception:
         draw(failed=True)
         raise
-    draw(finished=True, result=result)
+    draw(finished=True)
     return result

@@ -16,7 +16,16 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from meeting_storage.cli import access, costs, maintenance, meetings, recovery, servers, speakers
+from meeting_storage.cli import (
+    access,
+    costs,
+    jobs,
+    maintenance,
+    meetings,
+    recovery,
+    servers,
+    speakers,
+)
 from meeting_storage.cli.command import Command, UsageError
 from meeting_storage.cli.parser import build_parser
 from meeting_storage.core.errors import InternalError, MeetingStorageError
@@ -52,6 +61,8 @@ _COMMANDS: dict[str, Command] = {
     "footprint": maintenance.run_footprint,
     "token": access.run_token,
     "audit": access.run_audit,
+    "worker": jobs.run_worker_command,
+    "queue": jobs.run_queue,
 }
 
 

@@ -17,6 +17,7 @@ from meeting_storage.analysis.extract import Extractor
 from meeting_storage.analysis.kinds import KINDS
 from meeting_storage.analysis.rule_based import RuleBasedExtractor
 from meeting_storage.analysis.transcript import decode_transcript
+from meeting_storage.cli.jobs import progress_line
 from meeting_storage.cli.text import (
     analysis_text,
     archive_lines,
@@ -26,12 +27,13 @@ from meeting_storage.cli.text import (
     stored_message,
 )
 from meeting_storage.core.analysis import requirements_to_json
-from meeting_storage.core.errors import InvalidInputError
-from meeting_storage.core.models import STATUS_AWAITING_TRANSCRIPT
+from meeting_storage.core.errors import InvalidInputError, JobFailedError
+from meeting_storage.core.models import STATUS_AWAITING_TRANSCRIPT, STATUS_FAILED, MeetingRecord
 from meeting_storage.core.settings import load_settings
 from meeting_storage.index import DEFAULT_LIMIT, MAX_LIMIT
 from meeting_storage.index.query import MeetingFilter, parse_day
 from meeting_storage.service.facade import MeetingStorage
+from meeting_storage.service.worker import wait_for_meeting
 
 
 def add_upload_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -62,6 +64,14 @@ def add_process_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         "--kind",
         help=f"the meeting's kind, which shapes the summary: {', '.join(KINDS)} "
         "(default: detected)",
+    )
+    # Waiting, this command works the queue itself while no worker takes the job (docs/queue.md).
+    process.add_argument(
+        "--wait",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="wait for the meeting's job, showing its progress (default); --no-wait: return "
+        "the queued meeting at once",
     )
 
 
@@ -186,7 +196,7 @@ def run_process(args: argparse.Namespace, storage: Callable[[], MeetingStorage])
     service = storage()
     if args.audio is not None:
         with _open_file(args.audio, "audio file") as handle:
-            result = service.process(
+            submitted = service.submit_meeting(
                 text,
                 audio_file=handle,
                 audio_filename=args.audio.name,
@@ -197,7 +207,7 @@ def run_process(args: argparse.Namespace, storage: Callable[[], MeetingStorage])
                 kind=args.kind,
             )
     else:
-        result = service.process(
+        submitted = service.submit_meeting(
             text,
             audio_s3_key=args.audio_s3_key,
             filename=args.filename,
@@ -206,6 +216,25 @@ def run_process(args: argparse.Namespace, storage: Callable[[], MeetingStorage])
             transcript_filename=transcript_name,
             kind=args.kind,
         )
+    if not args.wait:
+        return {
+            **submitted.to_dict(),
+            "_human": f"Queued meeting {submitted.record.meeting_id}; a worker processes it "
+            f"(`show {submitted.record.meeting_id}` tells how far it is).",
+        }
+    as_json = bool(getattr(args, "json", False))
+
+    def on_status(record: MeetingRecord) -> None:
+        if not as_json:
+            print(progress_line(record), file=sys.stderr, flush=True)
+
+    record = wait_for_meeting(service, submitted.record.meeting_id, on_status=on_status)
+    if record.status == STATUS_FAILED:
+        raise JobFailedError(
+            f"Meeting {record.meeting_id} failed at {record.failed_step or 'a step'}: "
+            f"{record.failure_reason} Retry it from the dashboard or with `doctor --fix`."
+        )
+    result = service.result_of(record, submitted.index_warning)
     return {**result.to_dict(), "_human": stored_message(result)}
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from meeting_storage.cli import access, costs, maintenance, meetings, recovery, servers, speakers
+from meeting_storage.cli import (
+    access,
+    costs,
+    jobs,
+    maintenance,
+    meetings,
+    recovery,
+    servers,
+    speakers,
+)
 from meeting_storage.cli.command import CommandParser
 
 
@@ -46,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
         maintenance.add_footprint_parser,
         access.add_token_parser,
         access.add_audit_parser,
+        jobs.add_worker_parser,
+        jobs.add_queue_parser,
     ):
         add_parser(commands, common)
     return parser

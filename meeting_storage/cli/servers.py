@@ -189,6 +189,7 @@ def run_dashboard(
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     server = _embedded_server(settings, args.data_dir)
     dashboard: subprocess.Popen[bytes] | None = None
+    worker: subprocess.Popen[bytes] | None = None
     status = 0
     private = tempfile.TemporaryDirectory(prefix="meeting-storage-dashboard-")
     try:
@@ -228,6 +229,14 @@ def run_dashboard(
         )
         for note in sign_in.notes:
             print(f"note: {note}", file=sys.stderr, flush=True)
+        if settings.queue_backend == "local":
+            # The local queue needs a worker on this machine: one runs beside the dashboard.
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "meeting_storage", "worker"],
+                cwd=app.parent,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=exit_with_parent,
+            )
         print(
             f"Storage: bucket {settings.bucket} via {where}.\n"
             f"Sign-in: {_SIGN_IN[sign_in.source]}.\n"
@@ -247,6 +256,13 @@ def run_dashboard(
     except KeyboardInterrupt:
         pass
     finally:
+        if worker is not None and worker.poll() is None:
+            worker.terminate()  # SIGTERM: it finishes (or returns) the current job
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
         if dashboard is not None and dashboard.poll() is None:
             dashboard.terminate()
             try:

@@ -133,6 +133,14 @@ class InternalError(MeetingStorageError):
         )
 
 
+class JobFailedError(MeetingStorageError):
+    """A meeting's job failed for good (after JOB_MAX_ATTEMPTS): the meeting is stored as
+    failed with the reason and the step; retry it once the cause is fixed."""
+
+    code = "job_failed"
+    http_status = 502
+
+
 # ------------------------------------------------------------------ the translation table
 
 

@@ -43,6 +43,8 @@ REQUIREMENTS_FILE = "requirements.json"
 METADATA_FILE = "metadata.json"
 # Where an AWS Transcribe job writes its output; it lives only until the transcript is read.
 TRANSCRIBE_OUTPUT_FILE = "aws-transcribe.json"
+# A transcript given with a recording waits here until the job that analyses it runs.
+SOURCE_TRANSCRIPT_FILE = "transcript-source.txt"
 # Written in this order; metadata.json is last because its presence is what makes a meeting exist.
 MEETING_FILES = (TRANSCRIPTION_FILE, SUMMARY_FILE, REQUIREMENTS_FILE, METADATA_FILE)
 
@@ -238,3 +240,13 @@ def index_month_key(month: str) -> str:
 def index_ids_key(bucket: str) -> str:
     """The S3 JSON index's locator shard `bucket` (two hex digits): meeting id -> month."""
     return f"{INDEX_IDS_PREFIX}{bucket}.json"
+
+
+def source_transcript_key(meeting_id: str) -> str:
+    return meeting_prefix(meeting_id) + SOURCE_TRANSCRIPT_FILE
+
+
+def audio_key_uuid(key: str) -> str | None:
+    """The UUID (32 hex digits) a recording's key starts with, or None for another key."""
+    match = _AUDIO_KEY_RE.fullmatch(key) if isinstance(key, str) else None
+    return match.group(1) if match is not None and ".." not in key else None

@@ -15,6 +15,13 @@ METADATA_SCHEMA_VERSION = 1
 STATUS_COMPLETE = "complete"
 STATUS_DELETING = "deleting"
 STATUS_AWAITING_TRANSCRIPT = "awaiting_transcript"
+# A stored recording's work (transcription, extraction, indexing) is a job done by workers:
+# queued -> transcribing -> analysing -> complete (or awaiting_transcript), or failed.
+STATUS_QUEUED = "queued"
+STATUS_TRANSCRIBING = "transcribing"
+STATUS_ANALYSING = "analysing"
+STATUS_FAILED = "failed"
+IN_FLIGHT_STATUSES = (STATUS_QUEUED, STATUS_TRANSCRIBING, STATUS_ANALYSING)
 
 
 def utc_now() -> datetime:
@@ -79,6 +86,20 @@ class MeetingRecord:
     # Who stored the meeting: the signed-in address, the API token's owner, or "local" (the
     # CLI). Older records have none and count as the local operator's.
     uploaded_by: str | None = None
+    # The job that processes a stored recording: when it was queued, how far it is (0 to 1),
+    # how many times a worker started it, and why and at which step it failed. A transcript
+    # given with the recording waits in the meeting's folder under `transcript_source`.
+    queued_at: datetime | None = None
+    progress: float | None = None
+    job_attempts: int = 0
+    failure_reason: str | None = None
+    failed_step: str | None = None
+    transcript_source: str | None = None
+
+    @property
+    def in_flight(self) -> bool:
+        """True while a worker still has to (finish) processing it."""
+        return self.status in IN_FLIGHT_STATUSES
 
     @property
     def display_title(self) -> str:
@@ -93,6 +114,8 @@ class MeetingRecord:
         data["speaker_names"] = dict(self.speaker_names)
         if self.processing_cost_usd is not None:
             data["processing_cost_usd"] = str(self.processing_cost_usd)
+        if self.queued_at is not None:
+            data["queued_at"] = self.queued_at.astimezone(UTC).isoformat()
         return data
 
     @classmethod
@@ -142,6 +165,11 @@ class MeetingRecord:
             ):
                 if values.get(name) is not None:
                     values[name] = int(values[name])
+            if values.get("queued_at") is not None:
+                values["queued_at"] = parse_timestamp(str(values["queued_at"]))
+            if values.get("progress") is not None:
+                values["progress"] = float(values["progress"])
+            values["job_attempts"] = int(values.get("job_attempts") or 0)
             return cls(**values)
         except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
             raise InvalidInputError(f"metadata.json is malformed: {exc}") from exc

@@ -32,6 +32,7 @@ _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 # Streamed uploads of unknown size use 16 MiB parts and S3 allows 10,000 parts (~156 GiB).
 MAX_UPLOAD_MB_LIMIT = 150_000
 TRANSCRIBERS = ("auto", "aws", "whisper", "none")
+QUEUE_BACKENDS = ("local", "sqs")
 # Amazon Transcribe language codes look like en-US, de-DE, zh-CN; "auto" lets it identify one.
 _LANGUAGE_RE = re.compile(r"^(?:[a-z]{2,3}-[A-Z]{2}|auto)$")
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 presigned URLs cannot live longer than 7 days
@@ -115,6 +116,18 @@ class Settings:
     # whether the Upload page uses them (auto: unless the endpoint looks server-only).
     dashboard_origins: tuple[str, ...] = DEFAULT_DASHBOARD_ORIGINS
     direct_uploads: str = "auto"
+    # Jobs: the queue that hands stored recordings to `worker` processes (docs/queue.md).
+    queue_backend: str = "local"
+    queue_url: str | None = None
+    sqs_endpoint_url: str | None = None
+    job_max_attempts: int = 3
+    job_visibility_timeout: int = 300
+    job_stale_minutes: int = 60
+    job_retry_delay: int = 10
+    # A pause (seconds) before one job step ("transcription", "extraction", "saving"), so tests
+    # and demonstrations can stop a worker in the middle of it; never set in production.
+    job_pause_step: str | None = None
+    job_pause_seconds: float = 0.0
 
     @property
     def uploads_dir(self) -> Path:
@@ -410,6 +423,37 @@ class Settings:
             )
         settings = replace(
             settings, dashboard_origins=origins or DEFAULT_DASHBOARD_ORIGINS, direct_uploads=direct
+        )
+        queue_backend = (text("QUEUE_BACKEND") or "local").lower()
+        queue_url = text("QUEUE_URL")
+        if queue_backend not in QUEUE_BACKENDS:
+            problems.append(
+                f"QUEUE_BACKEND {queue_backend!r} is not one of {', '.join(QUEUE_BACKENDS)}"
+            )
+        elif queue_backend == "sqs" and queue_url is None:
+            problems.append(
+                "QUEUE_URL not configured: QUEUE_BACKEND=sqs needs the SQS queue's URL; "
+                "`python -m meeting_storage queue create` makes one and prints it"
+            )
+        pause = text("JOB_PAUSE")
+        pause_step, pause_seconds = None, 0.0
+        if pause is not None:
+            step, _, seconds = pause.partition(":")
+            try:
+                pause_step, pause_seconds = step.strip(), float(seconds)
+            except ValueError:
+                problems.append(f"JOB_PAUSE must look like saving:5 (step:seconds), not {pause!r}")
+        settings = replace(
+            settings,
+            queue_backend=queue_backend,
+            queue_url=queue_url,
+            sqs_endpoint_url=endpoint_url("AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL"),
+            job_max_attempts=integer("JOB_MAX_ATTEMPTS", 3, 1, 100),
+            job_visibility_timeout=integer("JOB_VISIBILITY_TIMEOUT", 300, 5, 12 * 3600),
+            job_stale_minutes=integer("JOB_STALE_MINUTES", 60, 1, 7 * 24 * 60),
+            job_retry_delay=integer("JOB_RETRY_DELAY", 10, 0, 900),
+            job_pause_step=pause_step,
+            job_pause_seconds=pause_seconds,
         )
         if problems:
             raise ConfigurationError("Invalid configuration: " + "; ".join(problems) + ".")

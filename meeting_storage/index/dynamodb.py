@@ -107,6 +107,12 @@ _RECORD_ATTRIBUTES = [
     "bedrock_input_tokens",
     "bedrock_output_tokens",
     "uploaded_by",
+    # A meeting's job, so a listing shows how far it is and why it failed.
+    "queued_at",
+    "progress",
+    "job_attempts",
+    "failure_reason",
+    "failed_step",
 ]
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING
 
 from meeting_storage.core import layout
 from meeting_storage.core.errors import MeetingStorageError
-from meeting_storage.core.models import STATUS_DELETING, Check, DoctorReport, MeetingRecord, Repair
+from meeting_storage.core.models import (
+    STATUS_DELETING,
+    STATUS_FAILED,
+    Check,
+    DoctorReport,
+    MeetingRecord,
+    Repair,
+)
 from meeting_storage.ops import hardening, lifecycle
 from meeting_storage.ops.bucket_setup import FAIL, WARN, Finding, judge_bucket
 from meeting_storage.ops.reconcile import reconcile
@@ -306,7 +313,30 @@ def repair(storage: MeetingStorage, *, now: datetime | None = None) -> list[Repa
                 f"{totals.source} of {totals.as_of:%Y-%m-%d %H:%M} UTC",
             )
         )
+    stuck = _stale_jobs(storage, survey.records, now)
+    if stuck:
+        for record in stuck:
+            storage.retry_meeting(record.meeting_id)
+        repairs.append(
+            Repair(
+                "requeue_jobs",
+                [r.meeting_id for r in stuck],
+                f"queued the job of {len(stuck)} failed or stuck meeting(s) again",
+            )
+        )
     return repairs
+
+
+def _stale_jobs(
+    storage: MeetingStorage, records: list[MeetingRecord], now: datetime
+) -> list[MeetingRecord]:
+    """Failed meetings, and meetings in flight for longer than JOB_STALE_MINUTES."""
+    limit = now - timedelta(minutes=storage.settings.job_stale_minutes)
+    return [
+        r
+        for r in records
+        if r.status == STATUS_FAILED or (r.in_flight and (r.queued_at or r.timestamp) < limit)
+    ]
 
 
 def _lifecycle_expired(storage: MeetingStorage, missing: list[str], cutoff: datetime) -> list[str]:
@@ -348,11 +378,42 @@ def _content_checks(
             if layout.METADATA_FILE in names and mid not in {r.meeting_id for r in records}
         ),
     )
+    # A queued or failed meeting has no analysis files yet: the jobs check covers it.
+    waiting = {r.meeting_id for r in records if r.in_flight or r.status == STATUS_FAILED}
     incomplete = sorted(
         mid
         for mid, names in survey.by_meeting.items()
-        if mid in stored_ids and not set(layout.MEETING_FILES) <= names
+        if mid in stored_ids and mid not in waiting and not set(layout.MEETING_FILES) <= names
     )
+    stuck = _stale_jobs(storage, records, now)
+    if stuck:
+        failed = [r for r in stuck if r.status == STATUS_FAILED]
+        late = [r for r in stuck if r.status != STATUS_FAILED]
+        parts = []
+        if failed:
+            parts.append(
+                f"{len(failed)} failed ("
+                + "; ".join(
+                    f"{r.meeting_id} at {r.failed_step}: {r.failure_reason}"
+                    for r in failed[:MAX_LISTED]
+                )
+                + ")"
+            )
+        if late:
+            parts.append(
+                f"{len(late)} queued or running for more than "
+                f"{storage.settings.job_stale_minutes} minutes "
+                f"({_some([r.meeting_id for r in late])})"
+            )
+        yield Check(
+            "jobs",
+            "warn",
+            "Meetings whose processing did not finish: " + "; ".join(parts),
+            "start a worker (`python -m meeting_storage worker`), fix the cause, then run "
+            "`doctor --fix` (queues them again) or use Retry on the meeting's page",
+        )
+    else:
+        yield Check("jobs", "ok", "no failed or stuck meetings")
     if leftovers:
         young = [m for m in leftovers if survey.is_young(m, now)]
         yield Check(

@@ -63,6 +63,16 @@ TRANSCRIBE_ACTIONS = (
     "transcribe:DeleteTranscriptionJob",
 )
 BEDROCK_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
+# Workers and the faces that queue jobs (QUEUE_BACKEND=sqs); `queue create` needs --admin.
+SQS_ACTIONS = (
+    "sqs:SendMessage",
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+)
+QUEUE_ADMIN_ACTIONS = ("sqs:CreateQueue", "sqs:SetQueueAttributes")
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,7 @@ class PolicyFeatures:
     kms_key_arn: str | None = None  # the bucket's SSE-KMS key, if it has one
     # Where S3 Inventory reports are read from (bucket, key prefix): S3_INVENTORY_PREFIX.
     inventory: tuple[str, str] | None = None
+    sqs_queue: str | None = None  # the job queue's name (its dead-letter queue is NAME-dlq)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> PolicyFeatures:
@@ -87,6 +98,8 @@ class PolicyFeatures:
         }
         if settings.s3_inventory_prefix:
             values["inventory"] = split_location(settings.s3_inventory_prefix, settings.bucket)
+        if settings.queue_backend == "sqs" and settings.queue_url:
+            values["sqs_queue"] = queue_name_of(settings.queue_url)
         values.update(overrides)
         return cls(**values)
 
@@ -100,6 +113,7 @@ class PolicyFeatures:
             "bedrock_model_id": self.bedrock_model_id,
             "kms_key_arn": self.kms_key_arn,
             "inventory": f"s3://{'/'.join(self.inventory)}" if self.inventory else None,
+            "sqs_queue": self.sqs_queue,
         }
 
 
@@ -265,7 +279,34 @@ def build_policy(bucket: str, region: str, features: PolicyFeatures) -> dict[str
                 "Resource": bedrock_model_arns(features.bedrock_model_id, region),
             }
         )
+    if features.sqs_queue:
+        statements.append(
+            {
+                "Sid": "WorkTheJobQueue",
+                "Effect": "Allow",
+                "Action": list(SQS_ACTIONS),
+                "Resource": sqs_queue_arns(features.sqs_queue, region),
+            }
+        )
+        if features.admin:
+            statements.append(
+                {
+                    "Sid": "CreateJobQueue",
+                    "Effect": "Allow",
+                    "Action": list(QUEUE_ADMIN_ACTIONS),
+                    "Resource": sqs_queue_arns(features.sqs_queue, region),
+                }
+            )
     return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def queue_name_of(queue_url: str) -> str:
+    """An SQS queue's name: the last part of its URL."""
+    return queue_url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def sqs_queue_arns(name: str, region: str) -> list[str]:
+    return [f"arn:aws:sqs:{region}:*:{name}", f"arn:aws:sqs:{region}:*:{name}-dlq"]
 
 
 def policy_for_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
@@ -371,6 +412,9 @@ def required_permissions(
         ]
     if service == "transcribe":
         return [Permission(f"transcribe:{operation}", "*")]
+    if service == "sqs":
+        name = str(params.get("QueueName") or queue_name_of(str(params.get("QueueUrl", ""))))
+        return [Permission(f"sqs:{operation}", f"arn:aws:sqs:{region}:*:{name}")]
     if service == "bedrock-runtime" and operation in _BEDROCK:
         model = str(params.get("modelId", ""))
         return [Permission(_BEDROCK[operation], bedrock_model_arns(model, region)[0])]

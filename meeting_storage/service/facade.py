@@ -58,10 +58,10 @@ from meeting_storage.service import footprint
 from meeting_storage.service.access import AuditTrail
 from meeting_storage.service.documents import MeetingDocuments, StoredRecord
 from meeting_storage.service.footprint import StoredSummary
+from meeting_storage.service.jobs import MeetingJobs
 from meeting_storage.service.processing import (
     INDEX_ATTEMPTS,
     PROCESS_STEPS,
-    MeetingProcessing,
     count,
 )
 from meeting_storage.service.speakers import SpeakerNaming
@@ -81,7 +81,7 @@ __all__ = ["PROCESS_STEPS", "RECENTLY_DELETED_DAYS", "MeetingStorage", "open_sto
 Progress = Callable[[int, int], None]
 
 
-class MeetingStorage(MeetingProcessing, DeletedMeetings, SpeakerNaming, ApiTokens):
+class MeetingStorage(MeetingJobs, DeletedMeetings, SpeakerNaming, ApiTokens):
     """A meeting store: recordings in an S3 bucket, documents in it (or in a local folder),
     an index that lists them, and the analysis that turns transcripts into summaries."""
 

@@ -148,6 +148,35 @@ class BucketConfiguration:
             ),
         )
 
+    def notify_queue(self, queue_arn: str, prefix: str = "meetings/") -> None:
+        """Send ObjectCreated events under `prefix` to an SQS queue (whose policy must let
+        s3.amazonaws.com send to it), keeping the bucket's other notifications."""
+        current = self._call(
+            "read the notifications of",
+            lambda: self._client.get_bucket_notification_configuration(Bucket=self.name),
+        )
+        config: dict[str, Any] = {
+            k: v for k, v in (current or {}).items() if k != "ResponseMetadata"
+        }
+        queues = [
+            q for q in config.get("QueueConfigurations", []) if q.get("QueueArn") != queue_arn
+        ]
+        queues.append(
+            {
+                "QueueArn": queue_arn,
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
+            }
+        )
+        config["QueueConfigurations"] = queues
+        self._call(
+            "set the notifications of",
+            lambda: self._client.put_bucket_notification_configuration(
+                Bucket=self.name,
+                NotificationConfiguration=config,  # type: ignore[arg-type]
+            ),
+        )
+
     def lifecycle_rules(self) -> list[dict[str, Any]]:
         """The lifecycle rules as S3 returns them (empty: none configured)."""
         answer = self._call(

@@ -11,6 +11,7 @@ import anyio.from_thread
 import anyio.lowlevel
 import anyio.to_thread
 from fastapi import Path, Query, Request
+from fastapi.responses import JSONResponse
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import ClientDisconnect
 
@@ -25,17 +26,19 @@ from meeting_storage.api.schemas.meetings import (
     MeetingResponse,
     ProcessRequest,
     ProcessResponse,
+    QueuedResponse,
     UploadResponse,
     UploadUrlRequest,
     UploadUrlResponse,
 )
 from meeting_storage.core.analysis import requirements_to_json
-from meeting_storage.core.errors import FileTooLargeError, InvalidInputError
+from meeting_storage.core.errors import FileTooLargeError, InvalidInputError, JobFailedError
 from meeting_storage.core.layout import MAX_MEETING_ID_LENGTH, MEETING_ID_RE
-from meeting_storage.core.models import UploadedAudio
+from meeting_storage.core.models import STATUS_FAILED, UploadedAudio
 from meeting_storage.core.settings import MAX_PRESIGN_SECONDS
 from meeting_storage.index import DEFAULT_LIMIT, MAX_LIMIT
 from meeting_storage.index.query import MeetingFilter
+from meeting_storage.service.worker import wait_for_meeting
 
 UPLOAD_PATH = f"{API_PREFIX}/meetings/upload"
 STREAM_BUFFER = 64 * 1024
@@ -93,13 +96,18 @@ router = token_router()
     "/meeting/process",
     response_model=ProcessResponse,
     tags=["meetings"],
-    summary="Analyse a transcript and store the meeting",
-    responses=error_responses(400, 404, 409, 413, 415, 422, 503),
+    summary="Store a meeting and queue its analysis (202), or wait for it (200)",
+    responses={
+        202: {"model": QueuedResponse, "description": "stored and queued"},
+        **error_responses(400, 404, 409, 413, 415, 422, 502, 503),
+    },
 )
-def process_meeting(body: ProcessRequest, storage: Storage) -> dict[str, Any]:
-    """Extract the summary, action items, decisions and requirements of `text`, and store the
-    whole meeting (with the recording at `audio_s3_key`, if given). With `"store": false` only
-    the analysis is returned and nothing is stored."""
+def process_meeting(body: ProcessRequest, storage: Storage) -> Any:
+    """Store the meeting (with the recording at `audio_s3_key`, if given) as `queued` and
+    answer 202 at once: a worker extracts the summary, action items, decisions and
+    requirements of `text`; GET /api/meetings/{id} shows its status. With `"wait": true` the
+    answer (200) comes when the analysis is stored. With `"store": false` only the analysis
+    is returned and nothing is stored."""
     if not body.store:
         extraction = storage.analyse(body.text)
         return {
@@ -112,7 +120,7 @@ def process_meeting(body: ProcessRequest, storage: Storage) -> dict[str, Any]:
             "extraction_method": extraction.method,
             "bedrock_used": extraction.bedrock_used,
         }
-    result = storage.process(
+    submitted = storage.submit_meeting(
         body.text,
         audio_s3_key=body.audio_s3_key,
         filename=body.filename,
@@ -121,6 +129,16 @@ def process_meeting(body: ProcessRequest, storage: Storage) -> dict[str, Any]:
         recorded_at=body.recorded_at,
         kind=body.kind,
     )
+    if not body.wait:
+        return JSONResponse(
+            {"success": True, "stored": True, **submitted.to_dict()}, status_code=202
+        )
+    record = wait_for_meeting(storage, submitted.record.meeting_id)
+    if record.status == STATUS_FAILED:
+        raise JobFailedError(
+            f"Meeting {record.meeting_id} failed at {record.failed_step}: {record.failure_reason}"
+        )
+    result = storage.result_of(record, submitted.index_warning)
     return {"success": True, "stored": True, **result.to_dict()}
 
 

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from meeting_storage.core.errors import InvalidInputError
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
@@ -46,7 +48,11 @@ def _utc(value: datetime) -> datetime:
     try:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except OverflowError as exc:
-        raise ValueError("is out of range once converted to UTC") from exc
+        # A valid date-time that UTC cannot hold (before year 1): a 400 like the other rules
+        # the schema cannot express, not a 422 for a request the schema allows.
+        raise InvalidInputError(
+            "The time is out of range once converted to UTC; give a later time."
+        ) from exc
 
 
 Text = Annotated[str, AfterValidator(_utf8_text)]

@@ -33,6 +33,11 @@ class ProcessRequest(BaseModel):
         default=True,
         description="false: only return the analysis, store nothing (no meeting_id)",
     )
+    wait: StrictBool = Field(
+        default=False,
+        description="true: wait for the meeting's job and answer 200 with the analysis; "
+        "false (default): answer 202 with the queued meeting at once",
+    )
 
 
 class MeetingRecordOut(BaseModel):
@@ -70,6 +75,23 @@ class ProcessResponse(BaseModel):
     index_warning: str | None = Field(
         default=None, description="why the meeting is not listed yet, and how to list it"
     )
+
+
+class QueuedResponse(BaseModel):
+    """A meeting stored and queued: a worker processes it; GET /api/meetings/{id} tells how far."""
+
+    success: Literal[True] = True
+    meeting_id: str
+    stored: Literal[True] = True
+    status: str = Field(description="queued (or failed when the job could not be queued)")
+    progress: float | None = None
+    failure_reason: str | None = None
+    failed_step: str | None = None
+    job_attempts: int = 0
+    queued_at: str | None = None
+    audio_s3_key: str | None = None
+    indexed: bool = True
+    index_warning: str | None = None
 
 
 class MeetingListResponse(BaseModel):
