@@ -691,7 +691,8 @@ def test_costs_answer_with_the_cost_review_of_cost_json(
         for info in moto_storage.audio.iter_objects("")
         if not info.key.startswith(layout.AUDIT_PREFIX)
     }
-    assert footprint["object_count"] == len(stored) == 8
+    # The recording, four documents and the index's four objects (totals included).
+    assert footprint["object_count"] == len(stored) == 1 + 4 + 4
     assert footprint["total_bytes"] == sum(stored.values())
     assert footprint["meeting_count"] == 1 and "meetings" not in footprint
 
@@ -834,7 +835,8 @@ def test_costs_do_not_bill_documents_kept_on_disk(moto_storage: MeetingStorage) 
     assert response.status_code == 200, response.text
     body = response.json()
     by_class = body["footprint"]["by_storage_class"]
-    assert by_class["LOCAL"]["objects"] == 7  # four documents and three index objects, on disk
+    # Four documents, three index objects and index/aggregates.json, on disk.
+    assert by_class["LOCAL"]["objects"] == 4 + 3 + 1
     assert by_class["LOCAL"]["bytes"] > 0
     assert by_class["STANDARD"] == {"objects": 1, "bytes": len(wav_bytes())}  # the recording
     storage_items = [i for i in body["monthly"]["items"] if i["category"] == "storage"]

@@ -152,9 +152,9 @@ def test_recording_is_transcribed_in_place_and_analysed(
     }
 
 
-# 8 PUTs (the recording, three documents, metadata.json, three index objects) x $0.000005 and
-# 3 GETs (the index objects) x $0.0000004.
-S3_REQUESTS_USD = 8 * Decimal("0.000005") + 3 * Decimal("0.0000004")
+# 9 PUTs (the recording, three documents, metadata.json, three index objects and
+# index/aggregates.json) x $0.000005 and 4 GETs (the index objects and the totals) x $0.0000004.
+S3_REQUESTS_USD = 9 * Decimal("0.000005") + 4 * Decimal("0.0000004")
 
 
 def expect_a_completed_job(stubber: Stubber, bucket: str) -> None:
@@ -216,8 +216,9 @@ def test_show_prints_what_the_processing_cost_is_made_of(
 
     assert main(["show", record.meeting_id], storage=storage) == 0
 
-    # $0.006 for 15 s of Transcribe (the minimum) plus $0.0000412 of S3 requests.
-    line = "Processing cost: $0.006041 (S3 requests, Amazon Transcribe 15 s)"
+    # $0.006 for 15 s of Transcribe (the minimum) plus $0.0000466 of S3 requests: $0.0060466,
+    # shown to six decimals.
+    line = "Processing cost: $0.006047 (S3 requests, Amazon Transcribe 15 s)"
     assert line in capsys.readouterr().out.splitlines()
 
 

@@ -288,10 +288,10 @@ def test_a_bedrock_meeting_records_its_tokens_and_their_cost(
         Decimal("0.00125"),
     )
     # 3,000 / 1,000 x $0.00025 in + 500 / 1,000 x $0.00125 out, plus the S3 requests
-    # (8 PUTs x $0.000005 + 3 GETs x $0.0000004).
-    s3_requests = 8 * Decimal("0.000005") + 3 * Decimal("0.0000004")
+    # (9 PUTs x $0.000005 + 4 GETs x $0.0000004: the index's three objects and its totals).
+    s3_requests = 9 * Decimal("0.000005") + 4 * Decimal("0.0000004")
     expected = 3 * Decimal("0.00025") + Decimal("0.5") * Decimal("0.00125") + s3_requests
-    assert expected == Decimal("0.0014162")
+    assert expected == Decimal("0.0014216")
     assert Decimal(stored["processing_cost_usd"]) == expected
     assert moto_storage.list_meetings().meetings[0].processing_cost_usd == expected
 
@@ -302,8 +302,9 @@ def test_attaching_a_transcript_adds_its_cost_to_the_meeting(
     client, stubber = bedrock
     assert moto_storage.transcriber is None  # the recording waits for a transcript
     waiting = moto_storage.process(None, audio_file=io.BytesIO(wav_bytes())).record
-    # 7 PUTs x $0.000005 + 2 GETs x $0.0000004: the upload, its documents and the index.
-    assert waiting.processing_cost_usd == Decimal("0.0000412")
+    # 9 PUTs x $0.000005 + 4 GETs x $0.0000004: the upload, its documents, the index's three
+    # objects and index/aggregates.json.
+    assert waiting.processing_cost_usd == Decimal("0.0000466")
     assert waiting.bedrock_model_id is None
 
     moto_storage.extractor = BedrockExtractor(client, MODEL)
@@ -313,12 +314,13 @@ def test_attaching_a_transcript_adds_its_cost_to_the_meeting(
     attached = moto_storage.attach_transcript(waiting.meeting_id, SAMPLE_TRANSCRIPT).record
     replaced = moto_storage.attach_transcript(waiting.meeting_id, SAMPLE_TRANSCRIPT).record
 
-    # Each attach rewrites the documents (7 PUTs, 3 GETs: $0.0000362) and calls Bedrock:
-    # 3 x $0.00025 + 0.5 x $0.00125 = $0.001375, then 1 x $0.00025 + 0.1 x $0.00125.
-    rewrite = 7 * Decimal("0.000005") + 3 * Decimal("0.0000004")
+    # Each attach rewrites the documents, the index and its totals (8 PUTs, 4 GETs: $0.0000416)
+    # and calls Bedrock: 3 x $0.00025 + 0.5 x $0.00125 = $0.001375, then 1 x $0.00025
+    # + 0.1 x $0.00125.
+    rewrite = 8 * Decimal("0.000005") + 4 * Decimal("0.0000004")
     first_call = 3 * Decimal("0.00025") + Decimal("0.5") * Decimal("0.00125")
     second_call = 1 * Decimal("0.00025") + Decimal("0.1") * Decimal("0.00125")
-    assert attached.processing_cost_usd == Decimal("0.0000412") + rewrite + first_call
+    assert attached.processing_cost_usd == Decimal("0.0000466") + rewrite + first_call
     assert replaced.processing_cost_usd == attached.processing_cost_usd + rewrite + second_call
     assert (attached.bedrock_input_tokens, attached.bedrock_output_tokens) == (3000, 500)
     assert (replaced.bedrock_input_tokens, replaced.bedrock_output_tokens) == (4000, 600)
@@ -344,7 +346,8 @@ def test_bedrock_is_priced_in_its_own_region(
     record = storage.process(SAMPLE_TRANSCRIPT).record
 
     assert (record.bedrock_input_tokens, record.bedrock_output_tokens) == (3000, 500)
-    assert record.processing_cost_usd == 7 * Decimal("0.000005") + 3 * Decimal("0.0000004")
+    # 8 PUTs and 4 GETs: documents, the index's three objects and index/aggregates.json.
+    assert record.processing_cost_usd == 8 * Decimal("0.000005") + 4 * Decimal("0.0000004")
     assert "has no price in the eu-west-1 price table" in record.notes[-1]
 
 
@@ -388,6 +391,6 @@ def test_a_meeting_stored_before_costs_were_recorded_gets_its_storing_cost(
         "application/json",
     )
     attached = moto_storage.attach_transcript(waiting.meeting_id, SAMPLE_TRANSCRIPT).record
-    # Storing it (8 PUTs, 3 GETs: $0.0000412) and rewriting it with the rule-based extractor
-    # (7 PUTs, 3 GETs: $0.0000362); not the rewrite alone.
-    assert attached.processing_cost_usd == Decimal("0.0000412") + Decimal("0.0000362")
+    # Storing it (9 PUTs, 4 GETs: $0.0000466) and rewriting it with the rule-based extractor
+    # (8 PUTs, 4 GETs: $0.0000416); not the rewrite alone.
+    assert attached.processing_cost_usd == Decimal("0.0000466") + Decimal("0.0000416")

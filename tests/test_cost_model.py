@@ -73,16 +73,19 @@ def test_the_100_meeting_example() -> None:
     assert storage.usd == Decimal("4.98046875") * Decimal("0.023")
     assert round(storage.usd, 3) == Decimal("0.115")
     # Requests: 50 MiB goes up in four 16 MiB parts (create, 4 parts, complete: 6 PUTs), then
-    # 3 documents, metadata.json and the index's three objects: 100 x 13 = 1,300 PUTs;
-    # GETs: 100 x 3 index reads + 100 x 2 views x 5 + 100 plays + 300 listings = 1,700.
+    # 3 documents, metadata.json, the index's three objects and index/aggregates.json:
+    # 100 x (6 + 4 + 3 + 1) = 1,400 PUTs; GETs: 100 x (3 index + 1 totals) reads
+    # + 100 x 2 views x 5 + 100 plays + 300 listings = 1,800.
+    # 1.4 x $0.005 = $0.007 and 1.8 x $0.0004 = $0.00072.
     puts = month.estimate.item("S3 PUT, COPY, POST and LIST requests")
     gets = month.estimate.item("S3 GET, HEAD and other requests")
-    assert (puts.quantity, puts.usd) == (Decimal("1.3"), Decimal("0.0065"))
-    assert (gets.quantity, gets.usd) == (Decimal("1.7"), Decimal("0.00068"))
+    assert (puts.quantity, puts.usd) == (Decimal("1.4"), Decimal("0.0070"))
+    assert (gets.quantity, gets.usd) == (Decimal("1.8"), Decimal("0.00072"))
     # One play of each recording: 4.88 GB, inside the free 100 GB of data transfer.
     transfer = month.estimate.item("Data transfer out (first 100 GB free)")
     assert transfer.usd == 0
-    assert round(month.total_usd, 4) == Decimal("0.1217")
+    # $0.11455078125 storage + $0.007 + $0.00072 = $0.12227078125.
+    assert round(month.total_usd, 4) == Decimal("0.1223")
 
 
 def test_storage_accumulates_month_after_month_without_lifecycle() -> None:
@@ -167,11 +170,12 @@ def test_dynamodb_on_demand() -> None:
 
 
 def test_requests_to_store_a_meeting() -> None:
-    assert requests_to_store_meeting(None) == RequestCounts(put=7, get=3)
-    assert requests_to_store_meeting(1000) == RequestCounts(put=8, get=3)
+    # 3 documents + metadata.json + 3 index objects + index/aggregates.json: 8 PUTs, 4 GETs.
+    assert requests_to_store_meeting(None) == RequestCounts(put=8, get=4)
+    assert requests_to_store_meeting(1000) == RequestCounts(put=9, get=4)
     # 40 MiB goes up in three 16 MiB parts: create, 3 parts, complete.
-    assert requests_to_store_meeting(40 * MB) == RequestCounts(put=12, get=3)
-    assert requests_to_store_meeting(16 * MB - 1).put == 8
+    assert requests_to_store_meeting(40 * MB) == RequestCounts(put=13, get=4)
+    assert requests_to_store_meeting(16 * MB - 1).put == 9
     assert requests_to_store_meeting(1000, s3_index=False) == RequestCounts(5, 0)
 
 
@@ -202,8 +206,8 @@ def test_s3_request_classes(operation: str, kind: str) -> None:
 
 
 def test_processing_cost_of_one_meeting() -> None:
-    # 8 PUTs and 3 GETs: 8 x $0.000005 + 3 x $0.0000004.
-    assert processing_cost(US, audio_bytes=1000) == Decimal("0.0000412")
+    # 9 PUTs and 4 GETs: 9 x $0.000005 + 4 x $0.0000004.
+    assert processing_cost(US, audio_bytes=1000) == Decimal("0.0000466")
     with_ai = processing_cost(
         US,
         audio_bytes=1000,
@@ -212,11 +216,11 @@ def test_processing_cost_of_one_meeting() -> None:
         input_tokens=6800,
         output_tokens=1000,
     )
-    assert with_ai == Decimal("0.0000412") + Decimal("0.72") + Decimal("0.00295")
+    assert with_ai == Decimal("0.0000466") + Decimal("0.72") + Decimal("0.00295")
 
 
 def test_processing_cost_bills_transcribe_per_whole_second_with_a_minimum() -> None:
-    s3_requests = Decimal("0.0000412")
+    s3_requests = Decimal("0.0000466")  # 9 PUTs x $0.000005 + 4 GETs x $0.0000004
 
     def transcribe_usd(seconds: float) -> Decimal:
         return processing_cost(US, audio_bytes=1000, transcribed_seconds=seconds) - (s3_requests)
@@ -439,9 +443,10 @@ def test_monthly_estimate_from_the_footprint() -> None:
     assert (tokens_in.usd, tokens_out.usd) == (Decimal("0.00175"), Decimal("0.001125"))
     # The S3 requests of storing them are priced once, with the other requests.
     assert not [item for item in estimate.items if "metadata.json" in item.name]
-    # Two 50 MiB meetings this month: 2 x 13 PUTs; 2 x 3 index GETs + 2 x 2 views x 5 + 2 plays.
-    assert estimate.item("S3 PUT, COPY, POST and LIST requests").quantity == Decimal("0.026")
-    assert estimate.item("S3 GET, HEAD and other requests").quantity == Decimal("0.028")
+    # Two 50 MiB meetings this month: 2 x 14 PUTs (13 + index/aggregates.json);
+    # 2 x (3 index + 1 totals) GETs + 2 x 2 views x 5 + 2 plays = 8 + 20 + 2 = 30.
+    assert estimate.item("S3 PUT, COPY, POST and LIST requests").quantity == Decimal("0.028")
+    assert estimate.item("S3 GET, HEAD and other requests").quantity == Decimal("0.030")
 
 
 def test_recorded_transcribe_seconds_price_exactly_as_when_processed() -> None:

@@ -77,8 +77,10 @@ def test_footprint_by_prefix_class_and_meeting(storage: MeetingStorage) -> None:
     )
     assert second.stored_bytes == second.audio_bytes + second.document_bytes
     assert text_only.audio_bytes == 0 and text_only.audio_minutes is None
-    assert second.processing_cost_usd == Decimal("0.0000412")
-    assert text_only.processing_cost_usd == Decimal("0.0000362")  # 7 PUTs + 3 GETs
+    # 9 PUTs x $0.000005 + 4 GETs x $0.0000004 (audio, four documents, three index objects
+    # and index/aggregates.json); without a recording 8 PUTs + 4 GETs.
+    assert second.processing_cost_usd == Decimal("0.0000466")
+    assert text_only.processing_cost_usd == Decimal("0.0000416")
 
 
 def test_footprint_counts_archive_classes_and_old_versions(storage: MeetingStorage) -> None:
@@ -123,7 +125,8 @@ def test_metadata_records_hash_length_and_processing_cost(moto_storage: MeetingS
     assert stored["audio_sha256"] == hashlib.sha256(audio).hexdigest()
     assert stored["duration_seconds"] == 3.0
     expected = processing_cost(prices_for(REGION), audio_bytes=len(audio))
-    assert stored["processing_cost_usd"] == str(expected) == "0.0000412"
+    # 9 PUTs x $0.000005 + 4 GETs x $0.0000004.
+    assert stored["processing_cost_usd"] == str(expected) == "0.0000466"
     listed = moto_storage.list_meetings().meetings[0]
     assert listed.processing_cost_usd == expected and listed.audio_sha256 == stored["audio_sha256"]
 
@@ -144,7 +147,8 @@ def test_an_offline_transcription_adds_no_transcribe_cost(moto_storage: MeetingS
     assert record.transcribed_by == "whisper" and record.duration_seconds == 40.0
     stored = json.loads(moto_storage.documents.get(layout.metadata_key(record.meeting_id)).data)
     assert stored["transcribed_seconds"] is None
-    assert stored["processing_cost_usd"] == "0.0000412"  # S3 requests only
+    # S3 requests only: 9 PUTs x $0.000005 + 4 GETs x $0.0000004.
+    assert stored["processing_cost_usd"] == "0.0000466"
 
 
 def test_the_processing_breakdown_round_trips() -> None:
@@ -346,7 +350,8 @@ def test_documents_kept_locally_are_counted_but_not_billed(moto_settings: Any) -
     local = Storage(replaced(moto_settings, store_in_s3=False))
     local.process(SAMPLE_TRANSCRIPT, audio_file=io.BytesIO(wav_bytes()), audio_filename="a.wav")
     footprint = local.detailed_footprint()
-    assert footprint.by_storage_class["LOCAL"].objects == 7  # four documents, three index objects
+    # Four documents, three index objects and index/aggregates.json.
+    assert footprint.by_storage_class["LOCAL"].objects == 8
     assert footprint.by_storage_class["STANDARD"].objects == 1  # the recording, in S3
     report = cost_report(local, months=1)
     storage_items = [i for i in report.monthly.items if i.category == "storage"]

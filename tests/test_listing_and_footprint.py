@@ -59,13 +59,14 @@ def test_footprint_counts_every_prefix(moto_storage: MeetingStorage) -> None:
     assert set(usage) == {layout.AUDIO_PREFIX, layout.TRANSCRIPTIONS_PREFIX, layout.INDEX_PREFIX}
     assert usage[layout.AUDIO_PREFIX].objects == 0
     assert usage[layout.TRANSCRIPTIONS_PREFIX].objects == 4
-    assert usage[layout.INDEX_PREFIX].objects == 3  # listing and search indexes, totals
+    # The locator, the month, the manifest and the totals (index/aggregates.json).
+    assert usage[layout.INDEX_PREFIX].objects == 4
     total = sum(
         info.size
         for info in moto_storage.audio.iter_objects("")
         if not info.key.startswith(layout.AUDIT_PREFIX)
     )
     assert footprint.bytes_by_class == {"STANDARD": total}
-    assert footprint.written_recently == 7
+    assert footprint.written_recently == 4 + 4  # four documents, four index objects
     later = moto_storage.footprint(now=datetime.now(UTC) + timedelta(days=31))
     assert later.written_recently == 0

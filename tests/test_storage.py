@@ -135,13 +135,15 @@ def test_metadata_is_written_last_and_never_overwritten(moto_storage: MeetingSto
     result = moto_storage.process(SAMPLE_TRANSCRIPT)
     meeting_keys = [k for k in order if k.startswith("transcriptions/")]
     assert meeting_keys[-1] == layout.metadata_key(result.record.meeting_id)
-    # The index entries come after the meeting exists: where it is, its month, the manifest;
-    # the audit event of the whole change comes last.
+    # The index entries come after the meeting exists: where it is, its month, the manifest,
+    # then the store's totals (index/aggregates.json); the audit event of the whole change
+    # comes last.
     record = result.record
-    assert order[-4:-1] == [
+    assert order[-5:-1] == [
         layout.index_ids_key(locator_of(record.meeting_id)),
         layout.index_month_key(month_of(record.timestamp)),
         layout.INDEX_KEY,
+        layout.AGGREGATES_KEY,
     ]
     assert order[-1].startswith(layout.AUDIT_PREFIX)
     with pytest.raises(ConflictError):
