@@ -267,7 +267,7 @@ def test_bucket_set_up_is_shown_and_hardened(dashboard: MeetingStorage) -> None:
     assert not at.exception
     assert bucket_state(dashboard).hardened
     assert any(
-        "Turned on: versioning, default encryption, public access block." in s
+        "Turned on: versioning, default encryption, public access block, CORS." in s
         for s in texts(at.success)
     )
     findings = table_with(at, "To fix")
