@@ -205,7 +205,7 @@ def test_a_jwt_of_the_provider_acts_as_its_person(
     )["id_token"]
     nobody = oidc_sign_in(oidc_provider, "eve@else.org")["id_token"]
     with client_for(oidc_storage, str(editor)) as dana:
-        stored = dana.post("/api/meeting/process", json={"text": SAMPLE_TRANSCRIPT})
+        stored = dana.post("/api/meeting/process", json={"text": SAMPLE_TRANSCRIPT, "wait": True})
         assert stored.status_code == 200, stored.text
         assert dana.get("/api/audit").status_code == 403
     assert oidc_storage.get_record(stored.json()["meeting_id"]).uploaded_by == "dana@example.com"

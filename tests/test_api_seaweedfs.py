@@ -206,8 +206,9 @@ def test_presigned_put_upload_signs_type_and_size(api_server: Server) -> None:
     footprint = costs.json()["footprint"]
     assert footprint["by_prefix"]["meetings/"] == {"objects": 1, "bytes": len(audio)}
     assert footprint["by_prefix"]["transcriptions/"]["objects"] == 4
-    assert footprint["by_prefix"]["index/"]["objects"] == 3  # with the store's totals
-    assert footprint["object_count"] == 8 and footprint["meeting_count"] == 1
+    # The manifest, the month, the locator and the store's totals.
+    assert footprint["by_prefix"]["index/"]["objects"] == 4
+    assert footprint["object_count"] == 9 and footprint["meeting_count"] == 1
     standard = costs.json()["monthly"]["items"][0]
     assert standard["name"] == "S3 Standard storage"
     assert standard["quantity"] == pytest.approx(footprint["total_bytes"] / 1024**3)

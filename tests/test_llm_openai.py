@@ -339,9 +339,10 @@ def test_a_stored_meeting_records_the_model_tokens_and_priced_cost(
     assert (stored["extraction_method"], stored["bedrock_used"]) == ("openai", False)
     assert stored["bedrock_model_id"] is None  # not a Bedrock model
     # 10,000 x $0.15 / 1M in + 2,000 x $0.60 / 1M out, plus the S3 requests
-    # (6 PUTs x $0.000005 + 2 GETs x $0.0000004).
+    # (8 PUTs x $0.000005 + 4 GETs x $0.0000004: three documents, metadata.json, the index's
+    # locator, month and manifest, and the store's totals, each of the last four read first).
     tokens = Decimal("0.0015") + Decimal("0.0012")
-    s3_requests = 6 * Decimal("0.000005") + 2 * Decimal("0.0000004")
+    s3_requests = 8 * Decimal("0.000005") + 4 * Decimal("0.0000004")
     assert Decimal(stored["processing_cost_usd"]) == tokens + s3_requests
     summary = json.loads(
         moto_storage.documents.get(layout.meeting_file_key(record.meeting_id, "summary.json")).data
@@ -359,7 +360,7 @@ def test_a_model_without_a_price_records_its_tokens_and_says_so(
 
     record = moto_storage.process(TIMED_TRANSCRIPT).record
 
-    assert record.processing_cost_usd == 6 * Decimal("0.000005") + 2 * Decimal("0.0000004")
+    assert record.processing_cost_usd == 8 * Decimal("0.000005") + 4 * Decimal("0.0000004")
     assert f"5000 input and 700 output tokens of {MODEL}: no price is known" in record.notes[-1]
 
 

@@ -248,7 +248,7 @@ class MeetingJobs(MeetingProcessing):
         audio_sha256: str | None = None
         try:
             if audio_file is not None:
-                uploaded = self.upload_audio(audio_file, audio_filename or filename or "recording")
+                uploaded = self._upload_audio(audio_file, audio_filename or filename or "recording")
                 written_audio = audio_s3_key = uploaded.audio_s3_key
                 audio_size, content_type = uploaded.size, uploaded.content_type
                 audio_sha256 = uploaded.sha256
