@@ -31,7 +31,6 @@ Run with `make bench`; `--extractor configured` adds the configured extractor's 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import re
@@ -43,6 +42,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from bench.extraction_quality import load_meetings, load_scorer
 from meeting_storage.analysis import parse_transcript
 from meeting_storage.analysis.kinds import detect_kind
 
@@ -76,22 +76,6 @@ def eval_dir() -> Path | None:
         if (folder / "shared" / "eval" / "score.py").is_file():
             return folder / "shared" / "eval"
     return None
-
-
-def load_scorer(folder: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("eval_score", folder / "score.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def load_meetings(gold_dir: Path) -> dict[str, dict[str, Any]]:
-    meetings = {}
-    for path in sorted(gold_dir.glob("*.json")):
-        record = json.loads(path.read_text(encoding="utf-8"))
-        meetings[str(record.get("meeting", path.stem))] = record
-    return meetings
 
 
 @dataclass(frozen=True)
